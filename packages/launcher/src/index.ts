@@ -1,0 +1,3 @@
+export { startEmbedded, type EmbeddedOptions } from './embedded.ts'
+export { startStack, type StackOptions } from './stack.ts'
+export type { RunningSystem } from './system.ts'

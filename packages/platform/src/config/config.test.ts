@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { ConfigError, loadConfig, port, Type } from './index.ts'
+
+const Schema = Type.Object({
+  PORT: port(8080),
+  DATABASE_URL: Type.String({ minLength: 1 }),
+  VERBOSE: Type.Boolean({ default: false }),
+})
+
+test('converts strings and applies defaults', () => {
+  const config = loadConfig(Schema, { DATABASE_URL: 'postgres://x', VERBOSE: 'true', UNRELATED: 'y' })
+  assert.deepEqual(config, { PORT: 8080, DATABASE_URL: 'postgres://x', VERBOSE: true })
+})
+
+test('names the missing variable', () => {
+  assert.throws(
+    () => loadConfig(Schema, {}),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError)
+      assert.match(error.message, /DATABASE_URL/)
+      return true
+    },
+  )
+})
+
+test('names the invalid variable and its value', () => {
+  assert.throws(() => loadConfig(Schema, { DATABASE_URL: 'x', PORT: 'eighty' }), /PORT: .*\(got "eighty"\)/)
+  assert.throws(() => loadConfig(Schema, { DATABASE_URL: 'x', PORT: '70000' }), /PORT/)
+})
+
+test('treats an empty variable as unset', () => {
+  assert.equal(loadConfig(Schema, { DATABASE_URL: 'x', PORT: '' }).PORT, 8080)
+})

@@ -1,0 +1,52 @@
+import Type, { type Static, type TObject } from 'typebox'
+import Value from 'typebox/value'
+
+export type Env = Readonly<Record<string, string | undefined>>
+
+/** Thrown when the environment does not satisfy a service's config schema. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/**
+ * Parses a service's configuration from environment variables, once, at start.
+ * Keys of the schema are the variable names; strings are converted to the declared types and
+ * defaults applied. Any missing or invalid variable throws a {@link ConfigError} naming it.
+ *
+ * @example
+ * const Config = Type.Object({ PORT: port(8080), DATABASE_URL: Type.String() })
+ * const config = loadConfig(Config, process.env) // config.PORT: number
+ */
+export function loadConfig<S extends TObject>(schema: S, env: Env = process.env): Static<S> {
+  const raw: Record<string, unknown> = {}
+  for (const key of Object.keys(schema.properties)) {
+    const value = env[key]
+    if (value !== undefined && value !== '') raw[key] = value
+  }
+  const value = Value.Default(schema, Value.Convert(schema, raw))
+  const problems = Value.Errors(schema, value).map((error) => {
+    const variable = error.instancePath.replace(/^\//, '') || missingProperty(error.params)
+    return `${variable}: ${error.message}${variable in raw ? ` (got ${JSON.stringify(raw[variable])})` : ''}`
+  })
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
+  return value as Static<S>
+}
+
+function missingProperty(params: unknown): string {
+  const required = (params as { requiredProperties?: string[] }).requiredProperties
+  return required?.join(', ') ?? '(root)'
+}
+
+/** A TCP port with a default. */
+export const port = (defaultPort: number) =>
+  Type.Integer({ minimum: 0, maximum: 65535, default: defaultPort })
+
+/** A log level with a default of `info`. */
+export const logLevel = () =>
+  Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info' },
+  ) as unknown as ReturnType<typeof Type.String>
+
+export { Type }
+export type { Static }

@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto'
+import Fastify, { LogController, type FastifyInstance, type FastifyError } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Registry } from 'prom-client'
+import type { Logger } from '../log/index.ts'
+import { AppError, PROBLEM_CONTENT_TYPE, problem } from '../errors/index.ts'
+import { createMetrics, httpDurationHistogram } from './metrics.ts'
+
+export { createMetrics } from './metrics.ts'
+
+/** A named dependency check for `/readyz`; it answers true when the dependency can serve. */
+export type ReadinessCheck = () => boolean | Promise<boolean>
+
+export interface HttpAppOptions {
+  service: string
+  log: Logger
+  /** Registry the app exposes on `/metrics`; one is created when absent. */
+  metrics?: Registry
+  readiness?: Record<string, ReadinessCheck>
+  /** Largest request body accepted, in bytes. */
+  bodyLimit?: number
+}
+
+export type HttpApp = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  Logger,
+  TypeBoxTypeProvider
+> & { metricsRegistry: Registry; markShuttingDown(): void }
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/
+
+/** Failures of a service behind this one keep their status (a proxy's 502/503/504), never details. */
+const UPSTREAM_FAILURES: Record<number, { code: string; title: string; detail: string }> = {
+  502: { code: 'bad-gateway', title: 'Bad Gateway', detail: 'an upstream service answered badly' },
+  503: {
+    code: 'unavailable',
+    title: 'Service Unavailable',
+    detail: 'an upstream service is unavailable; try again shortly',
+  },
+  504: {
+    code: 'gateway-timeout',
+    title: 'Gateway Timeout',
+    detail: 'an upstream service did not answer in time',
+  },
+}
+
+/**
+ * A Fastify app with the platform's conventions: request ids, problem+json errors, RED metrics,
+ * and the operational routes `/healthz` (alive), `/readyz` (dependencies answer) and `/metrics`.
+ *
+ * @example
+ * const app = createHttpApp({ service: 'gateway', log, readiness: { broker: () => broker.isReady() } })
+ * app.get('/hello', async () => ({ hello: 'world' }))
+ */
+export function createHttpApp(options: HttpAppOptions): HttpApp {
+  const registry = options.metrics ?? createMetrics(options.service)
+  const duration = httpDurationHistogram(registry)
+  let shuttingDown = false
+
+  const app = Fastify({
+    loggerInstance: options.log,
+    // Fastify's per-request info lines would dominate the log and the cost of a fast route;
+    // the onResponse hook below logs each request at debug level instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    routerOptions: { maxParamLength: 1024 },
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+    // Errors Fastify raises before routing (a malformed or oversized URL): problem+json too,
+    // without echoing the URL back.
+    frameworkErrors: (error, _request, reply) => {
+      const status = error.statusCode ?? 400
+      const detail =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is too long' : 'the URL is malformed'
+      return sendProblem(
+        reply,
+        problem(
+          status,
+          status === 414 ? 'uri-too-long' : 'bad-request',
+          status === 414 ? 'URI Too Long' : 'Bad Request',
+          detail,
+        ),
+      )
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpApp
+
+  app.decorate('metricsRegistry', registry)
+  app.decorate('markShuttingDown', () => {
+    shuttingDown = true
+  })
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched'
+    duration.observe(
+      { method: request.method, route, status_code: reply.statusCode },
+      reply.elapsedTime / 1000,
+    )
+    request.log.debug(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+      'request served',
+    )
+  })
+
+  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    if (error instanceof AppError) {
+      return sendProblem(reply, problem(error.status, error.code, error.title, error.message))
+    }
+    if (error.validation) {
+      return sendProblem(reply, problem(400, 'bad-request', 'Bad Request', error.message))
+    }
+    const status = error.statusCode ?? 500
+    if (status < 500) {
+      return sendProblem(
+        reply,
+        problem(status, (error.code ?? 'bad-request').toLowerCase(), 'Bad Request', error.message),
+      )
+    }
+    request.log.error({ err: error, url: request.url }, 'request failed')
+    const upstream = UPSTREAM_FAILURES[status]
+    if (upstream) return sendProblem(reply, problem(status, upstream.code, upstream.title, upstream.detail))
+    return sendProblem(
+      reply,
+      problem(500, 'internal', 'Internal Server Error', 'the server failed to handle this request'),
+    )
+  })
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      problem(404, 'not-found', 'Not Found', `no route for ${request.method} ${request.url.split('?')[0]}`),
+    ),
+  )
+
+  app.get('/healthz', async () => ({ status: 'ok' }))
+
+  app.get('/readyz', async (_request, reply) => {
+    const checks: Record<string, boolean> = {}
+    for (const [name, check] of Object.entries(options.readiness ?? {})) {
+      checks[name] = await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    }
+    const ready = !shuttingDown && Object.values(checks).every(Boolean)
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : shuttingDown ? 'stopping' : 'not ready', checks })
+  })
+
+  app.get('/metrics', async (_request, reply) => {
+    return reply.type(registry.contentType).send(await registry.metrics())
+  })
+
+  return app
+}
+
+function sendProblem(reply: import('fastify').FastifyReply, body: ReturnType<typeof problem>) {
+  return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body)
+}

@@ -1,0 +1,70 @@
+import type { Logger } from '../log/index.ts'
+
+/** A started service: what `main.ts` gets back from the service's `start`. */
+export interface RunningService {
+  log: Logger
+  /** Stop taking work, finish what is in flight, close connections. */
+  close(): Promise<void>
+}
+
+/**
+ * Owns the process for one or more services: starts them, and on SIGTERM or SIGINT closes them
+ * (once, within `graceMs`, then exits). A failed start exits non-zero with the reason logged.
+ *
+ * @example
+ * if (import.meta.main) runUntilSignal(() => start(process.env))
+ */
+export function runUntilSignal(
+  start: () => Promise<RunningService>,
+  options: { graceMs?: number } = {},
+): void {
+  const graceMs = options.graceMs ?? 25_000
+  start().then(
+    (service) => {
+      let stopping = false
+      const stop = (signal: string) => {
+        if (stopping) return
+        stopping = true
+        service.log.info({ signal }, 'shutting down')
+        const force = setTimeout(() => {
+          service.log.error({ graceMs }, 'shutdown took too long, exiting')
+          process.exit(1)
+        }, graceMs)
+        force.unref()
+        service.close().then(
+          () => {
+            service.log.info('stopped')
+            process.exit(0)
+          },
+          (error: unknown) => {
+            service.log.error({ err: error }, 'shutdown failed')
+            process.exit(1)
+          },
+        )
+      }
+      process.once('SIGTERM', () => stop('SIGTERM'))
+      process.once('SIGINT', () => stop('SIGINT'))
+    },
+    (error: unknown) => {
+      process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'start failed', err: String(error) })}\n`)
+      process.exit(1)
+    },
+  )
+}
+
+/**
+ * Runs shutdown steps in order and attempts every one even if an earlier one fails,
+ * so one stuck dependency never leaves the others open.
+ */
+export async function closeInOrder(
+  log: Logger,
+  steps: Array<[name: string, close: () => unknown]>,
+): Promise<void> {
+  for (const [name, close] of steps) {
+    try {
+      await close()
+    } catch (error) {
+      log.warn({ err: error, step: name }, 'shutdown step failed')
+    }
+  }
+}

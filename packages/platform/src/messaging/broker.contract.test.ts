@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import Type from 'typebox'
+import { brokerTargets, drainQueue, eventually, testLogger, uniqueName } from '../testing/index.ts'
+import {
+  connectBroker,
+  createBatcher,
+  DEATH_REASON_HEADER,
+  deadLetterQueue,
+  type Broker,
+  type Delivery,
+} from './index.ts'
+
+const Ping = Type.Object({ n: Type.Integer() })
+
+for (const target of brokerTargets) {
+  describe(`broker contract: ${target.kind}`, () => {
+    let env: { url: string; drop(): Promise<void> }
+    let broker: Broker
+    const exchange = 'contract'
+
+    before(async () => {
+      env = await target.create()
+      broker = connectBroker({ url: env.url, log: testLogger() })
+    })
+    after(async () => {
+      await broker.close()
+      await env.drop()
+    })
+
+    test('routes by topic pattern and acks what the handler accepts', async () => {
+      const seen: Delivery<{ n: number }>[] = []
+      const sub = broker.consume({
+        queue: uniqueName('test.routing'),
+        exchange,
+        routingKeys: ['ping.*.eu'],
+        schema: Ping,
+        handler: async (delivery) => void seen.push(delivery),
+      })
+      await eventually(() => broker.isReady(), 'broker ready')
+      // The consumer declares its queue asynchronously; publish until it is bound.
+      await eventually(async () => {
+        await broker.publish(exchange, 'ping.a.eu', { n: 1 }, { messageId: 'm-1' })
+        return seen.length > 0
+      }, 'first delivery')
+      await broker.publish(exchange, 'ping.a.us', { n: 2 })
+      await broker.publish(exchange, 'ping.b.eu', { n: 3 })
+      await eventually(() => seen.some((d) => d.body.n === 3), 'n=3 delivered')
+      assert.equal(seen[0]!.messageId, 'm-1')
+      assert.equal(seen[0]!.attempt, 1)
+      assert.ok(!seen.some((d) => d.body.n === 2), 'a non-matching key is not delivered')
+      await sub.close()
+    })
+
+    test('dead-letters an invalid body with a reason and keeps consuming', async () => {
+      const queue = uniqueName('test.invalid')
+      const seen: number[] = []
+      const sub = broker.consume({
+        queue,
+        exchange,
+        routingKeys: [queue],
+        schema: Ping,
+        handler: async (d) => void seen.push(d.body.n),
+      })
+      await eventually(async () => {
+        await broker.publish(exchange, queue, { n: 0 })
+        return seen.length > 0
+      }, 'consumer bound')
+      await broker.publish(exchange, queue, { n: 'not a number' })
+      await broker.publish(exchange, queue, { n: 7 })
+      await eventually(() => seen.includes(7), 'valid message after the invalid one')
+      const dead = await eventually(async () => {
+        const messages = await drainQueue(env.url, deadLetterQueue(queue))
+        return messages.length > 0 ? messages : null
+      }, 'dead letter')
+      assert.equal(dead.length, 1)
+      assert.deepEqual(JSON.parse(dead[0]!.body), { n: 'not a number' })
+      assert.match(String(dead[0]!.headers[DEATH_REASON_HEADER]), /invalid body: \/n/)
+      await sub.close()
+    })
+
+    test('retries a failing message with backoff, then succeeds', async () => {
+      const queue = uniqueName('test.retry')
+      const attempts: number[] = []
+      const sub = broker.consume({
+        queue,
+        exchange,
+        routingKeys: [queue],
+        schema: Ping,
+        retryDelayMs: 20,
+        handler: async (d) => {
+          if (d.body.n === 0) return void (bound = true)
+          attempts.push(d.attempt)
+          if (d.attempt < 3) throw new Error('transient')
+        },
+      })
+      let bound = false
+      await eventually(async () => {
+        await broker.publish(exchange, queue, { n: 0 })
+        return bound
+      }, 'consumer bound')
+      await broker.publish(exchange, queue, { n: 1 })
+      await eventually(() => attempts.includes(3), 'third attempt')
+      assert.deepEqual(attempts, [1, 2, 3])
+      await sub.close()
+    })
+
+    test('dead-letters after maxAttempts, never loops', async () => {
+      const queue = uniqueName('test.poison')
+      let calls = 0
+      const sub = broker.consume({
+        queue,
+        exchange,
+        routingKeys: [queue],
+        schema: Ping,
+        maxAttempts: 3,
+        retryDelayMs: 10,
+        handler: async () => {
+          calls++
+          throw new Error('always fails')
+        },
+      })
+      let published = false
+      const dead = await eventually(async () => {
+        if (!published && broker.isReady()) {
+          await broker.publish(exchange, queue, { n: 9 })
+          published = calls > 0 || published
+        }
+        const messages = await drainQueue(env.url, deadLetterQueue(queue))
+        return messages.length > 0 ? messages : null
+      }, 'dead letter after retries')
+      assert.match(String(dead[0]!.headers[DEATH_REASON_HEADER]), /after 3 attempt\(s\): Error: always fails/)
+      await sub.close()
+    })
+
+    test('temporary queues broadcast: every subscriber receives every message', async () => {
+      const key = uniqueName('live')
+      const a: number[] = []
+      const b: number[] = []
+      const subs = [a, b].map((into) =>
+        broker.consume({
+          queue: 'test.live',
+          temporary: true,
+          exchange,
+          routingKeys: [key],
+          schema: Ping,
+          handler: async (d) => void into.push(d.body.n),
+        }),
+      )
+      await eventually(async () => {
+        await broker.publish(exchange, key, { n: 0 }, { persistent: false })
+        return a.length > 0 && b.length > 0
+      }, 'both bound')
+      await broker.publish(exchange, key, { n: 5 }, { persistent: false })
+      await eventually(() => a.includes(5) && b.includes(5), 'both received n=5')
+      await Promise.all(subs.map((s) => s.close()))
+    })
+
+    test('never runs more handlers at once than the prefetch allows; close waits for them', async () => {
+      const queue = uniqueName('test.prefetch')
+      let running = 0
+      let peak = 0
+      let done = 0
+      const sub = broker.consume({
+        queue,
+        exchange,
+        routingKeys: [queue],
+        schema: Ping,
+        prefetch: 4,
+        handler: async (d) => {
+          if (d.body.n < 0) return void (bound = true)
+          running++
+          peak = Math.max(peak, running)
+          await new Promise((resolve) => setTimeout(resolve, 5))
+          running--
+          done++
+        },
+      })
+      let bound = false
+      await eventually(async () => {
+        await broker.publish(exchange, queue, { n: -1 })
+        return bound
+      }, 'consumer bound')
+      await Promise.all(Array.from({ length: 40 }, (_, n) => broker.publish(exchange, queue, { n })))
+      await eventually(() => done >= 20, 'half handled')
+      await sub.close()
+      assert.equal(running, 0, 'close resolved with no handler running')
+      assert.ok(peak <= 4, `peak concurrency ${peak} <= prefetch 4`)
+    })
+
+    test('a batcher acks each message only after its batch is written', async () => {
+      const queue = uniqueName('test.batch')
+      const batches: number[][] = []
+      const batcher = createBatcher<number>({
+        maxSize: 10,
+        maxWaitMs: 20,
+        flush: async (items) => void batches.push(items),
+      })
+      const sub = broker.consume({
+        queue,
+        exchange,
+        routingKeys: [queue],
+        schema: Ping,
+        prefetch: 50,
+        handler: (d) => batcher.add(d.body.n),
+      })
+      await eventually(async () => {
+        await broker.publish(exchange, queue, { n: -1 })
+        return batches.length > 0
+      }, 'bound')
+      await Promise.all(Array.from({ length: 25 }, (_, n) => broker.publish(exchange, queue, { n })))
+      await eventually(() => batches.flat().filter((n) => n >= 0).length === 25, 'all 25 written')
+      assert.ok(batches.every((b) => b.length <= 10))
+      await sub.close()
+    })
+  })
+}

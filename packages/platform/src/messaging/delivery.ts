@@ -1,0 +1,118 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { TSchema } from 'typebox'
+import { Compile } from 'typebox/compile'
+import type { Logger } from '../log/index.ts'
+import type { ConsumerSpec } from './types.ts'
+import type { MessagingMetrics } from './metrics.ts'
+
+/** A message as both brokers hand it over, before its body is parsed. */
+export interface RawDelivery {
+  /** The body: bytes or text still to be parsed as JSON, or already parsed by the client library. */
+  content: unknown
+  messageId: string
+  attempt: number
+  headers: Record<string, unknown>
+}
+
+/** What a broker can do with a message it gave out; both brokers implement the same three. */
+export interface Settle {
+  ack(): void | Promise<void>
+  retry(delayMs: number, nextAttempt: number): Promise<void>
+  deadLetter(reason: string): Promise<void>
+}
+
+export interface DeliveryProcessor {
+  process(raw: RawDelivery, settle: Settle): Promise<void>
+  stop(): void
+}
+
+/**
+ * The consumer contract, written once for both brokers: parse and validate the body
+ * (dead-letter if invalid), run the handler, ack on success, and on failure wait while the
+ * handler's dependencies are down, else retry with exponential backoff up to `maxAttempts`,
+ * then dead-letter. Every outcome is counted and every failure logged.
+ */
+export function deliveryProcessor<S extends TSchema>(
+  spec: ConsumerSpec<S>,
+  log: Logger,
+  metrics: MessagingMetrics,
+): DeliveryProcessor {
+  const validator = Compile(spec.schema)
+  const maxAttempts = spec.maxAttempts ?? 5
+  const baseDelay = spec.retryDelayMs ?? 1000
+  const queue = spec.queue
+  let stopping = false
+
+  const outcome = (result: 'ack' | 'retry' | 'dead') => metrics.consumed.inc({ queue, outcome: result })
+
+  async function deadLetter(raw: RawDelivery, settle: Settle, reason: string) {
+    log.warn({ queue, messageId: raw.messageId, attempt: raw.attempt, reason }, 'message dead-lettered')
+    await settle.deadLetter(reason)
+    outcome('dead')
+  }
+
+  return {
+    stop() {
+      stopping = true
+    },
+    async process(raw, settle) {
+      let body = raw.content
+      if (typeof body === 'string' || Buffer.isBuffer(body)) {
+        try {
+          body = JSON.parse(body.toString())
+        } catch {
+          return deadLetter(raw, settle, 'body is not JSON')
+        }
+      }
+      if (!validator.Check(body)) {
+        const [first] = validator.Errors(body)
+        return deadLetter(
+          raw,
+          settle,
+          `invalid body: ${first ? `${first.instancePath || '/'} ${first.message}` : 'schema mismatch'}`,
+        )
+      }
+      for (;;) {
+        try {
+          const started = performance.now()
+          await spec.handler({ body, messageId: raw.messageId, attempt: raw.attempt, headers: raw.headers })
+          metrics.handleSeconds.observe({ queue }, (performance.now() - started) / 1000)
+          await settle.ack()
+          return outcome('ack')
+        } catch (error) {
+          if (stopping) throw error
+          if (
+            spec.dependenciesReady &&
+            !(await Promise.resolve()
+              .then(spec.dependenciesReady)
+              .catch(() => false))
+          ) {
+            log.warn(
+              { queue, messageId: raw.messageId, err: error },
+              'handler dependencies down, holding message',
+            )
+            while (
+              !stopping &&
+              !(await Promise.resolve()
+                .then(spec.dependenciesReady)
+                .catch(() => false))
+            ) {
+              await sleep(500)
+            }
+            continue
+          }
+          if (spec.temporary || raw.attempt >= maxAttempts) {
+            return deadLetter(raw, settle, `handler failed after ${raw.attempt} attempt(s): ${String(error)}`)
+          }
+          const delay = Math.min(baseDelay * 2 ** (raw.attempt - 1), 30_000)
+          log.warn(
+            { queue, messageId: raw.messageId, attempt: raw.attempt, delayMs: delay, err: error },
+            'handler failed, will retry',
+          )
+          await settle.retry(delay, raw.attempt + 1)
+          return outcome('retry')
+        }
+      }
+    },
+  }
+}

@@ -1,0 +1,161 @@
+import { execFile } from 'node:child_process'
+import net from 'node:net'
+import { randomBytes } from 'node:crypto'
+import { promisify } from 'node:util'
+import pg from 'pg'
+import { Connection } from 'rabbitmq-client'
+import { createLogger, type Logger } from '../log/index.ts'
+import { drainMemoryQueue } from '../messaging/memory-broker.ts'
+
+export { tcpProxy, type TcpProxy } from './tcp-proxy.ts'
+
+const run = promisify(execFile)
+
+/** The real servers the tests use; the defaults are this machine's. */
+export const TEST_POSTGRES_URL =
+  process.env.CONVOY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+export const TEST_AMQP_HOST = process.env.CONVOY_TEST_AMQP_HOST ?? '127.0.0.1:5672'
+
+/** A logger for tests: silent unless TEST_LOG_LEVEL says otherwise. */
+export function testLogger(service = 'test'): Logger {
+  return createLogger({ service, level: process.env.TEST_LOG_LEVEL ?? 'silent' })
+}
+
+export const uniqueName = (prefix: string) =>
+  `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`
+
+/** A fresh database on the test PostgreSQL server; `drop` removes it. */
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = uniqueName('convoy_test')
+  await adminQuery(`CREATE DATABASE ${name}`)
+  const url = new URL(TEST_POSTGRES_URL)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  }
+}
+
+async function adminQuery(statement: string) {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL })
+  await client.connect()
+  try {
+    await client.query(statement)
+  } finally {
+    await client.end()
+  }
+}
+
+/**
+ * A fresh RabbitMQ virtual host (made with `rabbitmqctl`, which needs no management plugin),
+ * so a test's exchanges and queues never meet another run's; `drop` deletes it.
+ */
+export async function createTestVhost(): Promise<{ url: string; drop(): Promise<void> }> {
+  const vhost = uniqueName('convoy-test')
+  await run('rabbitmqctl', ['-q', 'add_vhost', vhost])
+  await run('rabbitmqctl', ['-q', 'set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*'])
+  return {
+    url: `amqp://guest:guest@${TEST_AMQP_HOST}/${vhost}`,
+    drop: async () => void (await run('rabbitmqctl', ['-q', 'delete_vhost', vhost])),
+  }
+}
+
+/** Count of messages ready in a queue of a test vhost. */
+export async function queueDepth(vhostUrl: string, queue: string): Promise<number> {
+  const vhost = decodeURIComponent(new URL(vhostUrl).pathname.slice(1))
+  const { stdout } = await run('rabbitmqctl', [
+    '-q',
+    'list_queues',
+    '-p',
+    vhost,
+    'name',
+    'messages_ready',
+    '--no-table-headers',
+  ])
+  for (const line of stdout.split('\n')) {
+    const [name, count] = line.trim().split(/\s+/)
+    if (name === queue) return Number(count)
+  }
+  return 0
+}
+
+/** Resolves once `check` answers true; fails the test with `what` after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const value = await check()
+      if (value) return value
+    } catch (error) {
+      last = error
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
+/** Takes every message waiting in a queue (e.g. `<queue>.dead`) of either kind of broker. */
+export async function drainQueue(
+  brokerUrl: string,
+  queue: string,
+): Promise<Array<{ body: string; headers: Record<string, unknown> }>> {
+  if (brokerUrl.startsWith('memory:')) {
+    return drainMemoryQueue(brokerUrl, queue).map((m) => ({ body: m.content, headers: m.headers }))
+  }
+  const connection = new Connection(brokerUrl)
+  const channel = await connection.acquire()
+  const messages: Array<{ body: string; headers: Record<string, unknown> }> = []
+  try {
+    for (;;) {
+      const message = await channel.basicGet({ queue, noAck: true })
+      if (!message) break
+      const body: unknown = message.body
+      messages.push({
+        body: typeof body === 'string' || Buffer.isBuffer(body) ? body.toString() : JSON.stringify(body),
+        headers: message.headers ?? {},
+      })
+    }
+  } finally {
+    await channel.close()
+    await connection.close()
+  }
+  return messages
+}
+
+/** Both kinds of broker, for contract tests that must hold on each. */
+export const brokerTargets: Array<{
+  kind: string
+  create(): Promise<{ url: string; drop(): Promise<void> }>
+}> = [
+  { kind: 'memory', create: async () => ({ url: `memory://${uniqueName('test')}`, drop: async () => {} }) },
+  { kind: 'rabbitmq', create: createTestVhost },
+]
+
+/** Both kinds of database, for contract tests that must hold on each. */
+export const databaseTargets: Array<{
+  kind: string
+  create(): Promise<{ url: string; drop(): Promise<void> }>
+}> = [
+  { kind: 'pglite', create: async () => ({ url: 'pglite:memory', drop: async () => {} }) },
+  { kind: 'postgres', create: createTestDatabase },
+]
+
+/** Ports the OS says are free right now, for processes a test starts. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const server = net.createServer()
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      return server
+    }),
+  )
+  const ports = servers.map((server) => (server.address() as net.AddressInfo).port)
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
+  return ports
+}

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import Fastify from 'fastify'
+import { Registry } from 'prom-client'
+import { testLogger } from '@convoy/platform/testing'
+import { buildApp } from './app.ts'
+import { createLiveHub } from './live-hub.ts'
+
+/** Stand-ins for the tracker and web upstreams: they echo what reached them. */
+async function upstream(name: string): Promise<{ url: string; close(): Promise<void> }> {
+  const app = Fastify({ routerOptions: { maxParamLength: 100_000 } })
+  app.get('/*', async (request, reply) => {
+    if (request.url.includes('bad')) {
+      return reply
+        .code(400)
+        .type('application/problem+json')
+        .send({ type: 'x', title: 'Bad Request', status: 400, detail: 'bad' })
+    }
+    return { upstream: name, url: request.url }
+  })
+  const address = await app.listen({ port: 0, host: '127.0.0.1' })
+  return { url: address, close: () => app.close() }
+}
+
+describe('gateway routing', () => {
+  let tracker: Awaited<ReturnType<typeof upstream>>
+  let web: Awaited<ReturnType<typeof upstream>>
+  let app: Awaited<ReturnType<typeof buildApp>>
+  const hub = createLiveHub({
+    log: testLogger(),
+    metrics: new Registry(),
+    flushMs: 50,
+    maxBufferedBytes: 1e6,
+    maxClients: 10,
+    pingMs: 1e5,
+  })
+
+  before(async () => {
+    tracker = await upstream('tracker')
+    web = await upstream('web')
+    app = await buildApp({
+      service: 'gateway',
+      log: testLogger(),
+      hub,
+      trackerUrl: tracker.url,
+      webUrl: web.url,
+    })
+  })
+  after(async () => {
+    hub.close()
+    await app.close()
+    await web.close()
+  })
+
+  test('routes /api/vehicles… to the tracker, rewriting the prefix and keeping the query', async () => {
+    const response = await app.inject('/api/vehicles/City%20Truck/history?limit=5')
+    assert.equal(response.statusCode, 200)
+    assert.deepEqual(response.json(), { upstream: 'tracker', url: '/vehicles/City%20Truck/history?limit=5' })
+    assert.deepEqual((await app.inject('/api/vehicles')).json(), { upstream: 'tracker', url: '/vehicles' })
+  })
+
+  test("passes the tracker's problem+json through unchanged", async () => {
+    const response = await app.inject('/api/vehicles/bad')
+    assert.equal(response.statusCode, 400)
+    assert.match(response.headers['content-type'] ?? '', /application\/problem\+json/)
+  })
+
+  test('routes everything else to web', async () => {
+    assert.deepEqual((await app.inject('/assets/app.js')).json(), { upstream: 'web', url: '/assets/app.js' })
+  })
+
+  test('refuses writes to read-only routes', async () => {
+    const response = await app.inject({ method: 'POST', url: '/api/vehicles', payload: {} })
+    assert.equal(response.statusCode, 404)
+    assert.match(response.headers['content-type'] ?? '', /application\/problem\+json/)
+  })
+
+  test('answers 503 problem+json naming the service when the tracker is down', async () => {
+    await tracker.close()
+    const response = await app.inject('/api/vehicles')
+    assert.equal(response.statusCode, 503)
+    assert.match(response.headers['content-type'] ?? '', /application\/problem\+json/)
+    assert.match(response.json<{ detail: string }>().detail, /position-tracker is unavailable/)
+  })
+})

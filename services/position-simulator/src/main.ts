@@ -1,0 +1,46 @@
+import { loadConfig, type Env } from '@convoy/platform/config'
+import { createHttpApp, createMetrics } from '@convoy/platform/http'
+import { closeInOrder, runUntilSignal, type RunningService } from '@convoy/platform/lifecycle'
+import { createLogger } from '@convoy/platform/log'
+import { connectBroker } from '@convoy/platform/messaging'
+import { loadTracks } from '@convoy/tracks'
+import { Config } from './config.ts'
+import { createFleet } from './fleet.ts'
+import { startSimulation } from './simulation.ts'
+
+export const SERVICE = 'position-simulator'
+
+export async function start(env: Env): Promise<RunningService & { url: string }> {
+  const config = loadConfig(Config, env)
+  const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL })
+  const metrics = createMetrics(SERVICE)
+  const broker = connectBroker({ url: config.AMQP_URL, log, metrics })
+  const fleet = createFleet(await loadTracks(), config.VEHICLES, config.SYNTHETIC_VEHICLES)
+
+  const app = createHttpApp({ service: SERVICE, log, metrics, readiness: { broker: broker.isReady } })
+  const simulation = startSimulation({
+    fleet,
+    broker,
+    log,
+    metrics,
+    intervalMs: config.REPORT_INTERVAL_MS,
+    speedup: config.SPEEDUP,
+    maxInFlight: config.MAX_IN_FLIGHT,
+  })
+  const url = await app.listen({ port: config.PORT, host: config.HOST })
+  log.info({ url }, 'position-simulator listening')
+
+  return {
+    log,
+    url,
+    close: () =>
+      closeInOrder(log, [
+        ['readiness', () => app.markShuttingDown()],
+        ['simulation', () => simulation.close()],
+        ['http', () => app.close()],
+        ['broker', () => broker.close()],
+      ]),
+  }
+}
+
+if (import.meta.main) runUntilSignal(() => start(process.env))

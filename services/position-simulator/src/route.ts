@@ -1,0 +1,64 @@
+import type { Point } from '@convoy/tracks'
+
+const EARTH_RADIUS_M = 6_371_008.8
+const rad = (deg: number) => (deg * Math.PI) / 180
+
+function metresBetween(a: Point, b: Point): number {
+  const h =
+    Math.sin(rad(b.lat - a.lat) / 2) ** 2 +
+    Math.cos(rad(a.lat)) * Math.cos(rad(b.lat)) * Math.sin(rad(b.lng - a.lng) / 2) ** 2
+  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)))
+}
+
+/** A closed track measured in metres: where a vehicle is after driving some distance along it. */
+export interface Route {
+  length: number
+  at(distance: number): Point
+  /** Degrees the road turns over the next `ahead` metres (0 = straight on). */
+  turnAhead(distance: number, ahead: number): number
+}
+
+export function createRoute(points: Point[]): Route {
+  const cumulative = [0]
+  for (let i = 1; i < points.length; i++)
+    cumulative.push(cumulative[i - 1]! + metresBetween(points[i - 1]!, points[i]!))
+  const length = cumulative.at(-1)!
+
+  // Index of the segment [i, i+1] holding a distance, by binary search.
+  function segment(distance: number): number {
+    let low = 0
+    let high = cumulative.length - 2
+    while (low < high) {
+      const mid = (low + high + 1) >> 1
+      if (cumulative[mid]! <= distance) low = mid
+      else high = mid - 1
+    }
+    return low
+  }
+
+  const wrap = (distance: number) => ((distance % length) + length) % length
+
+  function at(distance: number): Point {
+    const d = wrap(distance)
+    const i = segment(d)
+    const start = points[i]!
+    const end = points[i + 1]!
+    const span = cumulative[i + 1]! - cumulative[i]!
+    const f = span > 0 ? (d - cumulative[i]!) / span : 0
+    return { lat: start.lat + (end.lat - start.lat) * f, lng: start.lng + (end.lng - start.lng) * f }
+  }
+
+  function bearing(a: Point, b: Point): number {
+    return (Math.atan2(b.lng - a.lng, (b.lat - a.lat) / Math.cos(rad(a.lat))) * 180) / Math.PI
+  }
+
+  function turnAhead(distance: number, ahead: number): number {
+    const here = at(distance)
+    const mid = at(distance + ahead / 2)
+    const there = at(distance + ahead)
+    const turn = Math.abs(bearing(mid, there) - bearing(here, mid)) % 360
+    return turn > 180 ? 360 - turn : turn
+  }
+
+  return { length, at, turnAhead }
+}

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { openDatabase, type Database } from '@convoy/platform/db'
+import { testLogger } from '@convoy/platform/testing'
+import { buildApp } from './app.ts'
+import { migrations, type Tables } from './migrations.ts'
+import { positionsRepository } from './repository.ts'
+
+describe('position-tracker HTTP API', () => {
+  let database: Database<Tables>
+  let app: Awaited<ReturnType<typeof buildApp>>
+
+  before(async () => {
+    database = await openDatabase<Tables>({ url: 'pglite:memory', log: testLogger(), migrations })
+    const repository = positionsRepository(database.db)
+    await repository.store([
+      { vehicle: 'City Truck', lat: 53.38, lng: -1.47, timestamp: '2026-01-01T12:00:00.000Z' },
+      { vehicle: 'City Truck', lat: 53.381, lng: -1.47, timestamp: '2026-01-01T12:00:10.000Z' },
+      { vehicle: 'Van', lat: 53.3, lng: -1.5, timestamp: '2026-01-01T12:00:00.000Z' },
+    ])
+    app = buildApp({
+      service: 'position-tracker',
+      log: testLogger(),
+      repository,
+      readiness: { database: database.ping },
+    })
+  })
+  after(async () => {
+    await app.close()
+    await database.close()
+  })
+
+  const get = (url: string) => app.inject({ method: 'GET', url })
+
+  test('lists vehicles sorted by name', async () => {
+    const response = await get('/vehicles')
+    assert.equal(response.statusCode, 200)
+    assert.deepEqual(
+      response.json<Array<{ name: string }>>().map((v) => v.name),
+      ['City Truck', 'Van'],
+    )
+  })
+
+  test('serves one vehicle by a name with a space, with speed and heading', async () => {
+    const response = await get('/vehicles/City%20Truck')
+    assert.equal(response.statusCode, 200)
+    assert.deepEqual(response.json(), {
+      name: 'City Truck',
+      lat: 53.381,
+      lng: -1.47,
+      speedKmh: 40,
+      heading: 0,
+      timestamp: '2026-01-01T12:00:10.000Z',
+    })
+  })
+
+  test('serves history oldest first within the range', async () => {
+    const response = await get(
+      '/vehicles/City%20Truck/history?from=2026-01-01T11:00:00Z&to=2026-01-01T13:00:00Z',
+    )
+    assert.equal(response.statusCode, 200)
+    const body = response.json<{ name: string; positions: Array<{ timestamp: string; speedKmh: number }> }>()
+    assert.equal(body.name, 'City Truck')
+    assert.deepEqual(
+      body.positions.map((p) => [p.timestamp, p.speedKmh]),
+      [
+        ['2026-01-01T12:00:00.000Z', 0],
+        ['2026-01-01T12:00:10.000Z', 40],
+      ],
+    )
+  })
+
+  const badRequests: Array<[string, number, RegExp]> = [
+    ['/vehicles/Nobody', 404, /no vehicle named "Nobody"/],
+    ['/vehicles/Nobody/history', 404, /no vehicle/],
+    ['/vehicles/%00', 400, /name/],
+    ['/vehicles/a%0Ab', 400, /name/],
+    [`/vehicles/${'x'.repeat(10_000)}`, 414, /too long/],
+    [`/vehicles/${'x'.repeat(500)}`, 400, /name/],
+    ['/vehicles/Van/history?limit=-1', 400, /limit/],
+    ['/vehicles/Van/history?limit=abc', 400, /limit/],
+    ['/vehicles/Van/history?limit=10001', 400, /limit/],
+    ['/vehicles/Van/history?from=yesterday', 400, /from/],
+    ['/vehicles/Van/history?to=2026-13-45T00:00:00Z', 400, /to/],
+    [
+      '/vehicles/Van/history?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z',
+      400,
+      /from must not be after to/,
+    ],
+    ['/vehicles/%E0%A4%A', 400, /malformed/],
+    ['/nowhere', 404, /no route for GET \/nowhere/],
+  ]
+  for (const [url, status, detail] of badRequests) {
+    test(`GET ${url.slice(0, 60)} → ${status} problem+json`, async () => {
+      const response = await get(url)
+      assert.equal(response.statusCode, status)
+      assert.match(response.headers['content-type'] ?? '', /^application\/problem\+json/)
+      const body = response.json<{ status: number; title: string; detail: string; type: string }>()
+      assert.equal(body.status, status)
+      assert.match(body.detail, detail)
+      assert.ok(body.type && body.title)
+    })
+  }
+
+  test('answers health, readiness and metrics', async () => {
+    assert.equal((await get('/healthz')).statusCode, 200)
+    assert.deepEqual((await get('/readyz')).json(), { status: 'ready', checks: { database: true } })
+    await get('/vehicles')
+    const metrics = (await get('/metrics')).body
+    assert.match(metrics, /http_server_request_duration_seconds_count\{[^}]*route="\/vehicles"[^}]*\} \d+/)
+    assert.match(metrics, /service="position-tracker"/)
+  })
+})

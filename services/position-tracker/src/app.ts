@@ -1,0 +1,48 @@
+import Type from 'typebox'
+import { Position, Vehicle, VehicleName } from '@convoy/contracts'
+import { BadRequestError, NotFoundError } from '@convoy/platform/errors'
+import { createHttpApp, type HttpAppOptions } from '@convoy/platform/http'
+import type { PositionsRepository } from './repository.ts'
+
+const HOUR_MS = 3_600_000
+const Params = Type.Object({ name: VehicleName })
+const HistoryQuery = Type.Object({
+  from: Type.Optional(Type.String({ format: 'date-time' })),
+  to: Type.Optional(Type.String({ format: 'date-time' })),
+  limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
+})
+
+/** The tracker's HTTP API. Builds the app; never listens (main.ts does). */
+export function buildApp(options: HttpAppOptions & { repository: PositionsRepository }) {
+  const app = createHttpApp(options)
+  const { repository } = options
+
+  app.get('/vehicles', { schema: { response: { 200: Type.Array(Vehicle) } } }, () => repository.list())
+
+  app.get('/vehicles/:name', { schema: { params: Params, response: { 200: Vehicle } } }, async (request) => {
+    const vehicle = await repository.find(request.params.name)
+    if (!vehicle) throw new NotFoundError(`no vehicle named ${JSON.stringify(request.params.name)}`)
+    return vehicle
+  })
+
+  app.get(
+    '/vehicles/:name/history',
+    {
+      schema: {
+        params: Params,
+        querystring: HistoryQuery,
+        response: { 200: Type.Object({ name: Type.String(), positions: Type.Array(Position) }) },
+      },
+    },
+    async (request) => {
+      const { name } = request.params
+      const to = request.query.to ? new Date(request.query.to) : new Date()
+      const from = request.query.from ? new Date(request.query.from) : new Date(to.getTime() - HOUR_MS)
+      if (from > to) throw new BadRequestError('from must not be after to')
+      if (!(await repository.find(name))) throw new NotFoundError(`no vehicle named ${JSON.stringify(name)}`)
+      return { name, positions: await repository.history(name, { from, to, limit: request.query.limit }) }
+    },
+  )
+
+  return app
+}

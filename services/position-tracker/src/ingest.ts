@@ -1,0 +1,67 @@
+import { Histogram, Counter, type Registry } from 'prom-client'
+import {
+  POSITION_REPORTED,
+  POSITIONS_EXCHANGE,
+  PositionReport,
+  VEHICLES_EXCHANGE,
+  VEHICLES_UPDATED,
+} from '@convoy/contracts'
+import type { Logger } from '@convoy/platform/log'
+import { createBatcher, type Broker } from '@convoy/platform/messaging'
+import type { PositionsRepository } from './repository.ts'
+
+export const POSITIONS_QUEUE = 'position-tracker.positions'
+
+/**
+ * Consumes position reports: batches them into one transaction each, acks every report only
+ * after its batch committed, then publishes the vehicles whose latest state changed.
+ */
+export function startIngest(options: {
+  broker: Broker
+  repository: PositionsRepository
+  log: Logger
+  metrics: Registry
+  prefetch: number
+  batchSize: number
+  batchWaitMs: number
+  databaseReady: () => Promise<boolean>
+}) {
+  const { broker, repository, log } = options
+  const stored = new Counter({
+    name: 'positions_stored_total',
+    help: 'Position reports written',
+    registers: [options.metrics],
+  })
+  const latency = new Histogram({
+    name: 'position_ingest_latency_seconds',
+    help: 'From the time a position was reported to the time it was stored',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [options.metrics],
+  })
+
+  const batcher = createBatcher<PositionReport>({
+    maxSize: options.batchSize,
+    maxWaitMs: options.batchWaitMs,
+    flush: async (reports) => {
+      const changed = await repository.store(reports)
+      stored.inc(reports.length)
+      const now = Date.now()
+      for (const report of reports) latency.observe((now - Date.parse(report.timestamp)) / 1000)
+      if (changed.length === 0) return
+      // Live updates are best effort: a lost one is superseded by the next within a second.
+      broker
+        .publish(VEHICLES_EXCHANGE, VEHICLES_UPDATED, { vehicles: changed }, { persistent: false })
+        .catch((error: unknown) => log.warn({ err: error }, 'live update not published'))
+    },
+  })
+
+  return broker.consume({
+    queue: POSITIONS_QUEUE,
+    exchange: POSITIONS_EXCHANGE,
+    routingKeys: [POSITION_REPORTED],
+    schema: PositionReport,
+    prefetch: options.prefetch,
+    dependenciesReady: options.databaseReady,
+    handler: (delivery) => batcher.add(delivery.body),
+  })
+}

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { openDatabase, type Database } from '@convoy/platform/db'
+import { databaseTargets, testLogger } from '@convoy/platform/testing'
+import { migrations, type Tables } from './migrations.ts'
+import { positionsRepository, type PositionsRepository } from './repository.ts'
+
+const NORTH_100M = 100 / 111_195
+const report = (vehicle: string, seconds: number, northSteps: number) => ({
+  vehicle,
+  lat: 53 + northSteps * NORTH_100M,
+  lng: -1.5,
+  timestamp: new Date(Date.UTC(2026, 0, 1, 12, 0, seconds)).toISOString(),
+})
+
+for (const target of databaseTargets) {
+  describe(`positions repository on ${target.kind}`, () => {
+    let env: { url: string; drop(): Promise<void> }
+    let database: Database<Tables>
+    let repo: PositionsRepository
+
+    before(async () => {
+      env = await target.create()
+      database = await openDatabase<Tables>({ url: env.url, log: testLogger(), migrations })
+      repo = positionsRepository(database.db)
+    })
+    after(async () => {
+      await database.close()
+      await env.drop()
+    })
+
+    test('stores reports once and computes the latest speed and heading', async () => {
+      await repo.store([report('Van', 0, 0), report('Van', 10, 1)])
+      await repo.store([report('Van', 10, 1)]) // a redelivery changes nothing
+      assert.deepEqual(await repo.find('Van'), {
+        name: 'Van',
+        lat: 53 + NORTH_100M,
+        lng: -1.5,
+        speedKmh: 36,
+        heading: 0,
+        timestamp: '2026-01-01T12:00:10.000Z',
+      })
+      assert.equal((await repo.history('Van', { from: new Date(0), to: new Date(), limit: 100 })).length, 2)
+    })
+
+    test('a late report fills history without moving the latest state back', async () => {
+      await repo.store([report('Bus', 0, 0), report('Bus', 20, 2)])
+      const changed = await repo.store([report('Bus', 10, 1)])
+      assert.deepEqual(changed, [], 'latest state unchanged by an older report')
+      const history = await repo.history('Bus', { from: new Date(0), to: new Date(), limit: 100 })
+      assert.deepEqual(
+        history.map((p) => [p.timestamp.slice(17, 19), p.speedKmh]),
+        [
+          ['00', 0],
+          ['10', 36],
+          ['20', 36],
+        ],
+      )
+    })
+
+    test('a report arriving before its predecessor still yields the right latest speed', async () => {
+      await repo.store([report('Cab', 20, 4)])
+      await repo.store([report('Cab', 10, 3)])
+      assert.equal((await repo.find('Cab'))?.speedKmh, 36)
+    })
+
+    test('history honours from, to and limit and computes speed from the fix before from', async () => {
+      await repo.store([0, 10, 20, 30, 40].map((s, i) => report('Tram', s, i)))
+      const from = new Date(Date.UTC(2026, 0, 1, 12, 0, 10))
+      const to = new Date(Date.UTC(2026, 0, 1, 12, 0, 30))
+      const history = await repo.history('Tram', { from, to, limit: 2 })
+      assert.deepEqual(
+        history.map((p) => [p.timestamp.slice(17, 19), p.speedKmh]),
+        [
+          ['10', 36],
+          ['20', 36],
+        ],
+      )
+    })
+
+    test('lists vehicles sorted by name; unknown is null', async () => {
+      assert.deepEqual(
+        (await repo.list()).map((v) => v.name),
+        ['Bus', 'Cab', 'Tram', 'Van'],
+      )
+      assert.equal(await repo.find('Nobody'), null)
+    })
+
+    test('retention deletes old positions in chunks and keeps the latest state', async () => {
+      const cutoff = new Date(Date.UTC(2026, 0, 1, 12, 0, 25))
+      let deleted = 0
+      for (let n; (n = await repo.deleteOlderThan(cutoff, 2)) > 0;) deleted += n
+      assert.ok(deleted >= 10)
+      assert.deepEqual(
+        (await repo.history('Tram', { from: new Date(0), to: new Date(), limit: 100 })).length,
+        2,
+      )
+      assert.ok(await repo.find('Van'), 'latest state survives retention')
+    })
+  })
+}

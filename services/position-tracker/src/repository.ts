@@ -1,0 +1,120 @@
+import { sql, type Kysely } from '@convoy/platform/db'
+import type { Position, PositionReport, Vehicle } from '@convoy/contracts'
+import type { Tables } from './migrations.ts'
+import { motion, type Fix } from './motion.ts'
+
+type Row = { ts: Date; lat: number; lng: number }
+const fix = (row: Row): Fix => ({ lat: row.lat, lng: row.lng, time: row.ts.getTime() })
+
+export function positionsRepository(db: Kysely<Tables>) {
+  return {
+    /**
+     * Stores a batch of reports in one transaction, idempotently, then recomputes the latest
+     * state of each vehicle it touched from that vehicle's two newest fixes, so reports that
+     * arrive late, twice or out of order still leave the right latest state.
+     * Returns the vehicles whose latest state changed.
+     */
+    async store(reports: PositionReport[]): Promise<Vehicle[]> {
+      if (reports.length === 0) return []
+      return db.transaction().execute(async (trx) => {
+        await sql`INSERT INTO positions (vehicle, ts, lat, lng)
+          SELECT * FROM unnest(${reports.map((r) => r.vehicle)}::text[], ${reports.map((r) => r.timestamp)}::timestamptz[],
+                               ${reports.map((r) => r.lat)}::float8[], ${reports.map((r) => r.lng)}::float8[])
+          ON CONFLICT DO NOTHING`.execute(trx)
+
+        const names = [...new Set(reports.map((r) => r.vehicle))]
+        const { rows } = await sql<Row & { vehicle: string }>`SELECT v.vehicle, p.ts, p.lat, p.lng
+          FROM unnest(${names}::text[]) AS v(vehicle)
+          CROSS JOIN LATERAL (SELECT ts, lat, lng FROM positions WHERE vehicle = v.vehicle ORDER BY ts DESC LIMIT 2) p
+          ORDER BY v.vehicle, p.ts DESC`.execute(trx)
+
+        const latest = new Map<string, Vehicle>()
+        for (let i = 0; i < rows.length; i++) {
+          const row = rows[i]!
+          if (latest.has(row.vehicle)) continue
+          const previous = rows[i + 1]?.vehicle === row.vehicle ? rows[i + 1] : undefined
+          const { speedKmh, heading } = motion(previous && fix(previous), fix(row))
+          latest.set(row.vehicle, {
+            name: row.vehicle,
+            lat: row.lat,
+            lng: row.lng,
+            speedKmh,
+            heading,
+            timestamp: row.ts.toISOString(),
+          })
+        }
+        const vehicles = [...latest.values()]
+        const { rows: changed } = await sql<{
+          name: string
+        }>`INSERT INTO vehicles (name, lat, lng, speed_kmh, heading, ts)
+          SELECT * FROM unnest(${vehicles.map((v) => v.name)}::text[], ${vehicles.map((v) => v.lat)}::float8[],
+                               ${vehicles.map((v) => v.lng)}::float8[], ${vehicles.map((v) => v.speedKmh)}::float8[],
+                               ${vehicles.map((v) => v.heading)}::float8[], ${vehicles.map((v) => v.timestamp)}::timestamptz[])
+          ON CONFLICT (name) DO UPDATE SET lat = excluded.lat, lng = excluded.lng, speed_kmh = excluded.speed_kmh,
+            heading = excluded.heading, ts = excluded.ts
+          WHERE (vehicles.ts, vehicles.speed_kmh, vehicles.heading) IS DISTINCT FROM (excluded.ts, excluded.speed_kmh, excluded.heading)
+          RETURNING name`.execute(trx)
+        const changedNames = new Set(changed.map((c) => c.name))
+        return vehicles.filter((v) => changedNames.has(v.name))
+      })
+    },
+
+    async list(): Promise<Vehicle[]> {
+      const rows = await db.selectFrom('vehicles').selectAll().orderBy('name').execute()
+      return rows.map(toVehicle)
+    },
+
+    async find(name: string): Promise<Vehicle | null> {
+      const row = await db.selectFrom('vehicles').selectAll().where('name', '=', name).executeTakeFirst()
+      return row ? toVehicle(row) : null
+    },
+
+    /** Positions in [from, to], oldest first, each with the speed it was driving at. */
+    async history(name: string, range: { from: Date; to: Date; limit: number }): Promise<Position[]> {
+      const before = await db
+        .selectFrom('positions')
+        .select(['ts', 'lat', 'lng'])
+        .where('vehicle', '=', name)
+        .where('ts', '<', range.from)
+        .orderBy('ts', 'desc')
+        .limit(1)
+        .executeTakeFirst()
+      const rows = await db
+        .selectFrom('positions')
+        .select(['ts', 'lat', 'lng'])
+        .where('vehicle', '=', name)
+        .where('ts', '>=', range.from)
+        .where('ts', '<=', range.to)
+        .orderBy('ts')
+        .limit(range.limit)
+        .execute()
+      let previous = before && fix(before)
+      return rows.map((row) => {
+        const current = fix(row)
+        const { speedKmh } = motion(previous, current)
+        previous = current
+        return { lat: row.lat, lng: row.lng, speedKmh, timestamp: row.ts.toISOString() }
+      })
+    },
+
+    /** Deletes up to `chunk` positions older than `cutoff`; returns how many it deleted. */
+    async deleteOlderThan(cutoff: Date, chunk: number): Promise<number> {
+      const result = await sql`DELETE FROM positions WHERE ctid IN (
+        SELECT ctid FROM positions WHERE ts < ${cutoff} LIMIT ${chunk})`.execute(db)
+      return Number(result.numAffectedRows ?? 0)
+    },
+  }
+}
+
+export type PositionsRepository = ReturnType<typeof positionsRepository>
+
+function toVehicle(row: Tables['vehicles']): Vehicle {
+  return {
+    name: row.name,
+    lat: row.lat,
+    lng: row.lng,
+    speedKmh: row.speed_kmh,
+    heading: row.heading,
+    timestamp: row.ts.toISOString(),
+  }
+}

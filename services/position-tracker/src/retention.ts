@@ -1,0 +1,44 @@
+import type { Logger } from '@convoy/platform/log'
+import type { PositionsRepository } from './repository.ts'
+
+const DAY_MS = 86_400_000
+const CHUNK = 5000
+
+/**
+ * Deletes positions older than the retention period every `sweepSeconds`, in chunks of a few
+ * thousand rows with a pause between them, so ingestion never waits behind one long delete.
+ */
+export function startRetention(options: {
+  repository: PositionsRepository
+  log: Logger
+  days: number
+  sweepSeconds: number
+}) {
+  let stopped = false
+  let running: Promise<void> = Promise.resolve()
+
+  async function sweep() {
+    const cutoff = new Date(Date.now() - options.days * DAY_MS)
+    let total = 0
+    for (let deleted = CHUNK; deleted === CHUNK && !stopped; total += deleted) {
+      deleted = await options.repository.deleteOlderThan(cutoff, CHUNK)
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    if (total > 0) options.log.info({ deleted: total, cutoff }, 'old positions deleted')
+  }
+
+  const timer = setInterval(() => {
+    running = running
+      .then(sweep)
+      .catch((error: unknown) => options.log.warn({ err: error }, 'retention sweep failed'))
+  }, options.sweepSeconds * 1000)
+  timer.unref()
+
+  return {
+    async close() {
+      stopped = true
+      clearInterval(timer)
+      await running
+    },
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The system in the stack topology: every service its own process, real PostgreSQL and RabbitMQ.
+ * Known positions go in at the broker; what comes out of the gateway's API and live feed is checked.
+ */
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { after, before, describe, test } from 'node:test'
+import { WebSocket } from 'ws'
+import {
+  POSITION_REPORTED,
+  POSITIONS_EXCHANGE,
+  type LiveFrame,
+  type Vehicle,
+  type VehicleHistory,
+} from '@convoy/contracts'
+import { startStack, type RunningSystem } from '@convoy/launcher'
+import { connectBroker, deadLetterQueue, type Broker } from '@convoy/platform/messaging'
+import {
+  createTestDatabase,
+  createTestVhost,
+  drainQueue,
+  eventually,
+  freePorts,
+  testLogger,
+} from '@convoy/platform/testing'
+
+const VEHICLES = ['Test Van A', 'Test Van B', 'Test Van C']
+const POINTS = 100
+const START = Date.parse('2026-03-01T08:00:00.000Z')
+/** 10 m north per second: 36 km/h, heading 0. */
+const STEP_DEGREES = 10 / 111_195
+
+const report = (vehicle: string, i: number) => ({
+  vehicle,
+  lat: 53.38 + i * STEP_DEGREES,
+  lng: -1.47,
+  timestamp: new Date(START + i * 1000).toISOString(),
+})
+
+describe('fleet tracking in the stack topology', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>
+  let vhost: Awaited<ReturnType<typeof createTestVhost>>
+  let system: RunningSystem
+  let broker: Broker
+  let live: WebSocket
+  const frames: LiveFrame[] = []
+
+  before(async () => {
+    ;[database, vhost] = await Promise.all([createTestDatabase(), createTestVhost()])
+    const [gateway, tracker, simulator, web] = await freePorts(4)
+    system = await startStack({
+      postgresUrl: database.url,
+      databaseUrls: { 'position-tracker': database.url },
+      amqpUrl: vhost.url,
+      ports: { gateway: gateway!, 'position-tracker': tracker!, 'position-simulator': simulator!, web: web! },
+      env: { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn' },
+      serviceEnv: { 'position-simulator': { VEHICLES: '0' } },
+    })
+    broker = connectBroker({ url: vhost.url, log: testLogger() })
+    await eventually(
+      async () => (await fetch(`http://127.0.0.1:${tracker}/readyz`)).ok,
+      'tracker ready',
+      30_000,
+    )
+    await eventually(async () => (await fetch(`${system.url}/readyz`)).ok, 'gateway ready', 30_000)
+    live = new WebSocket(`${system.url.replace('http', 'ws')}/api/live`)
+    live.on('message', (data: Buffer) => frames.push(JSON.parse(data.toString()) as LiveFrame))
+    await once(live, 'open')
+  })
+
+  after(async () => {
+    live?.close()
+    await broker?.close()
+    await system?.close()
+    await Promise.all([database?.drop(), vhost?.drop()])
+  })
+
+  const api = async <T>(path: string) => {
+    const response = await fetch(`${system.url}/api${path}`)
+    return {
+      status: response.status,
+      type: response.headers.get('content-type') ?? '',
+      body: (await response.json()) as T,
+    }
+  }
+
+  test('stores exactly the N positions published, whatever their order and duplicates', async () => {
+    const reports = VEHICLES.flatMap((vehicle) =>
+      Array.from({ length: POINTS }, (_, i) => report(vehicle, i)),
+    )
+    // Out of order, and a tenth of them twice (a redelivery, or a retrying publisher).
+    const shuffled = reports.toSorted(
+      (a, b) => ((a.lat * 1e9) % 7) - ((b.lat * 1e9) % 7) || a.vehicle.localeCompare(b.vehicle),
+    )
+    const duplicates = reports.filter((_, i) => i % 10 === 0)
+    await Promise.all(
+      [...shuffled, ...duplicates].map((r) =>
+        broker.publish(POSITIONS_EXCHANGE, POSITION_REPORTED, r, {
+          messageId: `${r.vehicle}@${r.timestamp}`,
+        }),
+      ),
+    )
+
+    for (const vehicle of VEHICLES) {
+      const name = encodeURIComponent(vehicle)
+      const history = await eventually(async () => {
+        const { body } = await api<VehicleHistory>(
+          `/vehicles/${name}/history?from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z&limit=10000`,
+        )
+        return body.positions.length === POINTS ? body : null
+      }, `${POINTS} positions of ${vehicle}`)
+      const times = history.positions.map((p) => Date.parse(p.timestamp))
+      assert.deepEqual(
+        times,
+        times.toSorted((a, b) => a - b),
+        'history oldest first',
+      )
+      assert.ok(
+        history.positions.slice(1).every((p) => Math.abs(p.speedKmh - 36) < 0.2),
+        'speed of every later fix is 36 km/h',
+      )
+    }
+  })
+
+  test('serves the latest state with speed and heading', async () => {
+    const { status, body } = await api<Vehicle>(`/vehicles/${encodeURIComponent('Test Van B')}`)
+    assert.equal(status, 200)
+    assert.equal(body.timestamp, new Date(START + (POINTS - 1) * 1000).toISOString())
+    assert.ok(Math.abs(body.speedKmh - 36) < 0.2, `speed ${body.speedKmh}`)
+    assert.equal(body.heading, 0)
+    const list = await api<Vehicle[]>('/vehicles')
+    assert.deepEqual(
+      list.body.map((v) => v.name),
+      VEHICLES,
+    )
+  })
+
+  test('pushes live frames to a WebSocket client', async () => {
+    const last = new Date(START + (POINTS - 1) * 1000).toISOString()
+    await eventually(
+      () =>
+        VEHICLES.every((name) =>
+          frames.some(
+            (f) => f.type === 'positions' && f.vehicles.some((v) => v.name === name && v.timestamp === last),
+          ),
+        ),
+      'latest state of every vehicle on the live feed',
+    )
+  })
+
+  test('dead-letters a malformed report and keeps consuming', async () => {
+    await broker.publish(POSITIONS_EXCHANGE, POSITION_REPORTED, {
+      vehicle: 'Bad',
+      lat: 'north',
+      lng: 0,
+      timestamp: 'now',
+    })
+    await broker.publish(POSITIONS_EXCHANGE, POSITION_REPORTED, report('Test Van D', 0))
+    await eventually(
+      async () => (await api(`/vehicles/${encodeURIComponent('Test Van D')}`)).status === 200,
+      'the next report stored',
+    )
+    const dead = await eventually(async () => {
+      const messages = await drainQueue(vhost.url, deadLetterQueue('position-tracker.positions'))
+      return messages.length ? messages : null
+    }, 'the malformed report dead-lettered')
+    assert.equal(dead.length, 1)
+    assert.match(String(dead[0]!.headers['x-convoy-death-reason']), /invalid body/)
+  })
+
+  const badRequests: Array<[string, number]> = [
+    ['/vehicles/%00', 400],
+    [`/vehicles/${'x'.repeat(10_000)}`, 414],
+    ['/vehicles/Nobody', 404],
+    ['/vehicles/Test%20Van%20A/history?limit=-1', 400],
+    ['/vehicles/Test%20Van%20A/history?from=yesterday', 400],
+  ]
+  for (const [path, status] of badRequests) {
+    test(`GET /api${path.slice(0, 50)} through the gateway → ${status} problem+json`, async () => {
+      const response = await api<{ status: number }>(path)
+      assert.equal(response.status, status)
+      assert.match(response.type, /application\/problem\+json/)
+      assert.equal(response.body.status, status)
+    })
+  }
+
+  test('serves the web app at /', async () => {
+    const response = await fetch(system.url)
+    assert.equal(response.status, 200)
+    assert.match(await response.text(), /<title>Convoy/)
+  })
+})
