@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import { Kysely, Migrator, PostgresDialect, sql, type Migration, type PostgresPool } from 'kysely'
 import pg from 'pg'
 import { PGlite } from '@electric-sql/pglite'
+import { isConnectionError } from '../errors/index.ts'
 import type { Logger } from '../log/index.ts'
 import { pglitePool } from './pglite-pool.ts'
 
@@ -70,7 +71,7 @@ function serverPool(options: OpenDatabaseOptions): PostgresPool {
   })
   // An idle client dies when the server restarts; the pool replaces it. Without a listener
   // the 'error' event would crash the process.
-  pool.on('error', (error) => options.log.warn({ err: error }, 'database connection lost'))
+  pool.on('error', (error) => options.log.warn({ reason: error.message }, 'database connection lost'))
   return pool
 }
 
@@ -85,14 +86,6 @@ async function retry(action: () => Promise<void>, log: Logger, attempts = 30): P
       await new Promise((resolve) => setTimeout(resolve, Math.min(250 * attempt, 3000)))
     }
   }
-}
-
-function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: string }).code ?? ''
-  return (
-    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|57P03)$/.test(code) ||
-    /timeout|terminat/i.test(String(error))
-  )
 }
 
 async function migrate<Schema>(db: Kysely<Schema>, options: OpenDatabaseOptions): Promise<void> {

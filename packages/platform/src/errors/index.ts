@@ -50,3 +50,23 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 export function problem(status: number, code: string, title: string, detail: string): Problem {
   return { type: `https://convoy.dev/problems/${code}`, title, status, detail }
 }
+
+/**
+ * True for errors that mean "a server we depend on cannot be reached right now" (refused, reset,
+ * timed out, shutting down) rather than a bug: callers answer 503 and retry later.
+ */
+export function isConnectionError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false
+  const { code, message } = error as { code?: unknown; message?: unknown }
+  if (typeof code === 'string') {
+    if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH)$/.test(code)) return true
+    // PostgreSQL SQLSTATE classes 08 (connection exception) and 57P (operator intervention).
+    if (/^(08...|57P0[1-3])$/.test(code)) return true
+  }
+  return (
+    typeof message === 'string' &&
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+      message,
+    )
+  )
+}

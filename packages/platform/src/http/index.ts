@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyError } from 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Registry } from 'prom-client'
 import type { Logger } from '../log/index.ts'
-import { AppError, PROBLEM_CONTENT_TYPE, problem } from '../errors/index.ts'
+import { AppError, isConnectionError, PROBLEM_CONTENT_TYPE, problem } from '../errors/index.ts'
 import { createMetrics, httpDurationHistogram } from './metrics.ts'
 
 export { createMetrics } from './metrics.ts'
@@ -78,7 +78,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       const status = error.statusCode ?? 400
       const detail =
         error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is too long' : 'the URL is malformed'
-      return sendProblem(
+      void sendProblem(
         reply,
         problem(
           status,
@@ -122,6 +122,13 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       return sendProblem(
         reply,
         problem(status, (error.code ?? 'bad-request').toLowerCase(), 'Bad Request', error.message),
+      )
+    }
+    if (isConnectionError(error)) {
+      request.log.warn({ err: error, url: request.url }, 'dependency unavailable')
+      return sendProblem(
+        reply,
+        problem(503, 'unavailable', 'Service Unavailable', 'a dependency is unavailable; try again shortly'),
       )
     }
     request.log.error({ err: error, url: request.url }, 'request failed')

@@ -42,6 +42,11 @@ export function deliveryProcessor<S extends TSchema>(
   const baseDelay = spec.retryDelayMs ?? 1000
   const queue = spec.queue
   let stopping = false
+  let holding = 0 // messages waiting here for the handler's dependencies to come back
+  const dependenciesReady = () =>
+    Promise.resolve()
+      .then(spec.dependenciesReady)
+      .catch(() => false)
 
   const outcome = (result: 'ack' | 'retry' | 'dead') => metrics.consumed.inc({ queue, outcome: result })
 
@@ -81,24 +86,11 @@ export function deliveryProcessor<S extends TSchema>(
           return outcome('ack')
         } catch (error) {
           if (stopping) throw error
-          if (
-            spec.dependenciesReady &&
-            !(await Promise.resolve()
-              .then(spec.dependenciesReady)
-              .catch(() => false))
-          ) {
-            log.warn(
-              { queue, messageId: raw.messageId, err: error },
-              'handler dependencies down, holding message',
-            )
-            while (
-              !stopping &&
-              !(await Promise.resolve()
-                .then(spec.dependenciesReady)
-                .catch(() => false))
-            ) {
-              await sleep(500)
-            }
+          if (spec.dependenciesReady && !(await dependenciesReady())) {
+            if (holding++ === 0)
+              log.warn({ queue, err: error }, 'handler dependencies down, holding messages')
+            while (!stopping && !(await dependenciesReady())) await sleep(500)
+            if (--holding === 0) log.info({ queue }, 'handler dependencies back, resuming')
             continue
           }
           if (spec.temporary || raw.attempt >= maxAttempts) {

@@ -60,8 +60,11 @@ export async function createTestVhost(): Promise<{ url: string; drop(): Promise<
   }
 }
 
-/** Count of messages ready in a queue of a test vhost. */
-export async function queueDepth(vhostUrl: string, queue: string): Promise<number> {
+/** Messages of a queue of a test vhost: waiting (ready) and delivered but not yet acknowledged. */
+export async function queueCounts(
+  vhostUrl: string,
+  queue: string,
+): Promise<{ ready: number; unacked: number }> {
   const vhost = decodeURIComponent(new URL(vhostUrl).pathname.slice(1))
   const { stdout } = await run('rabbitmqctl', [
     '-q',
@@ -70,13 +73,14 @@ export async function queueDepth(vhostUrl: string, queue: string): Promise<numbe
     vhost,
     'name',
     'messages_ready',
+    'messages_unacknowledged',
     '--no-table-headers',
   ])
   for (const line of stdout.split('\n')) {
-    const [name, count] = line.trim().split(/\s+/)
-    if (name === queue) return Number(count)
+    const [name, ready, unacked] = line.trim().split(/\s+/)
+    if (name === queue) return { ready: Number(ready), unacked: Number(unacked) }
   }
-  return 0
+  return { ready: 0, unacked: 0 }
 }
 
 /** Resolves once `check` answers true; fails the test with `what` after `timeoutMs`. */

@@ -1,0 +1,63 @@
+export interface LatLng {
+  lat: number
+  lng: number
+}
+
+const EARTH_RADIUS_M = 6_371_000
+const RAD = Math.PI / 180
+
+/**
+ * Douglas–Peucker simplification of a polyline, with `toleranceM` in metres.
+ * Points are projected onto a local equirectangular plane, which is exact enough at city scale.
+ * The first and last points are always kept.
+ */
+export function simplify<P extends LatLng>(points: readonly P[], toleranceM: number): P[] {
+  if (points.length <= 2) return [...points]
+  const first = points[0] as P
+  const cosLat = Math.cos(first.lat * RAD)
+  const xy = points.map((p) => [p.lng * RAD * cosLat * EARTH_RADIUS_M, p.lat * RAD * EARTH_RADIUS_M] as const)
+  const keep = new Uint8Array(points.length)
+  keep[0] = 1
+  keep[points.length - 1] = 1
+  // An explicit stack instead of recursion: tracks have thousands of points.
+  const stack: Array<[number, number]> = [[0, points.length - 1]]
+  while (stack.length > 0) {
+    const [start, end] = stack.pop() as [number, number]
+    let farthest = -1
+    let farthestDistance = toleranceM
+    for (let i = start + 1; i < end; i++) {
+      const distance = segmentDistance(xy[i]!, xy[start]!, xy[end]!)
+      if (distance > farthestDistance) {
+        farthest = i
+        farthestDistance = distance
+      }
+    }
+    if (farthest !== -1) {
+      keep[farthest] = 1
+      stack.push([start, farthest], [farthest, end])
+    }
+  }
+  return points.filter((_, i) => keep[i] === 1)
+}
+
+type Xy = readonly [number, number]
+
+/** Distance from p to the segment a–b, in the plane's units. */
+function segmentDistance(p: Xy, a: Xy, b: Xy): number {
+  const dx = b[0] - a[0]
+  const dy = b[1] - a[1]
+  const lengthSquared = dx * dx + dy * dy
+  const t =
+    lengthSquared === 0
+      ? 0
+      : Math.max(0, Math.min(1, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / lengthSquared))
+  return Math.hypot(p[0] - (a[0] + t * dx), p[1] - (a[1] + t * dy))
+}
+
+/** Great-circle distance in metres (haversine). */
+export function distanceM(a: LatLng, b: LatLng): number {
+  const dLat = (b.lat - a.lat) * RAD
+  const dLng = (b.lng - a.lng) * RAD
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * RAD) * Math.cos(b.lat * RAD) * Math.sin(dLng / 2) ** 2
+  return 2 * EARTH_RADIUS_M * Math.asin(Math.sqrt(h))
+}

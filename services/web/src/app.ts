@@ -1,0 +1,107 @@
+import type { FitBoundsOptions } from 'leaflet'
+import roadsUrl from 'virtual:convoy-roads'
+import { fetchHistory, fetchVehicles } from './api.ts'
+import { DetailsCard } from './details-card.ts'
+import { LiveFeed, liveUrl } from './feed.ts'
+import { Fleet } from './fleet.ts'
+import { HeaderBar } from './header-bar.ts'
+import { createMapView } from './map-view.ts'
+import { loadRoadMap, RoadsLayer } from './roads-layer.ts'
+import { snapshotLoader } from './snapshot.ts'
+import { TrailLayer } from './trail-layer.ts'
+import { VehicleLayer } from './vehicle-layer.ts'
+import { VehicleList } from './vehicle-list.ts'
+
+/** How often the list, the details and the "last seen" texts are redrawn. */
+const RENDER_MS = 500
+const FIT: FitBoundsOptions = { padding: [32, 32], maxZoom: 15 }
+
+/** Wires the fleet state to the map, the list and the live feed. */
+export function startApp(doc: Document): void {
+  const byId = <T extends HTMLElement = HTMLElement>(id: string) => doc.getElementById(id) as T
+  const fleet = new Fleet()
+  const header = new HeaderBar(doc)
+  const { map, onTilesOffline } = createMapView(byId('map'))
+  const vehicles = new VehicleLayer(map, (name) => toggle(name, false))
+  const trail = new TrailLayer(map, fetchHistory)
+  const list = new VehicleList(byId('vehicle-list'), byId('list-empty'), (name) => toggle(name, true))
+  const details = new DetailsCard(byId('details'), () => select(null))
+  let selected: string | null = null
+  // Once the user (or a selection) has moved the map, data arriving never moves it again.
+  let viewChosen = false
+  map.on('dragstart', () => (viewChosen = true))
+
+  loadRoadMap(roadsUrl).then(
+    (roadMap) => {
+      const roads = new RoadsLayer(map, roadMap)
+      onTilesOffline((offline) => roads.setOffline(offline))
+      if (!viewChosen) map.fitBounds(roadMap.home, FIT)
+      viewChosen = true
+    },
+    (error: unknown) => console.warn('road drawing unavailable', error),
+  )
+
+  fleet.subscribe((change) => {
+    vehicles.apply(change)
+    list.note(change)
+    trail.extend(change.changed)
+    if (selected !== null && change.removed.includes(selected)) select(null)
+    if (!viewChosen && change.changed.length > 0) {
+      map.fitBounds(
+        change.changed.map((vehicle) => [vehicle.lat, vehicle.lng]),
+        FIT,
+      )
+      viewChosen = true
+    }
+  })
+
+  function select(name: string | null, fromList = false): void {
+    selected = name
+    vehicles.select(name)
+    list.select(name, !fromList)
+    details.show(name === null ? undefined : fleet.get(name))
+    if (name === null) {
+      trail.clear()
+      return
+    }
+    void trail.show(name)
+    const vehicle = fleet.get(name)
+    if (vehicle) map.flyTo([vehicle.lat, vehicle.lng], Math.max(map.getZoom(), 15), { duration: 0.8 })
+    viewChosen = true
+  }
+
+  function toggle(name: string, fromList: boolean): void {
+    select(selected === name ? null : name, fromList)
+  }
+
+  doc.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && selected !== null) select(null)
+  })
+  const filter = byId<HTMLInputElement>('filter')
+  filter.addEventListener('input', () => list.setFilter(filter.value))
+
+  const render = () => {
+    const now = Date.now()
+    list.render(fleet, now)
+    vehicles.refresh(now)
+    header.setCount(fleet.size)
+    if (selected !== null) details.show(fleet.get(selected), now)
+  }
+  setInterval(render, RENDER_MS)
+  // The first vehicles are drawn at once rather than up to RENDER_MS later.
+  fleet.subscribe(() => {
+    if (list.isEmpty) render()
+  })
+
+  const loadSnapshot = snapshotLoader(fleet, fetchVehicles)
+  new LiveFeed({
+    url: liveUrl(location),
+    onVehicles: (changed) => fleet.update(changed),
+    // A full snapshot after every (re)connect, so nothing missed while disconnected stays on screen.
+    onConnected: loadSnapshot,
+    onStatus: (status) => header.setStatus(status),
+  }).start()
+
+  // For tests and tools: where a vehicle is drawn on the (canvas) map.
+  Object.assign(window, { convoy: { pointOf: (name: string) => vehicles.pointOf(name) } })
+}

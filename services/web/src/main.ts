@@ -1,0 +1,9 @@
+import '@fontsource-variable/inter/wght.css'
+import 'leaflet/dist/leaflet.css'
+import './styles/layout.css'
+import './styles/map.css'
+import './styles/panel.css'
+import './styles/narrow.css'
+import { startApp } from './app.ts'
+
+startApp(document)

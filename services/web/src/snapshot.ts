@@ -1,0 +1,34 @@
+import { backoffDelay } from './backoff.ts'
+import type { Fleet } from './fleet.ts'
+import type { Vehicle } from './types.ts'
+
+/**
+ * Loads the full fleet (`GET /api/vehicles`) into `fleet`, retrying with backoff until it succeeds.
+ * Calling it again cancels a load in flight: only the newest one counts.
+ */
+export function snapshotLoader(
+  fleet: Fleet,
+  load: (signal: AbortSignal) => Promise<Vehicle[]>,
+  delay: (attempt: number) => number = backoffDelay,
+) {
+  let current: AbortController | null = null
+  let retry: ReturnType<typeof setTimeout> | undefined
+
+  const run = (attempt: number) => {
+    current?.abort()
+    clearTimeout(retry)
+    const request = (current = new AbortController())
+    const requestedAt = Date.now()
+    load(request.signal).then(
+      (snapshot) => {
+        if (!request.signal.aborted) fleet.replaceAll(snapshot, requestedAt)
+      },
+      (error: unknown) => {
+        if (request.signal.aborted) return
+        console.warn('vehicles unavailable', error)
+        retry = setTimeout(() => run(attempt + 1), delay(attempt))
+      },
+    )
+  }
+  return () => run(0)
+}
