@@ -84,8 +84,9 @@ test('shows the live fleet on the map and in the list, and the trail of a select
   )
   await until('the count says 38', async () => (await page.locator('#vehicle-count').textContent()) === '38')
   // Read the list in one go: it re-renders as vehicles arrive.
-  const names = await page.$$eval('.vehicle', (rows) =>
-    rows.map((row) => (row as HTMLElement).dataset.name ?? ''),
+  type Row = { getAttribute(name: string): string | null }
+  const names: string[] = await page.$$eval('.vehicle', (rows: Row[]) =>
+    rows.map((row) => row.getAttribute('data-name') ?? ''),
   )
   assert.deepEqual(
     names,
