@@ -43,6 +43,7 @@ describe('fleet tracking in the stack topology', () => {
   let system: RunningSystem
   let broker: Broker
   let live: WebSocket
+  let trackerUrl: string
   const frames: LiveFrame[] = []
 
   before(async () => {
@@ -56,6 +57,7 @@ describe('fleet tracking in the stack topology', () => {
       env: { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn' },
       serviceEnv: { 'position-simulator': { VEHICLES: '0' } },
     })
+    trackerUrl = `http://127.0.0.1:${tracker}`
     broker = connectBroker({ url: vhost.url, log: testLogger() })
     await eventually(
       async () => (await fetch(`http://127.0.0.1:${tracker}/readyz`)).ok,
@@ -183,6 +185,16 @@ describe('fleet tracking in the stack topology', () => {
       assert.equal(response.body.status, status)
     })
   }
+
+  test('exposes the telemetry of what happened on /metrics', async () => {
+    const tracker = await (await fetch(`${trackerUrl}/metrics`)).text()
+    const stored = Number(/^positions_stored_total\{[^}]*\} (\d+)/m.exec(tracker)?.[1])
+    assert.ok(stored >= VEHICLES.length * POINTS, `positions_stored_total ${stored}`)
+    assert.match(tracker, /messages_consumed_total\{[^}]*outcome="dead"[^}]*\} 1/)
+    const gateway = await (await fetch(`${system.url}/metrics`)).text()
+    assert.match(gateway, /^live_clients\{[^}]*service="gateway"[^}]*\} 1$/m)
+    assert.match(gateway, /live_frames_sent_total\{[^}]*\} [1-9]/)
+  })
 
   test('serves the web app at /', async () => {
     const response = await fetch(system.url)

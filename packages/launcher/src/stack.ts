@@ -31,13 +31,18 @@ const DATABASES: Partial<Record<ServiceName, string>> = { 'position-tracker': 'p
  */
 export async function startStack(options: StackOptions): Promise<RunningSystem> {
   const url = (service: ServiceName) => `http://127.0.0.1:${options.ports[service]}`
-  const children: ChildProcess[] = []
+  const children: Array<{ service: ServiceName; child: ChildProcess }> = []
+  /** SIGTERM to each, last started first; a service that does not exit cleanly is an error. */
   const stopAll = async () => {
-    for (const child of children.reverse()) {
-      if (child.exitCode !== null || child.signalCode !== null) continue
-      child.kill('SIGTERM')
-      await once(child, 'exit')
+    const failed: string[] = []
+    for (const { service, child } of children.reverse()) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM')
+        await once(child, 'exit')
+      }
+      if (child.exitCode !== 0) failed.push(`${service} (exit ${child.exitCode ?? child.signalCode})`)
     }
+    if (failed.length > 0) throw new Error(`not stopped cleanly: ${failed.join(', ')}`)
   }
   try {
     for (const service of SERVICES) {
@@ -61,12 +66,12 @@ export async function startStack(options: StackOptions): Promise<RunningSystem> 
         env,
         stdio: ['ignore', options.stdio ?? 'inherit', 'inherit'],
       })
-      children.push(child)
+      children.push({ service, child })
       await waitHealthy(url(service), child, service)
     }
     return { url: url('gateway'), close: stopAll }
   } catch (error) {
-    await stopAll()
+    await stopAll().catch(() => {})
     throw error
   }
 }

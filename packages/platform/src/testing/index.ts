@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
 import net from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'
 import pg from 'pg'
@@ -146,7 +149,13 @@ export const databaseTargets: Array<{
   kind: string
   create(): Promise<{ url: string; drop(): Promise<void> }>
 }> = [
-  { kind: 'pglite', create: async () => ({ url: 'pglite:memory', drop: async () => {} }) },
+  {
+    kind: 'pglite',
+    create: async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'convoy-pglite-'))
+      return { url: `pglite://${dir}`, drop: () => rm(dir, { recursive: true, force: true }) }
+    },
+  },
   { kind: 'postgres', create: createTestDatabase },
 ]
 

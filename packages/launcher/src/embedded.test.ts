@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { after, test } from 'node:test'
+import type { Vehicle, VehicleHistory } from '@convoy/contracts'
+import { eventually } from '@convoy/platform/testing'
+import { startEmbedded } from './embedded.ts'
+
+const dataDir = await mkdtemp(path.join(tmpdir(), 'convoy-embedded-'))
+after(() => rm(dataDir, { recursive: true, force: true }))
+
+const history = async (url: string) => {
+  const response = await fetch(
+    `${url}/api/vehicles/City%20Truck/history?from=2000-01-01T00:00:00Z&limit=10000`,
+  )
+  return response.ok ? ((await response.json()) as VehicleHistory).positions : []
+}
+
+test('embedded mode drives all 38 vehicles and keeps their history across a restart', async () => {
+  let system = await startEmbedded({
+    dataDir,
+    port: 0,
+    env: { LOG_LEVEL: 'silent', REPORT_INTERVAL_MS: '200' },
+  })
+  const vehicles = await eventually(async () => {
+    const list = (await (await fetch(`${system.url}/api/vehicles`)).json()) as Vehicle[]
+    return list.length === 38 ? list : null
+  }, 'all 38 vehicles reported')
+  assert.equal(vehicles[0]!.name, 'City Truck')
+  const before = await eventually(async () => {
+    const positions = await history(system.url)
+    return positions.length >= 3 ? positions : null
+  }, 'a few positions of City Truck')
+  await system.close()
+
+  system = await startEmbedded({ dataDir, port: 0, env: { LOG_LEVEL: 'silent', REPORT_INTERVAL_MS: '200' } })
+  try {
+    const afterRestart = await history(system.url)
+    assert.ok(afterRestart.length >= before.length, 'no position lost')
+    assert.deepEqual(afterRestart.slice(0, before.length), before, 'the same positions, oldest first')
+  } finally {
+    await system.close()
+  }
+})

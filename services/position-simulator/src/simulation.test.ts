@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { Registry } from 'prom-client'
+import { Compile } from 'typebox/compile'
+import { POSITION_REPORTED, POSITIONS_EXCHANGE, PositionReport } from '@convoy/contracts'
+import { connectBroker } from '@convoy/platform/messaging'
+import { eventually, testLogger, uniqueName } from '@convoy/platform/testing'
+import { loadTracks } from '@convoy/tracks'
+import { createFleet } from './fleet.ts'
+import { startSimulation } from './simulation.ts'
+
+test('every vehicle reports valid positions at the configured rate, moving along its track', async () => {
+  const broker = connectBroker({ url: `memory://${uniqueName('sim')}`, log: testLogger() })
+  const reports: PositionReport[] = []
+  const valid = Compile(PositionReport)
+  const subscription = broker.consume({
+    queue: 'test.positions',
+    exchange: POSITIONS_EXCHANGE,
+    routingKeys: [POSITION_REPORTED],
+    schema: PositionReport,
+    prefetch: 1000,
+    handler: async ({ body }) => void reports.push(body),
+  })
+  const fleet = createFleet(await loadTracks(), 3, 7)
+  const simulation = startSimulation({
+    fleet,
+    broker,
+    log: testLogger(),
+    metrics: new Registry(),
+    intervalMs: 100,
+    speedup: 10,
+    maxInFlight: 100,
+  })
+  try {
+    const names = fleet.map((v) => v.name)
+    await eventually(
+      () => names.every((name) => reports.filter((r) => r.vehicle === name).length >= 3),
+      'three reports per vehicle',
+    )
+    for (const report of reports) assert.ok(valid.Check(report), JSON.stringify(report))
+    const truck = reports.filter((r) => r.vehicle === 'City Truck')
+    assert.ok(
+      truck.some((r) => r.lat !== truck[0]!.lat || r.lng !== truck[0]!.lng),
+      'it moves',
+    )
+    const times = truck.map((r) => Date.parse(r.timestamp))
+    assert.deepEqual(
+      times,
+      times.toSorted((a, b) => a - b),
+      'timestamps advance',
+    )
+  } finally {
+    await simulation.close()
+    await subscription.close()
+  }
+})
