@@ -17,6 +17,7 @@ async function main(): Promise<RunningSystem> {
       dataDir: env.CONVOY_DATA_DIR ?? `${ROOT}.data`,
       port: Number(env.PORT ?? 8080),
       host: env.HOST ?? '127.0.0.1',
+      env,
     })
   }
   if (topology === 'stack') {
