@@ -1,7 +1,7 @@
 import { VEHICLES_EXCHANGE, VEHICLES_UPDATED, VehiclesUpdated } from '@convoy/contracts'
 import { loadConfig, type Env } from '@convoy/platform/config'
 import { createMetrics } from '@convoy/platform/http'
-import { closeInOrder, runUntilSignal, type RunningService } from '@convoy/platform/lifecycle'
+import { runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
 import { createLogger } from '@convoy/platform/log'
 import { connectBroker } from '@convoy/platform/messaging'
 import { buildApp } from './app.ts'
@@ -43,21 +43,16 @@ export async function start(env: Env): Promise<RunningService & { url: string }>
     webUrl: config.WEB_URL,
     readiness: { broker: broker.isReady, 'live updates': updates.isReady },
   })
-  const url = await app.listen({ port: config.PORT, host: config.HOST })
-  log.info({ url }, 'gateway listening')
-
-  return {
+  return serve(app, {
+    port: config.PORT,
+    host: config.HOST,
     log,
-    url,
-    close: () =>
-      closeInOrder(log, [
-        ['readiness', () => app.markShuttingDown()],
-        ['live updates', () => updates.close()],
-        ['live clients', () => hub.close()],
-        ['http', () => app.close()],
-        ['broker', () => broker.close()],
-      ]),
-  }
+    drain: [
+      ['live updates', () => updates.close()],
+      ['live clients', () => hub.close()],
+    ],
+    release: [['broker', () => broker.close()]],
+  })
 }
 
 if (import.meta.main) runUntilSignal(() => start(process.env))

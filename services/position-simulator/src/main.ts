@@ -1,6 +1,6 @@
 import { loadConfig, type Env } from '@convoy/platform/config'
 import { createHttpApp, createMetrics } from '@convoy/platform/http'
-import { closeInOrder, runUntilSignal, type RunningService } from '@convoy/platform/lifecycle'
+import { runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
 import { createLogger } from '@convoy/platform/log'
 import { connectBroker } from '@convoy/platform/messaging'
 import { loadTracks } from '@convoy/tracks'
@@ -27,20 +27,13 @@ export async function start(env: Env): Promise<RunningService & { url: string }>
     speedup: config.SPEEDUP,
     maxInFlight: config.MAX_IN_FLIGHT,
   })
-  const url = await app.listen({ port: config.PORT, host: config.HOST })
-  log.info({ url }, 'position-simulator listening')
-
-  return {
+  return serve(app, {
+    port: config.PORT,
+    host: config.HOST,
     log,
-    url,
-    close: () =>
-      closeInOrder(log, [
-        ['readiness', () => app.markShuttingDown()],
-        ['simulation', () => simulation.close()],
-        ['http', () => app.close()],
-        ['broker', () => broker.close()],
-      ]),
-  }
+    drain: [['simulation', () => simulation.close()]],
+    release: [['broker', () => broker.close()]],
+  })
 }
 
 if (import.meta.main) runUntilSignal(() => start(process.env))

@@ -1,7 +1,7 @@
 import { loadConfig, type Env } from '@convoy/platform/config'
 import { openDatabase } from '@convoy/platform/db'
 import { createMetrics } from '@convoy/platform/http'
-import { closeInOrder, runUntilSignal, type RunningService } from '@convoy/platform/lifecycle'
+import { runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
 import { createLogger } from '@convoy/platform/log'
 import { connectBroker } from '@convoy/platform/messaging'
 import { buildApp } from './app.ts'
@@ -44,22 +44,19 @@ export async function start(env: Env): Promise<RunningService & { url: string }>
     days: config.RETENTION_DAYS,
     sweepSeconds: config.RETENTION_SWEEP_SECONDS,
   })
-  const url = await app.listen({ port: config.PORT, host: config.HOST })
-  log.info({ url }, 'position-tracker listening')
-
-  return {
+  return serve(app, {
+    port: config.PORT,
+    host: config.HOST,
     log,
-    url,
-    close: () =>
-      closeInOrder(log, [
-        ['readiness', () => app.markShuttingDown()],
-        ['ingest', () => ingest.close()],
-        ['retention', () => retention.close()],
-        ['http', () => app.close()],
-        ['broker', () => broker.close()],
-        ['database', () => database.close()],
-      ]),
-  }
+    drain: [
+      ['ingest', () => ingest.close()],
+      ['retention', () => retention.close()],
+    ],
+    release: [
+      ['broker', () => broker.close()],
+      ['database', () => database.close()],
+    ],
+  })
 }
 
 if (import.meta.main) runUntilSignal(() => start(process.env))

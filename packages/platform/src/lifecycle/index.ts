@@ -1,3 +1,4 @@
+import type { HttpApp } from '../http/index.ts'
 import type { Logger } from '../log/index.ts'
 
 /** A started service: what `main.ts` gets back from the service's `start`. */
@@ -66,5 +67,37 @@ export async function closeInOrder(
     } catch (error) {
       log.warn({ err: error, step: name }, 'shutdown step failed')
     }
+  }
+}
+
+type Steps = Array<[name: string, close: () => unknown]>
+
+/**
+ * Starts listening and returns the running service. Its `close` is the graceful shutdown every
+ * service needs, in this order: report not-ready, run the `drain` steps (stop taking work, finish
+ * what is in flight), close the HTTP server (finishing requests), then the `release` steps
+ * (connections to brokers and databases).
+ *
+ * @example
+ * return serve(app, { port: config.PORT, host: config.HOST, log, drain: [['ingest', () => ingest.close()]],
+ *   release: [['broker', () => broker.close()], ['database', () => database.close()]] })
+ */
+export async function serve(
+  app: HttpApp,
+  options: { port: number; host: string; log: Logger; drain?: Steps; release?: Steps },
+): Promise<RunningService & { url: string }> {
+  const { log } = options
+  const url = await app.listen({ port: options.port, host: options.host })
+  log.info({ url }, 'listening')
+  return {
+    log,
+    url,
+    close: () =>
+      closeInOrder(log, [
+        ['readiness', () => app.markShuttingDown()],
+        ...(options.drain ?? []),
+        ['http', () => app.close()],
+        ...(options.release ?? []),
+      ]),
   }
 }
