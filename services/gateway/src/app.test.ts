@@ -69,6 +69,13 @@ describe('gateway routing', () => {
     assert.deepEqual((await app.inject('/assets/app.js')).json(), { upstream: 'web', url: '/assets/app.js' })
   })
 
+  test('answers 404 problem+json for an unknown API path instead of the web app', async () => {
+    const response = await app.inject('/api/nothing-here?x=1')
+    assert.equal(response.statusCode, 404)
+    assert.match(response.headers['content-type'] ?? '', /application\/problem\+json/)
+    assert.match(response.json<{ detail: string }>().detail, /no route for GET \/api\/nothing-here$/)
+  })
+
   test('refuses writes to read-only routes', async () => {
     const response = await app.inject({ method: 'POST', url: '/api/vehicles', payload: {} })
     assert.equal(response.statusCode, 404)

@@ -1,6 +1,6 @@
 import proxy from '@fastify/http-proxy'
 import websocket from '@fastify/websocket'
-import { UnavailableError } from '@convoy/platform/errors'
+import { NotFoundError, UnavailableError } from '@convoy/platform/errors'
 import { createHttpApp, type HttpAppOptions } from '@convoy/platform/http'
 import type { LiveHub } from './live-hub.ts'
 
@@ -34,6 +34,10 @@ export async function buildApp(
       },
     })
   await route(options.trackerUrl, '/api/vehicles', '/vehicles', 'position-tracker')
+  // An unknown API path is a 404 problem, not the web app's index.html.
+  app.all('/api/*', async (request) => {
+    throw new NotFoundError(`no route for ${request.method} ${request.url.split('?')[0]}`)
+  })
   await route(options.webUrl, '/', '/', 'web')
   return app
 }
