@@ -11,10 +11,43 @@ export const POSITION_REPORTED = 'position.reported'
 export const VEHICLES_EXCHANGE = 'vehicles'
 export const VEHICLES_UPDATED = 'vehicles.updated'
 
-export const VehicleName = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f]+$' })
+/** 1–100 characters, none of them a control character (C0, DEL or C1). */
+export const VehicleName = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]+$',
+})
 const Latitude = Type.Number({ minimum: -90, maximum: 90 })
 const Longitude = Type.Number({ minimum: -180, maximum: 180 })
-const Timestamp = Type.String({ format: 'date-time', description: 'ISO 8601 UTC' })
+/** An RFC 3339 date-time: `2026-03-01T08:00:00.000Z` (an offset instead of Z is accepted). */
+export const Timestamp = Type.String({
+  format: 'date-time',
+  pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$',
+  description: 'ISO 8601 / RFC 3339 date-time, UTC preferred',
+})
+
+const EARLIEST = Date.UTC(1970, 0, 1)
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
+
+/**
+ * The instant a valid `Timestamp` names, in epoch milliseconds, or null when it names none that
+ * both PostgreSQL and JavaScript can represent (a leap second `23:59:60`, the year 0000...).
+ */
+export function parseTimestamp(text: string): number | null {
+  const time = Date.parse(text)
+  return Number.isFinite(time) && time >= EARLIEST && time <= LATEST ? time : null
+}
+
+/** How far ahead of the receiver's clock a report may be stamped (clock skew between machines). */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000
+
+/** Why a schema-valid report still cannot be stored, or undefined when it can. */
+export function reportProblem(report: PositionReport, now = Date.now()): string | undefined {
+  const time = parseTimestamp(report.timestamp)
+  if (time === null) return 'timestamp is not a representable instant'
+  if (time > now + MAX_CLOCK_SKEW_MS) return 'timestamp is in the future'
+  return undefined
+}
 
 /** A simulator's report, version 1: where a vehicle was at a moment. */
 export const PositionReport = Type.Object(

@@ -88,6 +88,11 @@ describe('position-tracker HTTP API', () => {
       /from must not be after to/,
     ],
     ['/vehicles/%E0%A4%A', 400, /malformed/],
+    ['/vehicles/a%7Fb', 400, /name/],
+    ['/vehicles/a%C2%85b', 400, /name/],
+    ['/vehicles/Van/history?from=1969-12-31T23:59:60Z', 400, /from must be an instant/],
+    ['/vehicles/Van/history?from=0000-01-01T00:00:00Z', 400, /from must be an instant/],
+    ['/vehicles/Van/history?to=2026-01-01', 400, /to/],
     ['/nowhere', 404, /no route for GET \/nowhere/],
   ]
   for (const [url, status, detail] of badRequests) {

@@ -1,5 +1,5 @@
 import Type from 'typebox'
-import { Position, Vehicle, VehicleName } from '@convoy/contracts'
+import { parseTimestamp, Position, Timestamp, Vehicle, VehicleName } from '@convoy/contracts'
 import { BadRequestError, NotFoundError } from '@convoy/platform/errors'
 import { createHttpApp, type HttpAppOptions } from '@convoy/platform/http'
 import type { PositionsRepository } from './repository.ts'
@@ -7,8 +7,8 @@ import type { PositionsRepository } from './repository.ts'
 const HOUR_MS = 3_600_000
 const Params = Type.Object({ name: VehicleName })
 const HistoryQuery = Type.Object({
-  from: Type.Optional(Type.String({ format: 'date-time' })),
-  to: Type.Optional(Type.String({ format: 'date-time' })),
+  from: Type.Optional(Timestamp),
+  to: Type.Optional(Timestamp),
   limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
 })
 
@@ -36,8 +36,8 @@ export function buildApp(options: HttpAppOptions & { repository: PositionsReposi
     },
     async (request) => {
       const { name } = request.params
-      const to = request.query.to ? new Date(request.query.to) : new Date()
-      const from = request.query.from ? new Date(request.query.from) : new Date(to.getTime() - HOUR_MS)
+      const to = new Date(instant('to', request.query.to) ?? Date.now())
+      const from = new Date(instant('from', request.query.from) ?? to.getTime() - HOUR_MS)
       if (from > to) throw new BadRequestError('from must not be after to')
       if (!(await repository.find(name))) throw new NotFoundError(`no vehicle named ${JSON.stringify(name)}`)
       return { name, positions: await repository.history(name, { from, to, limit: request.query.limit }) }
@@ -45,4 +45,12 @@ export function buildApp(options: HttpAppOptions & { repository: PositionsReposi
   )
 
   return app
+}
+
+/** A query's instant in epoch ms (undefined when absent); one no database can hold is a 400. */
+function instant(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined
+  const time = parseTimestamp(text)
+  if (time === null) throw new BadRequestError(`${name} must be an instant between 1970 and 9999`)
+  return time
 }

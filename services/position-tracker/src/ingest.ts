@@ -3,9 +3,11 @@ import {
   POSITION_REPORTED,
   POSITIONS_EXCHANGE,
   PositionReport,
+  reportProblem,
   VEHICLES_EXCHANGE,
   VEHICLES_UPDATED,
 } from '@convoy/contracts'
+import { isConnectionError } from '@convoy/platform/errors'
 import type { Logger } from '@convoy/platform/log'
 import { createBatcher, type Broker } from '@convoy/platform/messaging'
 import type { PositionsRepository } from './repository.ts'
@@ -42,11 +44,14 @@ export function startIngest(options: {
   const batcher = createBatcher<PositionReport>({
     maxSize: options.batchSize,
     maxWaitMs: options.batchWaitMs,
+    // A batch failing for another reason than a lost connection is retried report by report,
+    // so one report the database refuses cannot take the others down with it.
+    splitOnError: (error) => !isConnectionError(error),
     flush: async (reports) => {
-      const changed = await repository.store(reports)
-      stored.inc(reports.length)
+      const { inserted, changed } = await repository.store(reports)
+      stored.inc(inserted)
       const now = Date.now()
-      for (const report of reports) latency.observe((now - Date.parse(report.timestamp)) / 1000)
+      for (const report of reports) latency.observe(Math.max(0, now - Date.parse(report.timestamp)) / 1000)
       if (changed.length === 0) return
       // Live updates are best effort: a lost one is superseded by the next within a second.
       broker
@@ -60,6 +65,7 @@ export function startIngest(options: {
     exchange: POSITIONS_EXCHANGE,
     routingKeys: [POSITION_REPORTED],
     schema: PositionReport,
+    check: (report) => reportProblem(report),
     prefetch: options.prefetch,
     dependenciesReady: options.databaseReady,
     handler: (delivery) => batcher.add(delivery.body),

@@ -31,7 +31,11 @@ for (const target of databaseTargets) {
 
     test('stores reports once and computes the latest speed and heading', async () => {
       await repo.store([report('Van', 0, 0), report('Van', 10, 1)])
-      await repo.store([report('Van', 10, 1)]) // a redelivery changes nothing
+      assert.deepEqual(
+        await repo.store([report('Van', 10, 1)]),
+        { inserted: 0, changed: [] },
+        'a redelivery changes nothing',
+      )
       assert.deepEqual(await repo.find('Van'), {
         name: 'Van',
         lat: 53 + NORTH_100M,
@@ -45,7 +49,8 @@ for (const target of databaseTargets) {
 
     test('a late report fills history without moving the latest state back', async () => {
       await repo.store([report('Bus', 0, 0), report('Bus', 20, 2)])
-      const changed = await repo.store([report('Bus', 10, 1)])
+      const { inserted, changed } = await repo.store([report('Bus', 10, 1)])
+      assert.equal(inserted, 1)
       assert.deepEqual(changed, [], 'latest state unchanged by an older report')
       const history = await repo.history('Bus', { from: new Date(0), to: new Date(), limit: 100 })
       assert.deepEqual(
@@ -78,10 +83,33 @@ for (const target of databaseTargets) {
       )
     })
 
+    test('a vehicle standing still keeps its heading', async () => {
+      const east = (seconds: number, metres: number) => ({
+        ...report('Taxi', seconds, 0),
+        lng: -1.5 + metres / 67_000,
+      })
+      await repo.store([east(0, 0), east(10, 100)])
+      assert.equal((await repo.find('Taxi'))?.heading, 90)
+      await repo.store([east(20, 100)])
+      assert.deepEqual([(await repo.find('Taxi'))?.speedKmh, (await repo.find('Taxi'))?.heading], [0, 90])
+    })
+
+    test('concurrent batches for one vehicle never move its latest state backwards', async () => {
+      for (let round = 0; round < 40; round++) {
+        const vehicle = `Race ${round}`
+        await repo.store([report(vehicle, 0, 0)])
+        // Two batches at once, the older fix in one and the newer in the other (two replicas).
+        await Promise.all([repo.store([report(vehicle, 10, 1)]), repo.store([report(vehicle, 20, 2)])])
+        const latest = await repo.find(vehicle)
+        assert.equal(latest?.timestamp, '2026-01-01T12:00:20.000Z', `round ${round}`)
+        assert.equal(latest?.speedKmh, 36, `round ${round}: speed from the fix just before`)
+      }
+    })
+
     test('lists vehicles sorted by name; unknown is null', async () => {
       assert.deepEqual(
-        (await repo.list()).map((v) => v.name),
-        ['Bus', 'Cab', 'Tram', 'Van'],
+        (await repo.list()).map((v) => v.name).filter((name) => !name.startsWith('Race')),
+        ['Bus', 'Cab', 'Taxi', 'Tram', 'Van'],
       )
       assert.equal(await repo.find('Nobody'), null)
     })

@@ -14,16 +14,26 @@ export function positionsRepository(db: Kysely<Tables>) {
      * arrive late, twice or out of order still leave the right latest state.
      * Returns the vehicles whose latest state changed.
      */
-    async store(reports: PositionReport[]): Promise<Vehicle[]> {
-      if (reports.length === 0) return []
+    async store(reports: PositionReport[]): Promise<{ inserted: number; changed: Vehicle[] }> {
+      if (reports.length === 0) return { inserted: 0, changed: [] }
+      const names = [...new Set(reports.map((r) => r.vehicle))].sort()
       return db.transaction().execute(async (trx) => {
-        await sql`INSERT INTO positions (vehicle, ts, lat, lng)
+        // Batches touching the same vehicle take turns (another tracker replica may be storing its
+        // next fix right now); locks are taken in one global order, so they never deadlock.
+        await sql`SELECT pg_advisory_xact_lock(key) FROM (
+          SELECT DISTINCT hashtext(name) AS key FROM unnest(${names}::text[]) AS n(name) ORDER BY key) keys`.execute(
+          trx,
+        )
+
+        const insert = await sql`INSERT INTO positions (vehicle, ts, lat, lng)
           SELECT * FROM unnest(${reports.map((r) => r.vehicle)}::text[], ${reports.map((r) => r.timestamp)}::timestamptz[],
                                ${reports.map((r) => r.lat)}::float8[], ${reports.map((r) => r.lng)}::float8[])
           ON CONFLICT DO NOTHING`.execute(trx)
 
-        const names = [...new Set(reports.map((r) => r.vehicle))]
-        const { rows } = await sql<Row & { vehicle: string }>`SELECT v.vehicle, p.ts, p.lat, p.lng
+        const { rows } = await sql<
+          Row & { vehicle: string; heading: number | null }
+        >`SELECT v.vehicle, p.ts, p.lat, p.lng,
+            (SELECT heading FROM vehicles WHERE name = v.vehicle) AS heading
           FROM unnest(${names}::text[]) AS v(vehicle)
           CROSS JOIN LATERAL (SELECT ts, lat, lng FROM positions WHERE vehicle = v.vehicle ORDER BY ts DESC LIMIT 2) p
           ORDER BY v.vehicle, p.ts DESC`.execute(trx)
@@ -33,7 +43,8 @@ export function positionsRepository(db: Kysely<Tables>) {
           const row = rows[i]!
           if (latest.has(row.vehicle)) continue
           const previous = rows[i + 1]?.vehicle === row.vehicle ? rows[i + 1] : undefined
-          const { speedKmh, heading } = motion(previous && fix(previous), fix(row))
+          // Standing still keeps the heading it had, rather than pointing north.
+          const { speedKmh, heading } = motion(previous && fix(previous), fix(row), row.heading ?? 0)
           latest.set(row.vehicle, {
             name: row.vehicle,
             lat: row.lat,
@@ -52,10 +63,14 @@ export function positionsRepository(db: Kysely<Tables>) {
                                ${vehicles.map((v) => v.heading)}::float8[], ${vehicles.map((v) => v.timestamp)}::timestamptz[])
           ON CONFLICT (name) DO UPDATE SET lat = excluded.lat, lng = excluded.lng, speed_kmh = excluded.speed_kmh,
             heading = excluded.heading, ts = excluded.ts
-          WHERE (vehicles.ts, vehicles.speed_kmh, vehicles.heading) IS DISTINCT FROM (excluded.ts, excluded.speed_kmh, excluded.heading)
+          WHERE excluded.ts >= vehicles.ts
+            AND (vehicles.ts, vehicles.speed_kmh, vehicles.heading) IS DISTINCT FROM (excluded.ts, excluded.speed_kmh, excluded.heading)
           RETURNING name`.execute(trx)
         const changedNames = new Set(changed.map((c) => c.name))
-        return vehicles.filter((v) => changedNames.has(v.name))
+        return {
+          inserted: Number(insert.numAffectedRows ?? 0),
+          changed: vehicles.filter((v) => changedNames.has(v.name)),
+        }
       })
     },
 

@@ -14,6 +14,8 @@ export function pglitePool(pglite: PGlite): PostgresPool {
       async query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
         const result = await pglite.query<R>(sql, parameters as unknown[])
         return {
+          // Kysely reads the command only to know whether rowCount counts affected rows; the
+          // statement's first keyword says so for the statements services write.
           command: sql.trimStart().slice(0, 6).toUpperCase() as PostgresQueryResult<R>['command'],
           rowCount: result.affectedRows ?? result.rows.length,
           rows: result.rows,

@@ -1,8 +1,11 @@
 /**
- * Gathers items handled one at a time into batches: `add` resolves once the batch holding the
- * item was flushed, and rejects if that flush failed. A batch flushes when it reaches
- * `maxSize` or when its first item has waited `maxWaitMs`. Consumers use it to write many
- * messages in one transaction and still ack each one only after its write.
+ * Gathers items handled one at a time into batches, group-commit style: `add` resolves once the
+ * batch holding the item was flushed, and rejects if that failed. An idle batcher flushes when
+ * `maxSize` items are waiting or the first has waited `maxWaitMs`; while a flush runs, new items
+ * gather and go in the next flush as soon as it ends. One flush at a time, so batches never race.
+ *
+ * When a batch fails and `splitOnError(error)` says the error may be one item's fault (not, say,
+ * a lost connection), each item is flushed alone, so one bad item fails alone.
  *
  * @example
  * const batcher = createBatcher({ maxSize: 500, maxWaitMs: 20, flush: (rows) => store(rows) })
@@ -12,31 +15,45 @@ export function createBatcher<T>(options: {
   maxSize: number
   maxWaitMs: number
   flush: (items: T[]) => Promise<void>
+  splitOnError?: (error: unknown) => boolean
 }) {
-  let items: T[] = []
-  let waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = []
+  type Entry = { item: T; resolve: () => void; reject: (error: unknown) => void }
+  const pending: Entry[] = []
   let timer: NodeJS.Timeout | undefined
+  let flushing = false
 
-  function flushNow() {
+  async function write(batch: Entry[]) {
+    try {
+      await options.flush(batch.map((entry) => entry.item))
+      for (const entry of batch) entry.resolve()
+    } catch (error) {
+      if (batch.length === 1 || !options.splitOnError?.(error)) {
+        for (const entry of batch) entry.reject(error)
+        return
+      }
+      for (const entry of batch) await write([entry])
+    }
+  }
+
+  async function flushAll() {
     clearTimeout(timer)
     timer = undefined
-    const batch = items
-    const settle = waiters
-    items = []
-    waiters = []
-    options.flush(batch).then(
-      () => settle.forEach((w) => w.resolve()),
-      (error: unknown) => settle.forEach((w) => w.reject(error)),
-    )
+    if (flushing) return
+    flushing = true
+    try {
+      while (pending.length > 0) await write(pending.splice(0, options.maxSize))
+    } finally {
+      flushing = false
+    }
   }
 
   return {
     add(item: T): Promise<void> {
       return new Promise<void>((resolve, reject) => {
-        items.push(item)
-        waiters.push({ resolve, reject })
-        if (items.length >= options.maxSize) flushNow()
-        else timer ??= setTimeout(flushNow, options.maxWaitMs)
+        pending.push({ item, resolve, reject })
+        if (flushing) return
+        if (pending.length >= options.maxSize) void flushAll()
+        else timer ??= setTimeout(() => void flushAll(), options.maxWaitMs)
       })
     },
   }

@@ -188,7 +188,7 @@ for (const target of brokerTargets) {
       assert.ok(peak <= 4, `peak concurrency ${peak} <= prefetch 4`)
     })
 
-    test('a batcher acks each message only after its batch is written', async () => {
+    test('a batcher behind a consumer writes every message, in batches of at most maxSize', async () => {
       const queue = uniqueName('test.batch')
       const batches: number[][] = []
       const batcher = createBatcher<number>({

@@ -5,6 +5,8 @@ import type { Logger } from '../log/index.ts'
 import type { ConsumerSpec } from './types.ts'
 import type { MessagingMetrics } from './metrics.ts'
 
+const CHECK_EVERY_MS = 500
+
 /** A message as both brokers hand it over, before its body is parsed. */
 export interface RawDelivery {
   /** The body: bytes or text still to be parsed as JSON, or already parsed by the client library. */
@@ -43,10 +45,20 @@ export function deliveryProcessor<S extends TSchema>(
   const queue = spec.queue
   let stopping = false
   let holding = 0 // messages waiting here for the handler's dependencies to come back
-  const dependenciesReady = () =>
-    Promise.resolve()
-      .then(spec.dependenciesReady)
-      .catch(() => false)
+  // Every held message asks, but at most one check runs at a time and its answer serves all of
+  // them for a while: a database that is down is not asked a thousand times a second.
+  let lastCheck: { at: number; answer: Promise<boolean> } | undefined
+  const dependenciesReady = () => {
+    if (!lastCheck || performance.now() - lastCheck.at > CHECK_EVERY_MS) {
+      lastCheck = {
+        at: performance.now(),
+        answer: Promise.resolve()
+          .then(spec.dependenciesReady)
+          .catch(() => false),
+      }
+    }
+    return lastCheck.answer
+  }
 
   const outcome = (result: 'ack' | 'retry' | 'dead') => metrics.consumed.inc({ queue, outcome: result })
 
@@ -77,6 +89,8 @@ export function deliveryProcessor<S extends TSchema>(
           `invalid body: ${first ? `${first.instancePath || '/'} ${first.message}` : 'schema mismatch'}`,
         )
       }
+      const problem = spec.check?.(body)
+      if (problem) return deadLetter(raw, settle, `invalid body: ${problem}`)
       for (;;) {
         try {
           const started = performance.now()
@@ -89,7 +103,7 @@ export function deliveryProcessor<S extends TSchema>(
           if (spec.dependenciesReady && !(await dependenciesReady())) {
             if (holding++ === 0)
               log.warn({ queue, err: error }, 'handler dependencies down, holding messages')
-            while (!stopping && !(await dependenciesReady())) await sleep(500)
+            while (!stopping && !(await dependenciesReady())) await sleep(CHECK_EVERY_MS)
             if (--holding === 0) log.info({ queue }, 'handler dependencies back, resuming')
             continue
           }

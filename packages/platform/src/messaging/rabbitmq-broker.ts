@@ -105,7 +105,7 @@ export function rabbitmqBroker(url: string, log: Logger, metrics: MessagingMetri
             {
               content: message.body,
               messageId: message.messageId ?? randomUUID(),
-              attempt: Number(message.headers?.[ATTEMPT_HEADER] ?? 1),
+              attempt: attemptOf(message.headers?.[ATTEMPT_HEADER]),
               headers: message.headers ?? {},
             },
             {
@@ -148,7 +148,8 @@ export function rabbitmqBroker(url: string, log: Logger, metrics: MessagingMetri
         consuming = false
         log.warn({ err: error, queue }, 'consumer error')
       })
-      connection.on('error', () => (consuming = false))
+      const connectionLost = () => (consuming = false)
+      connection.on('error', connectionLost)
 
       let closed = false
       // Declare the retry and dead-letter queues before the first message can need them.
@@ -170,6 +171,7 @@ export function rabbitmqBroker(url: string, log: Logger, metrics: MessagingMetri
         async close() {
           closed = true
           consuming = false
+          connection.off('error', connectionLost)
           processor.stop()
           await consumer.close()
           subscriptions.delete(subscription)
@@ -185,4 +187,10 @@ export function rabbitmqBroker(url: string, log: Logger, metrics: MessagingMetri
       await connection.close()
     },
   }
+}
+
+/** The attempt number a message carries; anything but a positive integer counts as the first. */
+function attemptOf(header: unknown): number {
+  const attempt = Number(header)
+  return Number.isInteger(attempt) && attempt > 0 ? attempt : 1
 }

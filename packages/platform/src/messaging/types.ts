@@ -23,6 +23,8 @@ export interface ConsumerSpec<S extends TSchema> {
   routingKeys: string[]
   /** Every body is validated against this; an invalid body is dead-lettered, never handled. */
   schema: S
+  /** Checks the schema cannot express; a returned reason dead-letters the message as invalid. */
+  check?: (body: Static<S>) => string | undefined
   /** Most messages handled at once. Default 32. */
   prefetch?: number
   /** Attempts before a failing message is dead-lettered. Default 5. */
