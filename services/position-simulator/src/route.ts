@@ -18,7 +18,12 @@ export interface Route {
   turnAhead(distance: number, ahead: number): number
 }
 
-export function createRoute(points: Point[]): Route {
+/**
+ * A route along recorded points, driven in a loop. A track whose end is not where it starts is
+ * closed with a last leg back to the start, so a lap never ends in a jump.
+ */
+export function createRoute(recorded: Point[]): Route {
+  const points = metresBetween(recorded[0]!, recorded.at(-1)!) > 1 ? [...recorded, recorded[0]!] : recorded
   const cumulative = [0]
   for (let i = 1; i < points.length; i++)
     cumulative.push(cumulative[i - 1]! + metresBetween(points[i - 1]!, points[i]!))

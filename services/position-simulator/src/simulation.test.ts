@@ -9,7 +9,7 @@ import { loadTracks } from '@convoy/tracks'
 import { createFleet } from './fleet.ts'
 import { startSimulation } from './simulation.ts'
 
-test('every vehicle reports valid positions at the configured rate, moving along its track', async () => {
+test('every vehicle reports valid positions, in time order, moving along its track', async () => {
   const broker = connectBroker({ url: `memory://${uniqueName('sim')}`, log: testLogger() })
   const reports: PositionReport[] = []
   const valid = Compile(PositionReport)

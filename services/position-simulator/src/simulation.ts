@@ -2,7 +2,7 @@ import { Counter, Gauge, type Registry } from 'prom-client'
 import { POSITION_REPORTED, POSITIONS_EXCHANGE, type PositionReport } from '@convoy/contracts'
 import type { Logger } from '@convoy/platform/log'
 import type { Broker } from '@convoy/platform/messaging'
-import { drive, type SimulatedVehicle } from './fleet.ts'
+import { positionAt, type SimulatedVehicle } from './fleet.ts'
 
 const TICK_MS = 50
 
@@ -36,7 +36,6 @@ export function startSimulation(options: {
     fleet.length,
   )
 
-  const lastReport = new Array<number>(fleet.length).fill(Date.now())
   let next = 0
   let carry = 0
   let inFlight = 0
@@ -45,10 +44,9 @@ export function startSimulation(options: {
 
   function report(index: number, now: number) {
     const vehicle = fleet[index]!
-    drive(vehicle, ((now - lastReport[index]!) / 1000) * options.speedup)
-    lastReport[index] = now
     if (inFlight >= options.maxInFlight) return skipped.inc()
-    const { lat, lng } = vehicle.route.at(vehicle.distance)
+    // The simulation clock is the wall clock, sped up: a restart continues where it left off.
+    const { lat, lng } = positionAt(vehicle, (now / 1000) * options.speedup)
     const timestamp = new Date(now).toISOString()
     const body: PositionReport = { vehicle: vehicle.name, lat: round(lat), lng: round(lng), timestamp }
     inFlight++
