@@ -10,6 +10,7 @@ import { createLiveHub } from './live-hub.ts'
 async function upstream(name: string): Promise<{ url: string; close(): Promise<void> }> {
   const app = Fastify({ routerOptions: { maxParamLength: 100_000 } })
   app.get('/*', async (request, reply) => {
+    if (request.url.includes('hang')) return new Promise(() => {}) // never answers
     if (request.url.includes('bad')) {
       return reply
         .code(400)
@@ -44,12 +45,14 @@ describe('gateway routing', () => {
       hub,
       trackerUrl: tracker.url,
       webUrl: web.url,
+      upstreamTimeoutMs: 300,
     })
   })
   after(async () => {
     hub.close()
     await app.close()
     await web.close()
+    await tracker.close().catch(() => {}) // closed by the last test already
   })
 
   test('routes /api/vehicles… to the tracker, rewriting the prefix and keeping the query', async () => {
@@ -80,6 +83,13 @@ describe('gateway routing', () => {
     const response = await app.inject({ method: 'POST', url: '/api/vehicles', payload: {} })
     assert.equal(response.statusCode, 404)
     assert.match(response.headers['content-type'] ?? '', /application\/problem\+json/)
+  })
+
+  test('answers 504 problem+json when the tracker does not answer in time, instead of hanging', async () => {
+    const response = await app.inject('/api/vehicles/hang')
+    assert.equal(response.statusCode, 504)
+    assert.match(response.headers['content-type'] ?? '', /application\/problem\+json/)
+    assert.match(response.json<{ detail: string }>().detail, /position-tracker did not answer within 300 ms/)
   })
 
   test('answers 503 problem+json naming the service when the tracker is down', async () => {

@@ -1,6 +1,6 @@
 import proxy from '@fastify/http-proxy'
 import websocket from '@fastify/websocket'
-import { NotFoundError, UnavailableError } from '@convoy/platform/errors'
+import { GatewayTimeoutError, NotFoundError, UnavailableError } from '@convoy/platform/errors'
 import { createHttpApp, type HttpAppOptions } from '@convoy/platform/http'
 import type { LiveHub } from './live-hub.ts'
 
@@ -12,7 +12,7 @@ const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024
  * to the web app. Builds the app; never listens (main.ts does).
  */
 export async function buildApp(
-  options: HttpAppOptions & { trackerUrl: string; webUrl: string; hub: LiveHub },
+  options: HttpAppOptions & { trackerUrl: string; webUrl: string; hub: LiveHub; upstreamTimeoutMs: number },
 ) {
   const app = createHttpApp(options)
 
@@ -25,11 +25,19 @@ export async function buildApp(
       prefix,
       rewritePrefix,
       httpMethods: ['GET', 'HEAD'],
+      // Proxied requests are logged like any other: at debug, by the platform's hook.
+      disableRequestLogging: true,
+      undici: { headersTimeout: options.upstreamTimeoutMs, bodyTimeout: options.upstreamTimeoutMs },
       replyOptions: {
-        // Upstream down or timing out: a 503 problem naming the service, never a 500.
+        // Upstream down or too slow: a 503 or 504 problem naming the service, never a 500 or a hang.
         onError: (reply, { error }) => {
           reply.log.warn({ err: error, upstream: name }, 'upstream request failed')
-          void reply.send(new UnavailableError(`${name} is unavailable; try again shortly`))
+          const timedOut = (error as { statusCode?: number }).statusCode === 504
+          void reply.send(
+            timedOut
+              ? new GatewayTimeoutError(`${name} did not answer within ${options.upstreamTimeoutMs} ms`)
+              : new UnavailableError(`${name} is unavailable; try again shortly`),
+          )
         },
       },
     })

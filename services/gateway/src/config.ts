@@ -7,6 +7,8 @@ export const Config = Type.Object({
   AMQP_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
   POSITION_TRACKER_URL: Type.String({ default: 'http://127.0.0.1:8081' }),
   WEB_URL: Type.String({ default: 'http://127.0.0.1:8090' }),
+  /** A service that has not answered (headers, then each body chunk) within this is given up on: 504. */
+  UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   /** Live updates are batched into one frame per interval. */
   LIVE_FLUSH_MS: Type.Integer({ minimum: 10, maximum: 1000, default: 100 }),
   /** A client with more than this many bytes unsent is too slow and is dropped. */

@@ -41,6 +41,7 @@ export async function start(env: Env): Promise<RunningService & { url: string }>
     hub,
     trackerUrl: config.POSITION_TRACKER_URL,
     webUrl: config.WEB_URL,
+    upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     readiness: { broker: broker.isReady, 'live updates': updates.isReady },
   })
   return serve(app, {

@@ -36,6 +36,12 @@ export class UnavailableError extends AppError {
   }
 }
 
+export class GatewayTimeoutError extends AppError {
+  constructor(detail: string) {
+    super(504, 'gateway-timeout', 'Gateway Timeout', detail)
+  }
+}
+
 /** An RFC 9457 problem details body. */
 export interface Problem {
   type: string

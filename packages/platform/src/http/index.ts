@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { STATUS_CODES } from 'node:http'
 import Fastify, { LogController, type FastifyInstance, type FastifyError } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Registry } from 'prom-client'
@@ -28,6 +29,10 @@ export type HttpApp = FastifyInstance<
   Logger,
   TypeBoxTypeProvider
 > & { metricsRegistry: Registry; markShuttingDown(): void }
+
+/** `Payload Too Large` → `payload-too-large`: a stable problem type for Fastify's own 4xx errors. */
+const slug = (status: number) =>
+  (STATUS_CODES[status] ?? 'Bad Request').toLowerCase().replace(/[^a-z0-9]+/g, '-')
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 
@@ -65,7 +70,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     // the onResponse hook below logs each request at debug level instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    routerOptions: { maxParamLength: 1024 },
+    routerOptions: { maxParamLength: 1024, ignoreTrailingSlash: true },
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id']
@@ -121,7 +126,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     if (status < 500) {
       return sendProblem(
         reply,
-        problem(status, (error.code ?? 'bad-request').toLowerCase(), 'Bad Request', error.message),
+        problem(status, slug(status), STATUS_CODES[status] ?? 'Bad Request', error.message),
       )
     }
     if (isConnectionError(error)) {
