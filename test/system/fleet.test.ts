@@ -48,22 +48,17 @@ describe('fleet tracking in the stack topology', () => {
 
   before(async () => {
     ;[database, vhost] = await Promise.all([createTestDatabase(), createTestVhost()])
-    const [gateway, tracker, simulator, web] = await freePorts(4)
     system = await startStack({
       postgresUrl: database.url,
       databaseUrls: { 'position-tracker': database.url },
       amqpUrl: vhost.url,
-      ports: { gateway: gateway!, 'position-tracker': tracker!, 'position-simulator': simulator!, web: web! },
+      port: 0,
       env: { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn' },
       serviceEnv: { 'position-simulator': { VEHICLES: '0' } },
     })
-    trackerUrl = `http://127.0.0.1:${tracker}`
+    trackerUrl = system.services['position-tracker']
     broker = connectBroker({ url: vhost.url, log: testLogger() })
-    await eventually(
-      async () => (await fetch(`http://127.0.0.1:${tracker}/readyz`)).ok,
-      'tracker ready',
-      30_000,
-    )
+    await eventually(async () => (await fetch(`${trackerUrl}/readyz`)).ok, 'tracker ready', 30_000)
     await eventually(async () => (await fetch(`${system.url}/readyz`)).ok, 'gateway ready', 30_000)
     live = new WebSocket(`${system.url.replace('http', 'ws')}/api/live`)
     live.on('message', (data: Buffer) => frames.push(JSON.parse(data.toString()) as LiveFrame))

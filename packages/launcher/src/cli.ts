@@ -3,57 +3,84 @@
  * Configuration comes from the environment (see docs/configuration.md).
  */
 import { fileURLToPath } from 'node:url'
+import { loadConfig, port, Type } from '@convoy/platform/config'
 import { startEmbedded } from './embedded.ts'
 import { startStack } from './stack.ts'
 import type { RunningSystem } from './system.ts'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const env = process.env
+
+const Config = Type.Object({
+  PORT: port(8080),
+  HOST: Type.String({ default: '127.0.0.1' }),
+  CONVOY_DATA_DIR: Type.String({ default: `${ROOT}.data` }),
+  CONVOY_POSTGRES_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/postgres' }),
+  AMQP_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
+})
+
 const topology = process.argv[2] ?? 'embedded'
+let system: RunningSystem | undefined
+let stopping = false
+
+function stop(exitCode: number) {
+  if (stopping) {
+    process.stdout.write('Stopping at once.\n')
+    process.exit(1)
+  }
+  stopping = true
+  process.stdout.write('Stopping Convoy...\n')
+  ;(system?.close() ?? Promise.resolve()).then(
+    () => {
+      process.stdout.write('Convoy stopped.\n')
+      process.exit(exitCode)
+    },
+    (error: unknown) => {
+      console.error(`Convoy did not stop cleanly: ${error instanceof Error ? error.message : String(error)}`)
+      process.exit(1)
+    },
+  )
+}
 
 async function main(): Promise<RunningSystem> {
+  const config = loadConfig(Config)
   if (topology === 'embedded') {
     return startEmbedded({
-      dataDir: env.CONVOY_DATA_DIR ?? `${ROOT}.data`,
-      port: Number(env.PORT ?? 8080),
-      host: env.HOST ?? '127.0.0.1',
-      env,
+      dataDir: config.CONVOY_DATA_DIR,
+      port: config.PORT,
+      host: config.HOST,
+      env: process.env,
     })
   }
   if (topology === 'stack') {
     return startStack({
-      postgresUrl: env.CONVOY_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-      amqpUrl: env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
-      ports: {
-        gateway: Number(env.PORT ?? 8080),
-        'position-tracker': 8081,
-        'position-simulator': 8082,
-        web: 8090,
+      postgresUrl: config.CONVOY_POSTGRES_URL,
+      amqpUrl: config.AMQP_URL,
+      port: config.PORT,
+      host: config.HOST,
+      onExit: (service, code) => {
+        console.error(`${service} exited unexpectedly (code ${code}); stopping the rest.`)
+        stop(1)
       },
     })
   }
   throw new Error(`unknown topology ${JSON.stringify(topology)}: use embedded or stack`)
 }
 
+process.on('SIGINT', () => stop(0))
+process.on('SIGTERM', () => stop(0))
+
 main().then(
-  (system) => {
-    const shown = system.url.replace('127.0.0.1', 'localhost')
-    process.stdout.write(`\nConvoy is running (${topology}) at ${shown}\nPress Ctrl-C to stop.\n\n`)
-    let stopping = false
-    const stop = () => {
-      if (stopping) return
-      stopping = true
-      process.stdout.write('Stopping Convoy...\n')
-      system.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          console.error(error)
-          process.exit(1)
-        },
-      )
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
+  (running) => {
+    system = running
+    const services = Object.entries(running.services)
+      .filter(([name]) => name !== 'gateway')
+      .map(([name, url]) => `  ${name.padEnd(20)} ${url}`)
+      .join('\n')
+    process.stdout.write(
+      `\nConvoy is running (${topology}) at ${running.url.replace('127.0.0.1', 'localhost')}\n` +
+        `Internal services (health, readiness and metrics):\n${services}\nPress Ctrl-C to stop.\n\n`,
+    )
+    if (stopping) stop(0)
   },
   (error: unknown) => {
     console.error(`Convoy failed to start: ${error instanceof Error ? error.message : String(error)}`)

@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import path from 'node:path'
-import { start as startGateway } from '@convoy/gateway'
+import { start as gateway } from '@convoy/gateway'
 import type { Env } from '@convoy/platform/config'
-import { start as startSimulator } from '@convoy/position-simulator'
-import { start as startTracker } from '@convoy/position-tracker'
-import { start as startWeb } from '@convoy/web'
-import type { RunningSystem } from './system.ts'
+import type { RunningService } from '@convoy/platform/lifecycle'
+import { start as positionSimulator } from '@convoy/position-simulator'
+import { start as positionTracker } from '@convoy/position-tracker'
+import { start as web } from '@convoy/web'
+import { lockDataDir } from './data-lock.ts'
+import { SERVICES, wiring, type RunningSystem, type ServiceName } from './system.ts'
 
 export interface EmbeddedOptions {
-  /** Where the embedded databases live; it survives restarts. */
+  /** Where the embedded databases live; it survives restarts. One running system at a time. */
   dataDir: string
   /** The gateway's port: 8080 by default, 0 for any free one. */
   port?: number
@@ -17,43 +19,47 @@ export interface EmbeddedOptions {
   env?: Env
 }
 
+const START: Record<ServiceName, (env: Env) => Promise<RunningService & { url: string }>> = {
+  'position-tracker': positionTracker,
+  web,
+  gateway,
+  'position-simulator': positionSimulator,
+}
+
 /**
  * Every service in this one process, on embedded infrastructure: PGlite databases under
  * `dataDir`, the in-process broker, internal services on loopback ports picked by the OS.
  * The same `start` functions as in the stack topology, given other URLs.
  */
 export async function startEmbedded(options: EmbeddedOptions): Promise<RunningSystem> {
-  const base: Env = {
-    LOG_LEVEL: 'warn',
-    ...options.env,
-    AMQP_URL: `memory://convoy-${randomUUID()}`,
-    HOST: '127.0.0.1',
-    PORT: '0',
-  }
-  const started: Array<{ close(): Promise<void> }> = []
+  const dataDir = path.resolve(options.dataDir)
+  const unlock = await lockDataDir(dataDir)
+  const base: Env = { LOG_LEVEL: 'warn', ...options.env, AMQP_URL: `memory://convoy-${randomUUID()}` }
+  const urls: Partial<Record<ServiceName, string>> = {}
+  const started: RunningService[] = []
   const stopAll = async () => {
-    for (const service of started.reverse()) await service.close()
+    try {
+      for (const service of started.toReversed()) await service.close()
+    } finally {
+      await unlock()
+    }
   }
   try {
-    const tracker = await startTracker({
-      ...base,
-      DATABASE_URL: `pglite://${path.resolve(options.dataDir, 'position-tracker')}`,
-    })
-    started.push(tracker)
-    const web = await startWeb(base)
-    started.push(web)
-    const gateway = await startGateway({
-      ...base,
-      HOST: options.host ?? '127.0.0.1',
-      PORT: String(options.port ?? 8080),
-      POSITION_TRACKER_URL: tracker.url,
-      WEB_URL: web.url,
-    })
-    started.push(gateway)
-    started.push(await startSimulator(base))
-    return { url: gateway.url, close: stopAll }
+    for (const service of SERVICES) {
+      const isGateway = service === 'gateway'
+      const running = await START[service]({
+        ...base,
+        HOST: isGateway ? (options.host ?? '127.0.0.1') : '127.0.0.1',
+        PORT: isGateway ? String(options.port ?? 8080) : '0',
+        DATABASE_URL: `pglite://${path.join(dataDir, service)}`,
+        ...wiring(service, urls),
+      })
+      started.push(running)
+      urls[service] = running.url
+    }
+    return { url: urls.gateway!, services: urls as Record<ServiceName, string>, close: stopAll }
   } catch (error) {
-    await stopAll()
+    await stopAll().catch(() => {})
     throw error
   }
 }

@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import type { Env } from '@convoy/platform/config'
-import { SERVICES, type RunningSystem, type ServiceName } from './system.ts'
+import { SERVICES, wiring, type RunningSystem, type ServiceName } from './system.ts'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
@@ -11,8 +11,10 @@ export interface StackOptions {
   /** A PostgreSQL server on which each service gets its own database (created if missing). */
   postgresUrl: string
   amqpUrl: string
-  /** Ports of the services; the gateway's is the public one. */
-  ports: Record<ServiceName, number>
+  /** The gateway's port (0: any free one); the other services take free loopback ports. */
+  port: number
+  /** The gateway's interface; the other services listen on loopback only. */
+  host?: string
   /** A database per stateful service, instead of `<service>` databases on `postgresUrl`. */
   databaseUrls?: Partial<Record<ServiceName, string>>
   /** Extra environment for every service, or for one. */
@@ -20,6 +22,8 @@ export interface StackOptions {
   serviceEnv?: Partial<Record<ServiceName, Env>>
   /** Where the services' log lines go: inherited by default. */
   stdio?: 'inherit' | 'ignore'
+  /** Called if a service exits while the system runs (the launcher then stops the rest). */
+  onExit?: (service: ServiceName, code: number | null) => void
 }
 
 /** Databases of the stateful services, each its own, as in every other topology. */
@@ -27,15 +31,19 @@ const DATABASES: Partial<Record<ServiceName, string>> = { 'position-tracker': 'p
 
 /**
  * Each service as its own Node process against real PostgreSQL and RabbitMQ, the way they run
- * in containers. Starts them in dependency order, each once the one before answers `/healthz`.
+ * in containers. Starts them in dependency order, each once the one before reports that it
+ * listens (over an IPC channel, so a port held by another process cannot fool it).
  */
 export async function startStack(options: StackOptions): Promise<RunningSystem> {
-  const url = (service: ServiceName) => `http://127.0.0.1:${options.ports[service]}`
+  const urls: Partial<Record<ServiceName, string>> = {}
   const children: Array<{ service: ServiceName; child: ChildProcess }> = []
+  let stopping = false
+
   /** SIGTERM to each, last started first; a service that does not exit cleanly is an error. */
   const stopAll = async () => {
+    stopping = true
     const failed: string[] = []
-    for (const { service, child } of children.reverse()) {
+    for (const { service, child } of children.toReversed()) {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM')
         await once(child, 'exit')
@@ -44,16 +52,17 @@ export async function startStack(options: StackOptions): Promise<RunningSystem> 
     }
     if (failed.length > 0) throw new Error(`not stopped cleanly: ${failed.join(', ')}`)
   }
+
   try {
     for (const service of SERVICES) {
       const env: Record<string, string | undefined> = {
         ...process.env,
         ...options.env,
         ...options.serviceEnv?.[service],
-        PORT: String(options.ports[service]),
+        PORT: service === 'gateway' ? String(options.port) : '0',
+        HOST: service === 'gateway' ? (options.host ?? '127.0.0.1') : '127.0.0.1',
         AMQP_URL: options.amqpUrl,
-        POSITION_TRACKER_URL: url('position-tracker'),
-        WEB_URL: url('web'),
+        ...wiring(service, urls),
       }
       const database = DATABASES[service]
       if (database)
@@ -64,16 +73,38 @@ export async function startStack(options: StackOptions): Promise<RunningSystem> 
       const child = spawn(process.execPath, [main], {
         cwd: ROOT,
         env,
-        stdio: ['ignore', options.stdio ?? 'inherit', 'inherit'],
+        stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit', 'ipc'],
       })
       children.push({ service, child })
-      await waitHealthy(url(service), child, service)
+      urls[service] = await started(child, service)
+      child.on('exit', (code) => {
+        if (!stopping) options.onExit?.(service, code)
+      })
     }
-    return { url: url('gateway'), close: stopAll }
+    return { url: urls.gateway!, services: urls as Record<ServiceName, string>, close: stopAll }
   } catch (error) {
     await stopAll().catch(() => {})
     throw error
   }
+}
+
+/** Resolves with the URL a child reports once it listens; rejects if it exits first. */
+function started(child: ChildProcess, service: string, timeoutMs = 60_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${service} did not start within ${timeoutMs} ms`)),
+      timeoutMs,
+    )
+    child.on('message', (message: { type?: string; url?: string }) => {
+      if (message.type !== 'started' || !message.url) return
+      clearTimeout(timer)
+      resolve(message.url)
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`${service} exited with code ${code} while starting`))
+    })
+  })
 }
 
 async function ensureDatabase(serverUrl: string, name: string): Promise<string> {
@@ -88,19 +119,4 @@ async function ensureDatabase(serverUrl: string, name: string): Promise<string> 
   const url = new URL(serverUrl)
   url.pathname = `/${name}`
   return url.toString()
-}
-
-async function waitHealthy(base: string, child: ChildProcess, service: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`${service} exited with code ${child.exitCode} while starting`)
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`${service} did not become healthy within ${timeoutMs} ms`)
 }

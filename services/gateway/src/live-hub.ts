@@ -4,7 +4,7 @@ import type { LiveFrame, Vehicle } from '@convoy/contracts'
 import type { Logger } from '@convoy/platform/log'
 
 /** WebSocket close codes this feed uses (4000–4999 are the application's own). */
-export const CLOSE = { goingAway: 1001, tooSlow: 4008, full: 4013 } as const
+export const CLOSE = { goingAway: 1001, full: 4013 } as const
 
 export interface LiveHubOptions {
   log: Logger
@@ -46,7 +46,7 @@ export function createLiveHub(options: LiveHubOptions) {
   function drop(socket: WebSocket, reason: 'slow' | 'unresponsive') {
     dropped.inc({ reason })
     options.log.info({ reason }, 'live client dropped')
-    if (reason === 'slow') socket.close(CLOSE.tooSlow, 'client too slow')
+    // A close frame would wait behind the very bytes the client is not reading: cut the connection.
     socket.terminate()
   }
 

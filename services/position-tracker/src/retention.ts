@@ -3,6 +3,7 @@ import type { PositionsRepository } from './repository.ts'
 
 const DAY_MS = 86_400_000
 const CHUNK = 5000
+const PAUSE_MS = 50
 
 /**
  * Deletes positions older than the retention period every `sweepSeconds`, in chunks of a few
@@ -22,22 +23,28 @@ export function startRetention(options: {
     let total = 0
     for (let deleted = CHUNK; deleted === CHUNK && !stopped; total += deleted) {
       deleted = await options.repository.deleteOlderThan(cutoff, CHUNK)
-      await new Promise((resolve) => setImmediate(resolve))
+      // A breath between chunks lets ingestion's transactions through.
+      await new Promise((resolve) => setTimeout(resolve, PAUSE_MS))
     }
     if (total > 0) options.log.info({ deleted: total, cutoff }, 'old positions deleted')
   }
 
-  const timer = setInterval(() => {
-    running = running
-      .then(sweep)
-      .catch((error: unknown) => options.log.warn({ err: error }, 'retention sweep failed'))
-  }, options.sweepSeconds * 1000)
-  timer.unref()
+  // The next sweep is planned when one ends, so slow sweeps never pile up.
+  let timer: NodeJS.Timeout
+  const schedule = () => {
+    timer = setTimeout(() => {
+      running = sweep()
+        .catch((error: unknown) => options.log.warn({ err: error }, 'retention sweep failed'))
+        .finally(() => stopped || schedule())
+    }, options.sweepSeconds * 1000)
+    timer.unref()
+  }
+  schedule()
 
   return {
     async close() {
       stopped = true
-      clearInterval(timer)
+      clearTimeout(timer)
       await running
     },
   }

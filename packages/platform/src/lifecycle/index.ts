@@ -4,6 +4,8 @@ import type { Logger } from '../log/index.ts'
 /** A started service: what `main.ts` gets back from the service's `start`. */
 export interface RunningService {
   log: Logger
+  /** Where it listens, once it does. */
+  url?: string
   /** Stop taking work, finish what is in flight, close connections. */
   close(): Promise<void>
 }
@@ -45,6 +47,8 @@ export function runUntilSignal(
       }
       process.once('SIGTERM', () => stop('SIGTERM'))
       process.once('SIGINT', () => stop('SIGINT'))
+      // A launcher that spawned this process with an IPC channel learns that it is up, and where.
+      process.send?.({ type: 'started', url: service.url })
     },
     (error: unknown) => {
       process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'start failed', err: String(error) })}\n`)
@@ -54,20 +58,23 @@ export function runUntilSignal(
 }
 
 /**
- * Runs shutdown steps in order and attempts every one even if an earlier one fails,
- * so one stuck dependency never leaves the others open.
+ * Runs shutdown steps in order. Every step is attempted even if an earlier one fails, so one stuck
+ * dependency never leaves the others open; then, if any failed, it throws naming them.
  */
 export async function closeInOrder(
   log: Logger,
   steps: Array<[name: string, close: () => unknown]>,
 ): Promise<void> {
+  const failed: string[] = []
   for (const [name, close] of steps) {
     try {
       await close()
     } catch (error) {
+      failed.push(name)
       log.warn({ err: error, step: name }, 'shutdown step failed')
     }
   }
+  if (failed.length > 0) throw new Error(`shutdown steps failed: ${failed.join(', ')}`)
 }
 
 type Steps = Array<[name: string, close: () => unknown]>

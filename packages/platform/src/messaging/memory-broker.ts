@@ -29,6 +29,10 @@ interface QueueConsumer {
 class MemoryCore {
   readonly queues = new Map<string, Queue>()
   readonly bindings = new Map<string, Array<{ pattern: string[]; queue: string }>>()
+  /** Publishers waiting for a consumed queue to drain below the limit. */
+  readonly waiting = new Set<() => void>()
+  /** Broker handles open on this core; the core goes when the last one closes. */
+  clients = 0
 
   declareQueue(name: string): Queue {
     let queue = this.queues.get(name)
@@ -45,19 +49,37 @@ class MemoryCore {
   }
 
   /** Routes like a topic exchange; the default exchange `''` routes to the queue named by the key. */
-  route(exchange: string, routingKey: string, message: RawDelivery) {
+  /** Returns whether a queue with consumers has passed its limit: the publisher should wait. */
+  route(exchange: string, routingKey: string, message: RawDelivery): boolean {
     const targets =
       exchange === ''
         ? [routingKey]
         : (this.bindings.get(exchange) ?? [])
             .filter((b) => topicMatches(b.pattern, routingKey.split('.')))
             .map((b) => b.queue)
+    let full = false
     for (const name of new Set(targets)) {
       const queue = this.queues.get(name)
       if (!queue) continue
       queue.messages.push({ ...message })
       this.dispatch(queue)
+      full ||= queue.consumers.size > 0 && queue.messages.length > MAX_READY
     }
+    return full
+  }
+
+  /** Resolves once no consumed queue is over its limit (or at once, if none is). */
+  drained(): Promise<void> {
+    return new Promise((resolve) => this.waiting.add(resolve))
+  }
+
+  release() {
+    const over = [...this.queues.values()].some(
+      (q) => q.consumers.size > 0 && q.messages.length > MAX_READY / 2,
+    )
+    if (over) return
+    for (const resolve of this.waiting) resolve()
+    this.waiting.clear()
   }
 
   enqueue(name: string, message: RawDelivery) {
@@ -72,6 +94,7 @@ class MemoryCore {
         consumer.run(queue.messages.shift()!)
       }
     }
+    if (this.waiting.size > 0) this.release()
   }
 }
 
@@ -82,6 +105,12 @@ function topicMatches(pattern: string[], words: string[]): boolean {
   if (words.length === 0) return false
   return (head === '*' || head === words[0]) && topicMatches(rest, words.slice(1))
 }
+
+/**
+ * Ready messages a consumed queue may hold before publishers are made to wait, as RabbitMQ's flow
+ * control makes them wait: a slow consumer slows its publishers instead of growing memory.
+ */
+const MAX_READY = 10_000
 
 const cores = new Map<string, MemoryCore>()
 
@@ -100,18 +129,20 @@ export function memoryBroker(url: string, log: Logger, metrics: MessagingMetrics
   let core = cores.get(url)
   if (!core) cores.set(url, (core = new MemoryCore()))
   const shared = core
+  shared.clients++
   const subscriptions = new Set<{ close(): Promise<void> }>()
 
   return {
     kind: 'memory',
     isReady: () => true,
     async publish(exchange, routingKey, body, options: PublishOptions = {}) {
-      shared.route(exchange, routingKey, {
+      const full = shared.route(exchange, routingKey, {
         content: JSON.stringify(body),
         messageId: options.messageId ?? randomUUID(),
         attempt: 1,
         headers: { ...options.headers },
       })
+      if (full) await shared.drained()
       metrics.published.inc({ exchange })
     },
     consume<S extends TSchema>(spec: ConsumerSpec<S>) {
@@ -166,6 +197,7 @@ export function memoryBroker(url: string, log: Logger, metrics: MessagingMetrics
         async close() {
           closed = true
           queue.consumers.delete(consumer)
+          shared.release()
           processor.stop()
           await Promise.allSettled([...pending])
           // A retry still waiting is put back now, so the next consumer of the queue gets it.
@@ -187,6 +219,10 @@ export function memoryBroker(url: string, log: Logger, metrics: MessagingMetrics
     },
     async close() {
       await Promise.all([...subscriptions].map((s) => s.close()))
+      if (--shared.clients === 0) {
+        cores.delete(url)
+        shared.release()
+      }
     },
   }
 }
