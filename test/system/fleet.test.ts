@@ -20,7 +20,6 @@ import {
   createTestVhost,
   drainQueue,
   eventually,
-  freePorts,
   testLogger,
 } from '@convoy/platform/testing'
 

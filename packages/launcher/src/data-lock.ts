@@ -20,9 +20,11 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
       if (owner && owner !== process.pid && isRunning(owner)) {
         throw new Error(
           `${dataDir} is in use by another Convoy (pid ${owner}); stop it or use another CONVOY_DATA_DIR`,
+          { cause: error },
         )
       }
-      if (owner === process.pid) throw new Error(`${dataDir} is already in use by this process`)
+      if (owner === process.pid)
+        throw new Error(`${dataDir} is already in use by this process`, { cause: error })
       await rm(file, { force: true })
     }
   }
