@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import Fastify from 'fastify'
 import { Registry } from 'prom-client'
-import { testLogger } from '@convoy/platform/testing'
+import { once } from 'node:events'
+import { WebSocket } from 'ws'
+import { eventually, testLogger } from '@convoy/platform/testing'
 import { buildApp } from './app.ts'
 import { createLiveHub } from './live-hub.ts'
 
@@ -83,6 +85,26 @@ describe('gateway routing', () => {
     const response = await app.inject({ method: 'POST', url: '/api/vehicles', payload: {} })
     assert.equal(response.statusCode, 404)
     assert.match(response.headers['content-type'] ?? '', /application\/problem\+json/)
+  })
+
+  test('disconnects a live client that sends an oversized message, and keeps serving the others', async () => {
+    const address = await app.listen({ port: 0, host: '127.0.0.1' })
+    const url = `${address.replace('http', 'ws')}/api/live`
+    const rude = new WebSocket(url)
+    await once(rude, 'open')
+    rude.send('x'.repeat(100_000))
+    const [code] = (await once(rude, 'close')) as [number]
+    assert.equal(code, 1009)
+    const polite = new WebSocket(url)
+    const frames: string[] = []
+    polite.on('message', (data: Buffer) => frames.push(data.toString()))
+    await once(polite, 'open')
+    await eventually(() => hub.size() === 1, 'registered')
+    hub.publish([
+      { name: 'Van', lat: 1, lng: 2, speedKmh: 3, heading: 4, timestamp: '2026-01-01T00:00:00.000Z' },
+    ])
+    await eventually(() => frames.some((f) => f.includes('"Van"')), 'a frame for the polite client')
+    polite.close()
   })
 
   test('answers 504 problem+json when the tracker does not answer in time, instead of hanging', async () => {

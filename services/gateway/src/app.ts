@@ -16,7 +16,15 @@ export async function buildApp(
 ) {
   const app = createHttpApp(options)
 
-  await app.register(websocket, { options: { maxPayload: MAX_CLIENT_MESSAGE_BYTES } })
+  await app.register(websocket, {
+    options: { maxPayload: MAX_CLIENT_MESSAGE_BYTES },
+    // A client breaking the protocol (an oversized message, a bad frame) is the client's fault,
+    // not the gateway's: a short info line, not an error with a stack anyone could flood the log with.
+    errorHandler: (error, socket, request) => {
+      request.log.info({ reason: error.message }, 'live client broke the protocol, disconnected')
+      socket.terminate()
+    },
+  })
   app.get('/api/live', { websocket: true }, (socket) => options.hub.add(socket))
 
   const route = (upstream: string, prefix: string, rewritePrefix: string, name: string) =>
