@@ -1,10 +1,11 @@
-import type { FitBoundsOptions } from 'leaflet'
+import L from 'leaflet'
 import roadsUrl from 'virtual:convoy-roads'
 import { fetchHistory, fetchVehicles } from './api.ts'
 import { DetailsCard } from './details-card.ts'
 import { LiveFeed, liveUrl } from './feed.ts'
 import { Fleet } from './fleet.ts'
 import { HeaderBar } from './header-bar.ts'
+import { InitialView } from './initial-view.ts'
 import { createMapView } from './map-view.ts'
 import { loadRoadMap, RoadsLayer } from './roads-layer.ts'
 import { snapshotLoader } from './snapshot.ts'
@@ -14,7 +15,9 @@ import { VehicleList } from './vehicle-list.ts'
 
 /** How often the list, the details and the "last seen" texts are redrawn. */
 const RENDER_MS = 500
-const FIT: FitBoundsOptions = { padding: [32, 32], maxZoom: 15 }
+const FIT: L.FitBoundsOptions = { padding: [32, 32], maxZoom: 15 }
+/** How far around the tracks the map can be panned (a share of their extent on every side). */
+const MAX_BOUNDS_PAD = 1
 
 /** Wires the fleet state to the map, the list and the live feed. */
 export function startApp(doc: Document): void {
@@ -27,18 +30,23 @@ export function startApp(doc: Document): void {
   const list = new VehicleList(byId('vehicle-list'), byId('list-empty'), (name) => toggle(name, true))
   const details = new DetailsCard(byId('details'), () => select(null))
   let selected: string | null = null
-  // Once the user (or a selection) has moved the map, data arriving never moves it again.
-  let viewChosen = false
-  map.on('dragstart', () => (viewChosen = true))
+  // The first view: the area of the tracks, or the first snapshot's vehicles without the drawing.
+  const initialView = new InitialView((points) => map.fitBounds(points, FIT))
+  // A user who touches the map before the data is in keeps the view they make.
+  for (const type of ['pointerdown', 'wheel', 'keydown'])
+    map.getContainer().addEventListener(type, () => initialView.userMoved(), { passive: true })
 
   loadRoadMap(roadsUrl).then(
     (roadMap) => {
       const roads = new RoadsLayer(map, roadMap)
       onTilesOffline((offline) => roads.setOffline(offline))
-      if (!viewChosen) map.fitBounds(roadMap.home, FIT)
-      viewChosen = true
+      map.setMaxBounds(L.latLngBounds(roadMap.bounds).pad(MAX_BOUNDS_PAD))
+      initialView.roadsLoaded(roadMap.home)
     },
-    (error: unknown) => console.warn('road drawing unavailable', error),
+    (error: unknown) => {
+      console.warn('road drawing unavailable', error)
+      initialView.roadsFailed()
+    },
   )
 
   fleet.subscribe((change) => {
@@ -46,13 +54,6 @@ export function startApp(doc: Document): void {
     list.note(change)
     trail.extend(change.changed)
     if (selected !== null && change.removed.includes(selected)) select(null)
-    if (!viewChosen && change.changed.length > 0) {
-      map.fitBounds(
-        change.changed.map((vehicle) => [vehicle.lat, vehicle.lng]),
-        FIT,
-      )
-      viewChosen = true
-    }
   })
 
   function select(name: string | null, fromList = false): void {
@@ -67,7 +68,7 @@ export function startApp(doc: Document): void {
     void trail.show(name)
     const vehicle = fleet.get(name)
     if (vehicle) map.flyTo([vehicle.lat, vehicle.lng], Math.max(map.getZoom(), 15), { duration: 0.8 })
-    viewChosen = true
+    initialView.userMoved()
   }
 
   function toggle(name: string, fromList: boolean): void {
@@ -93,7 +94,9 @@ export function startApp(doc: Document): void {
     if (list.isEmpty) render()
   })
 
-  const loadSnapshot = snapshotLoader(fleet, fetchVehicles)
+  const loadSnapshot = snapshotLoader(fleet, fetchVehicles, {
+    onLoaded: (snapshot) => initialView.snapshotLoaded(snapshot),
+  })
   new LiveFeed({
     url: liveUrl(location),
     onVehicles: (changed) => fleet.update(changed),
@@ -102,6 +105,20 @@ export function startApp(doc: Document): void {
     onStatus: (status) => header.setStatus(status),
   }).start()
 
-  // For tests and tools: where a vehicle is drawn on the (canvas) map.
-  Object.assign(window, { convoy: { pointOf: (name: string) => vehicles.pointOf(name) } })
+  // For tests and tools: where a vehicle is drawn on the (canvas) map, and what the map shows.
+  Object.assign(window, {
+    convoy: {
+      pointOf: (name: string) => vehicles.pointOf(name),
+      view: () => {
+        const bounds = map.getBounds()
+        const [south, west, north, east] = [
+          bounds.getSouth(),
+          bounds.getWest(),
+          bounds.getNorth(),
+          bounds.getEast(),
+        ]
+        return { south, west, north, east, zoom: map.getZoom() }
+      },
+    },
+  })
 }

@@ -1,4 +1,5 @@
 import type { FeedStatus } from './feed.ts'
+import { plural } from './plural.ts'
 
 const LABELS: Record<FeedStatus, string> = {
   connecting: 'Connecting',
@@ -11,11 +12,13 @@ export class HeaderBar {
   readonly #connection: HTMLElement
   readonly #label: HTMLElement
   readonly #count: HTMLElement
+  readonly #countLabel: HTMLElement
 
   constructor(root: ParentNode) {
     this.#connection = root.querySelector('#connection') as HTMLElement
     this.#label = this.#connection.querySelector('.conn-label') as HTMLElement
     this.#count = root.querySelector('#vehicle-count') as HTMLElement
+    this.#countLabel = root.querySelector('#vehicle-count-label') as HTMLElement
   }
 
   setStatus(status: FeedStatus): void {
@@ -28,5 +31,7 @@ export class HeaderBar {
   setCount(count: number): void {
     const text = count.toLocaleString('en')
     if (this.#count.textContent !== text) this.#count.textContent = text
+    const label = plural(count, 'vehicle')
+    if (this.#countLabel.textContent !== label) this.#countLabel.textContent = label
   }
 }

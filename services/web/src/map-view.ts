@@ -1,11 +1,17 @@
 import L from 'leaflet'
+import { TileWatch } from './tile-watch.ts'
 
 const TILE_URL = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png'
-const OSM_ATTRIBUTION = '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
-/** Without a single tile loaded by then, the map is treated as offline (requests may just hang). */
-const TILE_TIMEOUT_MS = 6000
+// Credits always shown: the tiles come back when they can, and the vehicles replay the tracks even
+// without the road drawing. The `attr-long` parts are left out on narrow screens (narrow.css).
+const OSM_ATTRIBUTION =
+  '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a><span class="attr-long"> contributors</span>'
+const TRACKS_ATTRIBUTION =
+  'Tracks © <span class="attr-long">2017 Richard</span><span class="attr-short">R.</span> Chesterwood<span class="attr-long"> (MIT)</span>'
 /** Sheffield: where the fleet is, until the roads or the vehicles give a better view. */
 const START: L.LatLngTuple = [53.38, -1.47]
+/** The tracks span Sheffield, Huddersfield and London: wider than this shows nothing useful. */
+export const MIN_ZOOM = 7
 
 export interface MapView {
   map: L.Map
@@ -15,41 +21,84 @@ export interface MapView {
 
 /**
  * The Leaflet map: OpenStreetMap tiles, with panes ordered tiles < roads < trail < vehicles, and a
- * watch on tile loading so the app can switch to its own drawing when there is no internet.
+ * watch on tile loading so the app can switch to its own drawing when there is no internet (and
+ * stop asking for tiles then, but for a rare retry).
  */
 export function createMapView(container: HTMLElement): MapView {
-  const map = L.map(container, { zoomControl: false, preferCanvas: false, minZoom: 3, maxZoom: 19 })
+  const map = L.map(container, { zoomControl: false, minZoom: MIN_ZOOM, maxZoom: 19 })
   map.setView(START, 12)
   L.control.zoom({ position: 'bottomright' }).addTo(map)
   L.control.scale({ position: 'bottomleft', imperial: false }).addTo(map)
-  map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>')
+  map.attributionControl
+    .setPrefix('<a class="attr-leaflet" href="https://leafletjs.com">Leaflet</a>')
+    .addAttribution(OSM_ATTRIBUTION)
+    .addAttribution(TRACKS_ATTRIBUTION)
   map.createPane('roads').style.zIndex = '250'
   map.createPane('vehicles').style.zIndex = '450'
+  markMoving(map, container)
+  hideFocusRingOnClick(container)
 
+  const hint = offlineHint()
   const listeners: Array<(offline: boolean) => void> = []
-  let offline: boolean | null = null
-  const setOffline = (value: boolean) => {
-    if (value === offline) return
-    offline = value
-    container.classList.toggle('map--offline', value)
-    for (const listener of listeners) listener(value)
-  }
-
-  const tiles = L.tileLayer(TILE_URL, { attribution: OSM_ATTRIBUTION, maxZoom: 19 })
-  tiles.on('tileload', () => setOffline(false))
-  tiles.on('tileerror', () => {
-    if (offline !== false) setOffline(true)
+  const tiles = L.tileLayer(TILE_URL, { maxZoom: 19 })
+  const watch = new TileWatch({
+    attach: () => tiles.addTo(map),
+    detach: () => tiles.remove(),
+    onChange(offline) {
+      container.classList.toggle('map--offline', offline)
+      if (offline) hint.addTo(map)
+      else hint.remove()
+      for (const listener of listeners) listener(offline)
+    },
   })
-  tiles.addTo(map)
-  setTimeout(() => {
-    if (offline === null) setOffline(true)
-  }, TILE_TIMEOUT_MS)
+  tiles.on('tileload', () => watch.loaded())
+  tiles.on('tileerror', () => watch.failed())
+  window.addEventListener('online', () => watch.retryNow())
+  watch.start()
 
   return {
     map,
     onTilesOffline(listener) {
       listeners.push(listener)
-      if (offline !== null) listener(offline)
+      if (watch.offline !== null) listener(watch.offline)
     },
   }
+}
+
+/** "Offline map: roads only", in the corner while tiles are off. */
+function offlineHint(): L.Control {
+  const hint = new L.Control({ position: 'bottomleft' })
+  hint.onAdd = () => {
+    const element = L.DomUtil.create('div', 'map-offline-hint')
+    element.textContent = 'Offline map: roads only'
+    element.title = 'Map tiles cannot be loaded: showing the roads the vehicles drive. Retrying now and then.'
+    return element
+  }
+  return hint
+}
+
+/** `data-moving` on the map while it pans or zooms (animations included), for tools and tests. */
+function markMoving(map: L.Map, container: HTMLElement): void {
+  map.on('movestart', () => (container.dataset.moving = 'true'))
+  map.on('moveend', () => delete container.dataset.moving)
+}
+
+/** Keys that are not keyboard navigation: they leave a focus that came from a click unmarked. */
+const NOT_NAVIGATION = new Set(['Escape', 'Shift', 'Control', 'Alt', 'Meta'])
+
+/**
+ * Leaflet focuses the map from script on every mouse down, which Chromium shows with the keyboard
+ * focus ring. `map--pointer` marks focus that came from a pointer (map.css hides the ring then);
+ * navigating with the keyboard (Tab, arrows, +/-) brings the ring back.
+ */
+function hideFocusRingOnClick(container: HTMLElement): void {
+  const doc = container.ownerDocument
+  container.addEventListener('pointerdown', () => container.classList.add('map--pointer'), { capture: true })
+  doc.addEventListener(
+    'keydown',
+    (event) => {
+      if (!NOT_NAVIGATION.has(event.key)) container.classList.remove('map--pointer')
+    },
+    { capture: true },
+  )
 }

@@ -1,8 +1,6 @@
 import L from 'leaflet'
 import type { RoadMap } from './types.ts'
 
-export const TRACKS_ATTRIBUTION = 'Tracks © 2017 Richard Chesterwood (MIT)'
-
 export async function loadRoadMap(url: string): Promise<RoadMap> {
   const response = await fetch(url)
   if (!response.ok) throw new Error(`${url}: ${response.status}`)
@@ -20,7 +18,7 @@ export class RoadsLayer {
   constructor(map: L.Map, roadMap: RoadMap) {
     const renderer = L.canvas({ pane: 'roads', padding: 0.5 })
     const common = { renderer, interactive: false, lineCap: 'round', lineJoin: 'round' } as const
-    this.#casing = L.polyline(roadMap.roads, { ...common, attribution: TRACKS_ATTRIBUTION }).addTo(map)
+    this.#casing = L.polyline(roadMap.roads, common).addTo(map)
     this.#fill = L.polyline(roadMap.roads, common).addTo(map)
     this.setOffline(false)
   }

@@ -17,6 +17,7 @@ test('loads the snapshot into the fleet, retrying with backoff until it succeeds
   t.mock.timers.enable({ apis: ['setTimeout'] })
   t.mock.method(console, 'warn', () => undefined)
   const fleet = new Fleet()
+  const loaded: Vehicle[][] = []
   let calls = 0
   const load = snapshotLoader(
     fleet,
@@ -25,7 +26,7 @@ test('loads the snapshot into the fleet, retrying with backoff until it succeeds
       if (calls < 3) throw new Error('503 tracker unavailable')
       return [van]
     },
-    (attempt) => 500 * 2 ** attempt,
+    { delay: (attempt) => 500 * 2 ** attempt, onLoaded: (snapshot) => loaded.push(snapshot) },
   )
   load()
   await flush()
@@ -40,20 +41,30 @@ test('loads the snapshot into the fleet, retrying with backoff until it succeeds
   await flush()
   assert.equal(calls, 3)
   assert.deepEqual(fleet.get('Van'), van)
+  assert.deepEqual(loaded, [[van]], 'reported once, when applied')
 })
 
-test('a newer load cancels the one in flight', async () => {
+test('a newer load cancels the one in flight, even when the older answer arrives last', async () => {
   const fleet = new Fleet()
-  const signals: AbortSignal[] = []
-  const load = snapshotLoader(fleet, (signal) => {
-    signals.push(signal)
-    return new Promise((resolve) => setTimeout(() => resolve(signals.length === 1 ? [] : [van]), 5))
-  })
+  const loaded: Vehicle[][] = []
+  const requests: Array<{ signal: AbortSignal; resolve: (vehicles: Vehicle[]) => void }> = []
+  const load = snapshotLoader(
+    fleet,
+    (signal) => new Promise((resolve) => requests.push({ signal, resolve })),
+    { onLoaded: (snapshot) => loaded.push(snapshot) },
+  )
   load()
   load()
-  assert.equal(signals[0]?.aborted, true)
-  await new Promise((resolve) => setTimeout(resolve, 20))
-  assert.equal(fleet.size, 1)
+  const [first, second] = requests
+  assert.ok(first && second)
+  assert.equal(first.signal.aborted, true)
+  assert.equal(second.signal.aborted, false)
+  second.resolve([van])
+  await flush()
+  first.resolve([])
+  await flush()
+  assert.equal(fleet.size, 1, 'the stale empty answer did not empty the fleet')
+  assert.deepEqual(loaded, [[van]])
 })
 
 /** Lets pending promise callbacks run. */

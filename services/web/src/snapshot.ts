@@ -2,6 +2,13 @@ import { backoffDelay } from './backoff.ts'
 import type { Fleet } from './fleet.ts'
 import type { Vehicle } from './types.ts'
 
+export interface SnapshotOptions {
+  /** Delay before retry `attempt` (0 for the first). */
+  delay?: (attempt: number) => number
+  /** Called with every snapshot applied to the fleet. */
+  onLoaded?: (snapshot: Vehicle[]) => void
+}
+
 /**
  * Loads the full fleet (`GET /api/vehicles`) into `fleet`, retrying with backoff until it succeeds.
  * Calling it again cancels a load in flight: only the newest one counts.
@@ -9,7 +16,7 @@ import type { Vehicle } from './types.ts'
 export function snapshotLoader(
   fleet: Fleet,
   load: (signal: AbortSignal) => Promise<Vehicle[]>,
-  delay: (attempt: number) => number = backoffDelay,
+  { delay = backoffDelay, onLoaded }: SnapshotOptions = {},
 ) {
   let current: AbortController | null = null
   let retry: ReturnType<typeof setTimeout> | undefined
@@ -21,7 +28,9 @@ export function snapshotLoader(
     const requestedAt = Date.now()
     load(request.signal).then(
       (snapshot) => {
-        if (!request.signal.aborted) fleet.replaceAll(snapshot, requestedAt)
+        if (request.signal.aborted) return
+        fleet.replaceAll(snapshot, requestedAt)
+        onLoaded?.(snapshot)
       },
       (error: unknown) => {
         if (request.signal.aborted) return

@@ -1,23 +1,20 @@
 import L from 'leaflet'
+import { TRAIL_WINDOW_MS, TrailPath } from './trail.ts'
 import type { Position, Vehicle } from './types.ts'
-
-/** How far back a selected vehicle's trail starts. */
-export const TRAIL_WINDOW_MS = 15 * 60_000
-const MAX_POINTS = 20_000
 
 export type HistoryLoader = (name: string, from: Date, signal: AbortSignal) => Promise<Position[]>
 
 /**
- * The selected vehicle's recent path: its history from the API, then extended live by the feed.
+ * The selected vehicle's recent path: its history from the API, then extended live by the feed
+ * (see `TrailPath`: only the last 15 minutes, broken where the vehicle went silent).
  * Live points that arrive while the history is loading are kept and appended after it.
  */
 export class TrailLayer {
   readonly #casing: L.Polyline
   readonly #line: L.Polyline
   readonly #load: HistoryLoader
+  readonly #path = new TrailPath()
   #name: string | null = null
-  #lastTime = -Infinity
-  #points: L.LatLng[] = []
   #pending: Vehicle[] = []
   #loading: AbortController | null = null
 
@@ -48,16 +45,17 @@ export class TrailLayer {
     }
     if (loading.signal.aborted) return
     this.#loading = null
-    this.#append([...positions, ...this.#pending])
+    this.#path.add([...positions, ...this.#pending])
     this.#pending = []
+    this.#draw()
   }
 
-  /** Extends the trail with live states of the selected vehicle. */
+  /** Extends the trail with live states of the selected vehicle (one redraw per frame). */
   extend(vehicles: readonly Vehicle[]): void {
     if (this.#name === null) return
     const mine = vehicles.filter((vehicle) => vehicle.name === this.#name)
     if (this.#loading) this.#pending.push(...mine)
-    else if (mine.length > 0) this.#append(mine)
+    else if (this.#path.add(mine)) this.#draw()
   }
 
   clear(): void {
@@ -65,25 +63,13 @@ export class TrailLayer {
     this.#loading = null
     this.#name = null
     this.#pending = []
-    this.#lastTime = -Infinity
-    this.#points = []
-    this.#draw()
-  }
-
-  /** Adds the positions newer than the trail's end, then redraws once (not once per point). */
-  #append(positions: ReadonlyArray<Position | Vehicle>): void {
-    for (const position of positions) {
-      const time = Date.parse(position.timestamp)
-      if (!(time > this.#lastTime)) continue
-      this.#lastTime = time
-      this.#points.push(L.latLng(position.lat, position.lng))
-    }
-    if (this.#points.length > MAX_POINTS) this.#points = this.#points.slice(-MAX_POINTS / 2)
+    this.#path.clear()
     this.#draw()
   }
 
   #draw(): void {
-    this.#casing.setLatLngs(this.#points)
-    this.#line.setLatLngs(this.#points)
+    const latLngs = this.#path.latLngs()
+    this.#casing.setLatLngs(latLngs)
+    this.#line.setLatLngs(latLngs)
   }
 }
