@@ -80,7 +80,8 @@ export async function closeInOrder(
 type Steps = Array<[name: string, close: () => unknown]>
 
 /**
- * Starts listening and returns the running service. Its `close` is the graceful shutdown every
+ * Starts listening and returns the running service (if it cannot listen, it closes everything
+ * it was given and rethrows). Its `close` is the graceful shutdown every
  * service needs, in this order: report not-ready, run the `drain` steps (stop taking work, finish
  * what is in flight), close the HTTP server (finishing requests), then the `release` steps
  * (connections to brokers and databases).
@@ -94,17 +95,21 @@ export async function serve(
   options: { port: number; host: string; log: Logger; drain?: Steps; release?: Steps },
 ): Promise<RunningService & { url: string }> {
   const { log } = options
-  const url = await app.listen({ port: options.port, host: options.host })
-  log.info({ url }, 'listening')
-  return {
-    log,
-    url,
-    close: () =>
-      closeInOrder(log, [
-        ['readiness', () => app.markShuttingDown()],
-        ...(options.drain ?? []),
-        ['http', () => app.close()],
-        ...(options.release ?? []),
-      ]),
+  const close = () =>
+    closeInOrder(log, [
+      ['readiness', () => app.markShuttingDown()],
+      ...(options.drain ?? []),
+      ['http', () => app.close()],
+      ...(options.release ?? []),
+    ])
+  let url: string
+  try {
+    url = await app.listen({ port: options.port, host: options.host })
+  } catch (error) {
+    // Not listening (the port is taken...): release what the service opened before failing.
+    await close().catch(() => {})
+    throw error
   }
+  log.info({ url }, 'listening')
+  return { log, url, close }
 }
