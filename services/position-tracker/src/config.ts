@@ -10,9 +10,11 @@ export const Config = Type.Object({
   RETENTION_DAYS: Type.Number({ exclusiveMinimum: 0, default: 7 }),
   RETENTION_SWEEP_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 60 }),
   /** Unacknowledged reports held at once; also bounds memory. */
-  PREFETCH: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
+  PREFETCH: Type.Integer({ minimum: 1, maximum: 5000, default: 1000 }),
   /** Reports written per transaction, and the longest a report waits for its batch. */
   BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 250 }),
   BATCH_WAIT_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 20 }),
+  /** Batches written at once: their transactions overlap, each vehicle's rows locked in turn. */
+  FLUSH_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 16, default: 3 }),
 })
 export type Config = Static<typeof Config>

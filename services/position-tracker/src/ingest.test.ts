@@ -25,6 +25,7 @@ before(async () => {
     prefetch: 100,
     batchSize: 50,
     batchWaitMs: 20,
+    flushConcurrency: 2,
     databaseReady: database.ping,
   })
 })

@@ -26,6 +26,7 @@ export function startIngest(options: {
   prefetch: number
   batchSize: number
   batchWaitMs: number
+  flushConcurrency: number
   databaseReady: () => Promise<boolean>
 }) {
   const { broker, repository, log } = options
@@ -44,6 +45,7 @@ export function startIngest(options: {
   const batcher = createBatcher<PositionReport>({
     maxSize: options.batchSize,
     maxWaitMs: options.batchWaitMs,
+    maxConcurrent: options.flushConcurrency,
     // A batch failing for another reason than a lost connection is retried report by report,
     // so one report the database refuses cannot take the others down with it.
     splitOnError: (error) => !isConnectionError(error),

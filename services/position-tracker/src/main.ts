@@ -29,6 +29,7 @@ export async function start(env: Env): Promise<RunningService & { url: string }>
     prefetch: config.PREFETCH,
     batchSize: config.BATCH_SIZE,
     batchWaitMs: config.BATCH_WAIT_MS,
+    flushConcurrency: config.FLUSH_CONCURRENCY,
     databaseReady: database.ping,
   })
   const app = buildApp({

@@ -50,6 +50,21 @@ test('one flush at a time: items added meanwhile go in the next batch', async ()
   assert.equal(gated.peak(), 1)
 })
 
+test('with maxConcurrent, that many flushes run at once and no more', async () => {
+  const gated = gatedFlush()
+  const batcher = createBatcher({ maxSize: 2, maxWaitMs: 1000, maxConcurrent: 2, flush: gated.flush })
+  const all = [1, 2, 3, 4, 5, 6, 7].map((n) => batcher.add(n))
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.deepEqual(gated.calls, [
+    [1, 2],
+    [3, 4],
+  ])
+  while (gated.calls.length < 4 || gated.gates.length > 0) await gated.releaseAll()
+  await Promise.all(all)
+  assert.equal(gated.peak(), 2)
+  assert.deepEqual(gated.calls.flat().sort(), [1, 2, 3, 4, 5, 6, 7])
+})
+
 test('a failing batch is split so that only the bad item fails', async () => {
   const gated = gatedFlush((items) => items.includes(3))
   const batcher = createBatcher({ maxSize: 4, maxWaitMs: 1000, flush: gated.flush, splitOnError: () => true })

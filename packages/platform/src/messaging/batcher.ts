@@ -1,8 +1,9 @@
 /**
  * Gathers items handled one at a time into batches, group-commit style: `add` resolves once the
- * batch holding the item was flushed, and rejects if that failed. An idle batcher flushes when
- * `maxSize` items are waiting or the first has waited `maxWaitMs`; while a flush runs, new items
- * gather and go in the next flush as soon as it ends. One flush at a time, so batches never race.
+ * batch holding the item was flushed, and rejects if that failed. A batch is flushed when
+ * `maxSize` items are waiting or the first has waited `maxWaitMs`; at most `maxConcurrent`
+ * flushes run at once (default 1), and items that gather meanwhile go as soon as one ends.
+ * Concurrent flushes must be safe to run together (the tracker's lock per vehicle makes them so).
  *
  * When a batch fails and `splitOnError(error)` says the error may be one item's fault (not, say,
  * a lost connection), each item is flushed alone, so one bad item fails alone.
@@ -14,13 +15,14 @@
 export function createBatcher<T>(options: {
   maxSize: number
   maxWaitMs: number
+  maxConcurrent?: number
   flush: (items: T[]) => Promise<void>
   splitOnError?: (error: unknown) => boolean
 }) {
+  const maxConcurrent = options.maxConcurrent ?? 1
   type Entry = { item: T; resolve: () => void; reject: (error: unknown) => void }
   const pending: Entry[] = []
   let timer: NodeJS.Timeout | undefined
-  let flushing = false
 
   async function write(batch: Entry[]) {
     try {
@@ -35,15 +37,18 @@ export function createBatcher<T>(options: {
     }
   }
 
-  async function flushAll() {
+  let active = 0
+
+  function flushAll() {
     clearTimeout(timer)
     timer = undefined
-    if (flushing) return
-    flushing = true
-    try {
-      while (pending.length > 0) await write(pending.splice(0, options.maxSize))
-    } finally {
-      flushing = false
+    while (pending.length > 0 && active < maxConcurrent) {
+      active++
+      void write(pending.splice(0, options.maxSize)).finally(() => {
+        active--
+        // Items that gathered during the flush have waited long enough: they go now.
+        flushAll()
+      })
     }
   }
 
@@ -51,9 +56,9 @@ export function createBatcher<T>(options: {
     add(item: T): Promise<void> {
       return new Promise<void>((resolve, reject) => {
         pending.push({ item, resolve, reject })
-        if (flushing) return
-        if (pending.length >= options.maxSize) void flushAll()
-        else timer ??= setTimeout(() => void flushAll(), options.maxWaitMs)
+        if (active >= maxConcurrent) return
+        if (pending.length >= options.maxSize) flushAll()
+        else timer ??= setTimeout(flushAll, options.maxWaitMs)
       })
     },
   }
