@@ -60,7 +60,14 @@ export function deliveryProcessor<S extends TSchema>(
     return lastCheck.answer
   }
 
-  const outcome = (result: 'ack' | 'retry' | 'dead') => metrics.consumed.inc({ queue, outcome: result })
+  // Label lookups resolved once: these are counted for every message.
+  const outcomes = {
+    ack: metrics.consumed.labels({ queue, outcome: 'ack' }),
+    retry: metrics.consumed.labels({ queue, outcome: 'retry' }),
+    dead: metrics.consumed.labels({ queue, outcome: 'dead' }),
+  }
+  const handleSeconds = metrics.handleSeconds.labels({ queue })
+  const outcome = (result: keyof typeof outcomes) => outcomes[result].inc()
 
   async function deadLetter(raw: RawDelivery, settle: Settle, reason: string) {
     log.warn({ queue, messageId: raw.messageId, attempt: raw.attempt, reason }, 'message dead-lettered')
@@ -95,7 +102,7 @@ export function deliveryProcessor<S extends TSchema>(
         try {
           const started = performance.now()
           await spec.handler({ body, messageId: raw.messageId, attempt: raw.attempt, headers: raw.headers })
-          metrics.handleSeconds.observe({ queue }, (performance.now() - started) / 1000)
+          handleSeconds.observe((performance.now() - started) / 1000)
           await settle.ack()
           return outcome('ack')
         } catch (error) {
