@@ -1,0 +1,94 @@
+/**
+ * Runs Convoy services as their own processes, exactly as the launcher's stack topology does
+ * (same entry points, same environment), but keeps each child's PID so benchmarks can read its
+ * memory and CPU time. Every service started here is stopped by the cleanup registry.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import { eventually } from '@convoy/platform/testing'
+import { onCleanup } from './cleanup.ts'
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+export type ServiceName = 'position-tracker' | 'web' | 'gateway' | 'position-simulator'
+
+export interface RunningService {
+  name: ServiceName
+  pid: number
+  url: string
+  stop(): Promise<void>
+}
+
+export interface ServiceOptions {
+  port: number
+  amqpUrl: string
+  /** The tracker's own database. */
+  databaseUrl?: string
+  trackerUrl?: string
+  webUrl?: string
+  env?: Record<string, string>
+  /** Extra Node options for this process (e.g. --cpu-prof, --trace-gc), before its entry point. */
+  nodeArgs?: string[]
+}
+
+/**
+ * Starts one service and resolves once it answers `/healthz` (and `/readyz` when `ready` is
+ * set: broker connected, queues declared and consumed, database reachable).
+ */
+export async function startService(
+  name: ServiceName,
+  options: ServiceOptions,
+  wait: 'healthy' | 'ready' = 'ready',
+): Promise<RunningService> {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    LOG_LEVEL: 'warn',
+    ...options.env,
+    PORT: String(options.port),
+    HOST: '127.0.0.1',
+    AMQP_URL: options.amqpUrl,
+    POSITION_TRACKER_URL: options.trackerUrl,
+    WEB_URL: options.webUrl,
+    DATABASE_URL: options.databaseUrl,
+  }
+  const main = fileURLToPath(import.meta.resolve(`@convoy/${name}`))
+  // Service logs (JSON lines on stdout) go to our stderr, keeping stdout for the results.
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), main], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 2, 2],
+  })
+  const stop = () => stopChild(child)
+  onCleanup(name, stop)
+  const url = `http://127.0.0.1:${options.port}`
+  await eventually(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`)
+      return (await fetch(`${url}/${wait === 'ready' ? 'readyz' : 'healthz'}`)).ok
+    },
+    `${name} ${wait}`,
+    60_000,
+  )
+  return { name, pid: child.pid!, url, stop }
+}
+
+/** SIGTERM, then SIGKILL if the child has not exited within `graceMs`. */
+export async function stopChild(child: ChildProcess, graceMs = 30_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = once(child, 'exit')
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+  await exited
+  clearTimeout(timer)
+}
+
+/** Value of a counter (summed over its label sets) on a service's `/metrics`. */
+export async function metricValue(serviceUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${serviceUrl}/metrics`)).text()
+  let total = 0
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) total += Number(line.split(' ').pop())
+  }
+  return total
+}
