@@ -63,6 +63,13 @@ for (const target of databaseTargets) {
       )
     })
 
+    test('a late report older than the previous fix leaves the latest speed alone', async () => {
+      await repo.store([report('Lorry', 0, 0), report('Lorry', 10, 1), report('Lorry', 20, 2)])
+      // Stamped before the fix at 10 s, so the latest speed still comes from 10 s → 20 s.
+      await repo.store([report('Lorry', 5, 1.5)])
+      assert.equal((await repo.find('Lorry'))?.speedKmh, 36)
+    })
+
     test('a report arriving before its predecessor still yields the right latest speed', async () => {
       await repo.store([report('Cab', 20, 4)])
       await repo.store([report('Cab', 10, 3)])
@@ -109,7 +116,7 @@ for (const target of databaseTargets) {
     test('lists vehicles sorted by name; unknown is null', async () => {
       assert.deepEqual(
         (await repo.list()).map((v) => v.name).filter((name) => !name.startsWith('Race')),
-        ['Bus', 'Cab', 'Taxi', 'Tram', 'Van'],
+        ['Bus', 'Cab', 'Lorry', 'Taxi', 'Tram', 'Van'],
       )
       assert.equal(await repo.find('Nobody'), null)
     })

@@ -30,28 +30,48 @@ export function positionsRepository(db: Kysely<Tables>) {
                                ${reports.map((r) => r.lat)}::float8[], ${reports.map((r) => r.lng)}::float8[])
           ON CONFLICT DO NOTHING`.execute(trx)
 
-        const { rows } = await sql<
-          Row & { vehicle: string; heading: number | null }
-        >`SELECT v.vehicle, p.ts, p.lat, p.lng,
-            (SELECT heading FROM vehicles WHERE name = v.vehicle) AS heading
-          FROM unnest(${names}::text[]) AS v(vehicle)
-          CROSS JOIN LATERAL (SELECT ts, lat, lng FROM positions WHERE vehicle = v.vehicle ORDER BY ts DESC LIMIT 2) p
-          ORDER BY v.vehicle, p.ts DESC`.execute(trx)
+        // A vehicle's row holds its newest stored fix (rows change only under the lock above). When
+        // the batch brings a newer one, as it almost always does, the two newest fixes overall are
+        // the two newest of the batch's reports and that row: no need to search the history. Only
+        // a batch of late reports for a vehicle needs its two newest fixes from the history.
+        const stored = await trx
+          .selectFrom('vehicles')
+          .select(['name', 'lat', 'lng', 'ts', 'heading'])
+          .where('name', 'in', names)
+          .execute()
+        const fixes = new Map<string, { fixes: Fix[]; heading: number; storedTime?: number }>()
+        for (const row of stored)
+          fixes.set(row.name, { fixes: [fix(row)], heading: row.heading, storedTime: row.ts.getTime() })
+        for (const report of reports) {
+          const entry = fixes.get(report.vehicle) ?? { fixes: [], heading: 0 }
+          entry.fixes.push({ lat: report.lat, lng: report.lng, time: Date.parse(report.timestamp) })
+          fixes.set(report.vehicle, entry)
+        }
+        const late = [...fixes].filter(
+          ([, e]) => e.storedTime !== undefined && newestTwo(e.fixes)[0].time <= e.storedTime,
+        )
+        if (late.length > 0) {
+          const { rows } = await sql<Row & { vehicle: string }>`SELECT v.vehicle, p.ts, p.lat, p.lng
+            FROM unnest(${late.map(([name]) => name)}::text[]) AS v(vehicle)
+            CROSS JOIN LATERAL (SELECT ts, lat, lng FROM positions WHERE vehicle = v.vehicle ORDER BY ts DESC LIMIT 2) p`.execute(
+            trx,
+          )
+          for (const [, entry] of late) entry.fixes = []
+          for (const row of rows) fixes.get(row.vehicle)!.fixes.push(fix(row))
+        }
 
         const latest = new Map<string, Vehicle>()
-        for (let i = 0; i < rows.length; i++) {
-          const row = rows[i]!
-          if (latest.has(row.vehicle)) continue
-          const previous = rows[i + 1]?.vehicle === row.vehicle ? rows[i + 1] : undefined
+        for (const [name, entry] of fixes) {
+          const [newest, previous] = newestTwo(entry.fixes)
           // Standing still keeps the heading it had, rather than pointing north.
-          const { speedKmh, heading } = motion(previous && fix(previous), fix(row), row.heading ?? 0)
-          latest.set(row.vehicle, {
-            name: row.vehicle,
-            lat: row.lat,
-            lng: row.lng,
+          const { speedKmh, heading } = motion(previous, newest, entry.heading)
+          latest.set(name, {
+            name,
+            lat: newest.lat,
+            lng: newest.lng,
             speedKmh,
             heading,
-            timestamp: row.ts.toISOString(),
+            timestamp: new Date(newest.time).toISOString(),
           })
         }
         const vehicles = [...latest.values()]
@@ -132,4 +152,13 @@ function toVehicle(row: Tables['vehicles']): Vehicle {
     heading: row.heading,
     timestamp: row.ts.toISOString(),
   }
+}
+
+/** The newest fix and the newest one strictly before it (a duplicate timestamp is the same fix). */
+function newestTwo(fixes: Fix[]): [Fix, Fix | undefined] {
+  let newest = fixes[0]!
+  for (const f of fixes) if (f.time > newest.time) newest = f
+  let previous: Fix | undefined
+  for (const f of fixes) if (f.time < newest.time && (!previous || f.time > previous.time)) previous = f
+  return [newest, previous]
 }
