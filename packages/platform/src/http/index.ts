@@ -36,21 +36,6 @@ const slug = (status: number) =>
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 
-/** Failures of a service behind this one keep their status (a proxy's 502/503/504), never details. */
-const UPSTREAM_FAILURES: Record<number, { code: string; title: string; detail: string }> = {
-  502: { code: 'bad-gateway', title: 'Bad Gateway', detail: 'an upstream service answered badly' },
-  503: {
-    code: 'unavailable',
-    title: 'Service Unavailable',
-    detail: 'an upstream service is unavailable; try again shortly',
-  },
-  504: {
-    code: 'gateway-timeout',
-    title: 'Gateway Timeout',
-    detail: 'an upstream service did not answer in time',
-  },
-}
-
 /**
  * A Fastify app with the platform's conventions: request ids, problem+json errors, RED metrics,
  * and the operational routes `/healthz` (alive), `/readyz` (dependencies answer) and `/metrics`.
@@ -137,8 +122,6 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       )
     }
     request.log.error({ err: error, url: request.url }, 'request failed')
-    const upstream = UPSTREAM_FAILURES[status]
-    if (upstream) return sendProblem(reply, problem(status, upstream.code, upstream.title, upstream.detail))
     return sendProblem(
       reply,
       problem(500, 'internal', 'Internal Server Error', 'the server failed to handle this request'),
