@@ -16,9 +16,11 @@ export interface RawDelivery {
   headers: Record<string, unknown>
 }
 
-/** What a broker can do with a message it gave out; both brokers implement the same three. */
+/**
+ * What a broker does with a message it gave out, besides acking it once `process` resolves (and
+ * returning it to the queue if `process` rejects, which only happens while stopping).
+ */
 export interface Settle {
-  ack(): void | Promise<void>
   retry(delayMs: number, nextAttempt: number): Promise<void>
   deadLetter(reason: string): Promise<void>
 }
@@ -103,7 +105,6 @@ export function deliveryProcessor<S extends TSchema>(
           const started = performance.now()
           await spec.handler({ body, messageId: raw.messageId, attempt: raw.attempt, headers: raw.headers })
           handleSeconds.observe((performance.now() - started) / 1000)
-          await settle.ack()
           return outcome('ack')
         } catch (error) {
           if (stopping) throw error

@@ -161,7 +161,6 @@ export function memoryBroker(url: string, log: Logger, metrics: MessagingMetrics
           consumer.inFlight++
           const work = processor
             .process(message, {
-              ack() {},
               async retry(delayMs, nextAttempt) {
                 const retried = { ...message, attempt: nextAttempt }
                 const timer = setTimeout(() => {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import { Connection, ConsumerStatus, type AsyncMessage, type Publisher } from 'rabbitmq-client'
+import { Connection, type AsyncMessage, type Publisher } from 'rabbitmq-client'
 import type { TSchema } from 'typebox'
 import type { Logger } from '../log/index.ts'
 import { deliveryProcessor } from './delivery.ts'
 import type { MessagingMetrics } from './metrics.ts'
+import { startConsumer } from './rabbitmq-consumer.ts'
 import {
   ATTEMPT_HEADER,
   DEATH_REASON_HEADER,
@@ -66,42 +67,71 @@ export function rabbitmqBroker(url: string, log: Logger, metrics: MessagingMetri
       const queue = spec.temporary ? `${spec.queue}.${randomUUID()}` : spec.queue
       const processor = deliveryProcessor({ ...spec, queue }, log, metrics)
 
-      const declareSideQueues = async () => {
+      const retry = (message: AsyncMessage, delayMs: number, nextAttempt: number) =>
+        publisher.send(
+          {
+            exchange: '',
+            routingKey: retryQueue(queue),
+            messageId: message.messageId,
+            durable: true,
+            contentType: 'application/json',
+            expiration: String(delayMs),
+            headers: { ...message.headers, [ATTEMPT_HEADER]: nextAttempt },
+          },
+          message.body,
+        )
+      const deadLetter = async (message: AsyncMessage, reason: string) => {
         if (!durable) return
-        await connection.queueDeclare({ queue: deadLetterQueue(queue), durable: true, arguments: QUORUM })
-        await connection.queueDeclare({
-          queue: retryQueue(queue),
-          durable: true,
-          arguments: { ...QUORUM, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue },
-        })
+        await publisher.send(
+          {
+            exchange: '',
+            routingKey: deadLetterQueue(queue),
+            messageId: message.messageId,
+            durable: true,
+            contentType: 'application/json',
+            headers: { ...message.headers, [DEATH_REASON_HEADER]: reason.slice(0, 1000) },
+          },
+          message.body,
+        )
       }
 
-      const consumer = connection.createConsumer(
-        {
-          queue,
-          lazy: true,
-          queueOptions: durable
-            ? {
-                durable: true,
-                arguments: {
-                  ...QUORUM,
-                  'x-delivery-limit': DELIVERY_LIMIT,
-                  'x-dead-letter-exchange': '',
-                  'x-dead-letter-routing-key': deadLetterQueue(queue),
-                },
-              }
-            : { exclusive: true, autoDelete: true, durable: false },
-          qos: { prefetchCount: prefetch },
-          concurrency: prefetch,
-          exchanges: spec.exchange ? [{ exchange: spec.exchange, type: 'topic', durable: true }] : [],
-          queueBindings: spec.routingKeys.map((routingKey) => ({
-            exchange: spec.exchange,
+      const consumer = startConsumer(connection, {
+        queue,
+        prefetch,
+        log,
+        // Runs again on every reconnect: a fresh broker node gets the whole topology back. The
+        // retry and dead-letter queues come first, before any message can need them.
+        async setup(channel) {
+          if (durable) {
+            await channel.queueDeclare({ queue: deadLetterQueue(queue), durable: true, arguments: QUORUM })
+            await channel.queueDeclare({
+              queue: retryQueue(queue),
+              durable: true,
+              arguments: { ...QUORUM, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue },
+            })
+          }
+          await channel.queueDeclare({
             queue,
-            routingKey,
-          })),
+            ...(durable
+              ? {
+                  durable: true,
+                  arguments: {
+                    ...QUORUM,
+                    'x-delivery-limit': DELIVERY_LIMIT,
+                    'x-dead-letter-exchange': '',
+                    'x-dead-letter-routing-key': deadLetterQueue(queue),
+                  },
+                }
+              : { exclusive: true, autoDelete: true, durable: false }),
+          })
+          if (spec.exchange) {
+            await channel.exchangeDeclare({ exchange: spec.exchange, type: 'topic', durable: true })
+            for (const routingKey of spec.routingKeys)
+              await channel.queueBind({ exchange: spec.exchange, queue, routingKey })
+          }
         },
-        async (message: AsyncMessage) => {
-          await processor.process(
+        handle: (message) =>
+          processor.process(
             {
               content: message.body,
               messageId: message.messageId ?? randomUUID(),
@@ -109,69 +139,15 @@ export function rabbitmqBroker(url: string, log: Logger, metrics: MessagingMetri
               headers: message.headers ?? {},
             },
             {
-              ack: () => {},
-              retry: (delayMs, nextAttempt) =>
-                publisher.send(
-                  {
-                    exchange: '',
-                    routingKey: retryQueue(queue),
-                    messageId: message.messageId,
-                    durable: true,
-                    contentType: 'application/json',
-                    expiration: String(delayMs),
-                    headers: { ...message.headers, [ATTEMPT_HEADER]: nextAttempt },
-                  },
-                  message.body,
-                ),
-              deadLetter: async (reason) => {
-                if (!durable) return
-                await publisher.send(
-                  {
-                    exchange: '',
-                    routingKey: deadLetterQueue(queue),
-                    messageId: message.messageId,
-                    durable: true,
-                    contentType: 'application/json',
-                    headers: { ...message.headers, [DEATH_REASON_HEADER]: reason.slice(0, 1000) },
-                  },
-                  message.body,
-                )
-              },
+              retry: (delayMs, nextAttempt) => retry(message, delayMs, nextAttempt),
+              deadLetter: (reason) => deadLetter(message, reason),
             },
-          )
-          return ConsumerStatus.ACK
-        },
-      )
-      let consuming = false
-      consumer.on('ready', () => (consuming = true))
-      consumer.on('error', (error) => {
-        consuming = false
-        log.warn({ err: error, queue }, 'consumer error')
+          ),
       })
-      const connectionLost = () => (consuming = false)
-      connection.on('error', connectionLost)
-
-      let closed = false
-      // Declare the retry and dead-letter queues before the first message can need them.
-      void (async () => {
-        for (let attempt = 1; !closed; attempt++) {
-          try {
-            await declareSideQueues()
-            consumer.start()
-            return
-          } catch (error) {
-            log.warn({ err: error, queue, attempt }, 'declaring queues failed, retrying')
-            await new Promise((resolve) => setTimeout(resolve, Math.min(200 * attempt, 5000)))
-          }
-        }
-      })()
 
       const subscription = {
-        isReady: () => consuming && connection.ready,
+        isReady: consumer.isReady,
         async close() {
-          closed = true
-          consuming = false
-          connection.off('error', connectionLost)
           processor.stop()
           await consumer.close()
           subscriptions.delete(subscription)
