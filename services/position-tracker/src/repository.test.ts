@@ -113,10 +113,32 @@ for (const target of databaseTargets) {
       }
     })
 
+    test('concurrent first batches of a new vehicle both count', async () => {
+      for (let round = 0; round < 20; round++) {
+        const vehicle = `Newcomer ${round}`
+        await Promise.all([repo.store([report(vehicle, 10, 1)]), repo.store([report(vehicle, 20, 2)])])
+        const latest = await repo.find(vehicle)
+        assert.equal(latest?.timestamp, '2026-01-01T12:00:20.000Z', `round ${round}`)
+        assert.equal(latest?.speedKmh, 36, `round ${round}: the other batch's fix is the previous one`)
+      }
+    })
+
+    test('a batch holding several reports of a vehicle, shuffled, gives the speed of the last two', async () => {
+      const { changed } = await repo.store([
+        report('Coach', 20, 3),
+        report('Coach', 0, 0),
+        report('Coach', 10, 2),
+      ])
+      assert.deepEqual(
+        changed.map((v) => [v.name, v.timestamp, v.speedKmh]),
+        [['Coach', '2026-01-01T12:00:20.000Z', 36]],
+      )
+    })
+
     test('lists vehicles sorted by name; unknown is null', async () => {
       assert.deepEqual(
-        (await repo.list()).map((v) => v.name).filter((name) => !name.startsWith('Race')),
-        ['Bus', 'Cab', 'Lorry', 'Taxi', 'Tram', 'Van'],
+        (await repo.list()).map((v) => v.name).filter((name) => !/^(Race|Newcomer) /.test(name)),
+        ['Bus', 'Cab', 'Coach', 'Lorry', 'Taxi', 'Tram', 'Van'],
       )
       assert.equal(await repo.find('Nobody'), null)
     })
