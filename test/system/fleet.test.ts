@@ -20,6 +20,8 @@ import {
   createTestVhost,
   drainQueue,
   eventually,
+  login,
+  TEST_ADMIN_PASSWORD,
   testLogger,
 } from '@convoy/platform/testing'
 
@@ -38,41 +40,51 @@ const report = (vehicle: string, i: number) => ({
 
 describe('fleet tracking in the stack topology', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>
+  let authDatabase: Awaited<ReturnType<typeof createTestDatabase>>
   let vhost: Awaited<ReturnType<typeof createTestVhost>>
   let system: RunningSystem
   let broker: Broker
   let live: WebSocket
   let trackerUrl: string
   const frames: LiveFrame[] = []
+  let token: string
 
   before(async () => {
-    ;[database, vhost] = await Promise.all([createTestDatabase(), createTestVhost()])
+    ;[database, authDatabase, vhost] = await Promise.all([
+      createTestDatabase(),
+      createTestDatabase(),
+      createTestVhost(),
+    ])
     system = await startStack({
       postgresUrl: database.url,
-      databaseUrls: { 'position-tracker': database.url },
+      databaseUrls: { 'position-tracker': database.url, auth: authDatabase.url },
       amqpUrl: vhost.url,
       port: 0,
-      env: { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn' },
+      env: { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', CONVOY_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD },
       serviceEnv: { 'position-simulator': { VEHICLES: '0' } },
     })
     trackerUrl = system.services['position-tracker']
     broker = connectBroker({ url: vhost.url, log: testLogger() })
     await eventually(async () => (await fetch(`${trackerUrl}/readyz`)).ok, 'tracker ready', 30_000)
     await eventually(async () => (await fetch(`${system.url}/readyz`)).ok, 'gateway ready', 30_000)
+    token = await login(system.url)
     live = new WebSocket(`${system.url.replace('http', 'ws')}/api/live`)
     live.on('message', (data: Buffer) => frames.push(JSON.parse(data.toString()) as LiveFrame))
     await once(live, 'open')
+    live.send(JSON.stringify({ type: 'auth', token }))
   })
 
   after(async () => {
     live?.close()
     await broker?.close()
     await system?.close()
-    await Promise.all([database?.drop(), vhost?.drop()])
+    await Promise.all([database?.drop(), authDatabase?.drop(), vhost?.drop()])
   })
 
   const api = async <T>(path: string) => {
-    const response = await fetch(`${system.url}/api${path}`)
+    const response = await fetch(`${system.url}/api${path}`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
     return {
       status: response.status,
       type: response.headers.get('content-type') ?? '',
@@ -189,6 +201,23 @@ describe('fleet tracking in the stack topology', () => {
     const gateway = await (await fetch(`${system.url}/metrics`)).text()
     assert.match(gateway, /^live_clients\{[^}]*service="gateway"[^}]*\} 1$/m)
     assert.match(gateway, /live_frames_sent_total\{[^}]*\} [1-9]/)
+  })
+
+  test('everything is behind auth: a viewer reads the fleet, is refused user admin, and no token gets 401', async () => {
+    const asAdmin = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+    const created = await fetch(`${system.url}/api/auth/users`, {
+      method: 'POST',
+      headers: asAdmin,
+      body: JSON.stringify({ username: 'vera', password: 'vera password', role: 'viewer' }),
+    })
+    assert.equal(created.status, 201)
+    const vera = { authorization: `Bearer ${await login(system.url, 'vera', 'vera password')}` }
+    assert.equal((await fetch(`${system.url}/api/vehicles`, { headers: vera })).status, 200)
+    assert.equal((await fetch(`${system.url}/api/auth/users`, { headers: vera })).status, 403)
+    assert.equal((await fetch(`${system.url}/api/vehicles`)).status, 401)
+    // The tracker checks for itself too, should anything reach it past the gateway.
+    assert.equal((await fetch(`${trackerUrl}/vehicles`)).status, 401)
+    assert.equal((await fetch(`${trackerUrl}/vehicles`, { headers: vera })).status, 200)
   })
 
   test('serves the web app at /', async () => {

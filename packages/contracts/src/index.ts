@@ -84,3 +84,50 @@ export type VehiclesUpdated = Static<typeof VehiclesUpdated>
 
 /** A frame of the `/api/live` WebSocket feed. */
 export type LiveFrame = { type: 'positions'; vehicles: Vehicle[] }
+
+// ── Auth ────────────────────────────────────────────────────────────────────────────────────
+
+export const Role = Type.Union([Type.Literal('admin'), Type.Literal('dispatcher'), Type.Literal('viewer')])
+export type Role = Static<typeof Role>
+
+/**
+ * 1–64 characters: lower-case letters, digits, `.`, `_`, `-` and `@`, starting with a letter or
+ * digit. Login and user admin take names in any case and lower-case them first.
+ */
+export const Username = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9][a-z0-9._@-]*$' })
+/** 8–1024 characters (long passphrases welcome; the limit keeps hashing cheap to refuse). */
+export const Password = Type.String({ minLength: 8, maxLength: 1024 })
+
+/** `POST /api/auth/login` and `/api/auth/refresh` answer with a token pair. */
+export const TokenPair = Type.Object({
+  accessToken: Type.String(),
+  tokenType: Type.Literal('Bearer'),
+  /** Seconds until the access token expires. */
+  expiresIn: Type.Integer(),
+  refreshToken: Type.String(),
+})
+export type TokenPair = Static<typeof TokenPair>
+
+export const RefreshRequest = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) })
+
+export const Me = Type.Object({ username: Type.String(), role: Role })
+export type Me = Static<typeof Me>
+
+export const User = Type.Object({ username: Type.String(), role: Role, disabled: Type.Boolean() })
+export type User = Static<typeof User>
+
+export const NewUser = Type.Object(
+  { username: Type.String({ minLength: 1, maxLength: 64 }), password: Password, role: Role },
+  { additionalProperties: false },
+)
+export type NewUser = Static<typeof NewUser>
+
+export const UserChanges = Type.Object(
+  { role: Type.Optional(Role), password: Type.Optional(Password), disabled: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false, minProperties: 1 },
+)
+export type UserChanges = Static<typeof UserChanges>
+
+/** The live feed's first client message, and any later one that hands over a fresh token. */
+export const LiveAuth = Type.Object({ type: Type.Literal('auth'), token: Type.String({ maxLength: 8192 }) })
+export type LiveAuth = Static<typeof LiveAuth>

@@ -78,7 +78,9 @@ main().then(
       .join('\n')
     process.stdout.write(
       `\nConvoy is running (${topology}) at ${running.url.replace('127.0.0.1', 'localhost')}\n` +
-        `Internal services (health, readiness and metrics):\n${services}\nPress Ctrl-C to stop.\n\n`,
+        `Internal services (health, readiness and metrics):\n${services}\n` +
+        running.notices.map((notice) => `\n${notice}\n`).join('') +
+        `Press Ctrl-C to stop.\n\n`,
     )
     if (stopping) stop(0)
   },

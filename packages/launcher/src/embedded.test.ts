@@ -4,27 +4,32 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
 import type { Vehicle, VehicleHistory } from '@convoy/contracts'
-import { eventually } from '@convoy/platform/testing'
+import { eventually, login } from '@convoy/platform/testing'
 import { startEmbedded } from './embedded.ts'
 
 const dataDir = await mkdtemp(path.join(tmpdir(), 'convoy-embedded-'))
 after(() => rm(dataDir, { recursive: true, force: true }))
+let token = ''
 
+const get = (url: string) => fetch(url, { headers: { authorization: `Bearer ${token}` } })
 const history = async (url: string) => {
-  const response = await fetch(
-    `${url}/api/vehicles/City%20Truck/history?from=2000-01-01T00:00:00Z&limit=10000`,
-  )
+  const response = await get(`${url}/api/vehicles/City%20Truck/history?from=2000-01-01T00:00:00Z&limit=10000`)
   return response.ok ? ((await response.json()) as VehicleHistory).positions : []
 }
 
-test('embedded mode drives all 38 vehicles and keeps their history across a restart', async () => {
+test('embedded mode drives all 38 vehicles and keeps their history (and its admin) across a restart', async () => {
   let system = await startEmbedded({
     dataDir,
     port: 0,
     env: { LOG_LEVEL: 'silent', REPORT_INTERVAL_MS: '200' },
   })
+  // No CONVOY_ADMIN_PASSWORD: the first start makes up the admin's password and shows it once.
+  assert.equal(system.notices.length, 1)
+  const password = /user "admin" with password (\S+) /.exec(system.notices[0]!)?.[1]
+  assert.ok(password && password.length >= 20, system.notices[0])
+  token = await login(system.url, 'admin', password)
   const vehicles = await eventually(async () => {
-    const list = (await (await fetch(`${system.url}/api/vehicles`)).json()) as Vehicle[]
+    const list = (await (await get(`${system.url}/api/vehicles`)).json()) as Vehicle[]
     return list.length === 38 ? list : null
   }, 'all 38 vehicles reported')
   assert.equal(vehicles[0]!.name, 'City Truck')
@@ -36,6 +41,8 @@ test('embedded mode drives all 38 vehicles and keeps their history across a rest
 
   system = await startEmbedded({ dataDir, port: 0, env: { LOG_LEVEL: 'silent', REPORT_INTERVAL_MS: '200' } })
   try {
+    assert.deepEqual(system.notices, [], 'the password is shown only on the first start')
+    token = await login(system.url, 'admin', password)
     const afterRestart = await eventually(async () => {
       const positions = await history(system.url)
       return positions.length >= before.length + 3 ? positions : null

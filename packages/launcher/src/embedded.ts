@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import path from 'node:path'
+import { start as auth } from '@convoy/auth'
 import { start as gateway } from '@convoy/gateway'
 import type { Env } from '@convoy/platform/config'
 import type { RunningService } from '@convoy/platform/lifecycle'
@@ -20,6 +21,7 @@ export interface EmbeddedOptions {
 }
 
 const START: Record<ServiceName, (env: Env) => Promise<RunningService & { url: string }>> = {
+  auth,
   'position-tracker': positionTracker,
   web,
   gateway,
@@ -37,6 +39,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<RunningSy
   const base: Env = { LOG_LEVEL: 'warn', ...options.env, AMQP_URL: `memory://convoy-${randomUUID()}` }
   const urls: Partial<Record<ServiceName, string>> = {}
   const started: RunningService[] = []
+  const notices: string[] = []
   const stopAll = async () => {
     try {
       for (const service of started.toReversed()) await service.close()
@@ -56,8 +59,9 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<RunningSy
       })
       started.push(running)
       urls[service] = running.url
+      if (running.notice) notices.push(running.notice)
     }
-    return { url: urls.gateway!, services: urls as Record<ServiceName, string>, close: stopAll }
+    return { url: urls.gateway!, services: urls as Record<ServiceName, string>, notices, close: stopAll }
   } catch (error) {
     await stopAll().catch(() => {})
     throw error

@@ -13,7 +13,7 @@ test('a service that cannot start fails the stack at once, instead of a false su
     await assert.rejects(
       startStack({
         postgresUrl: TEST_POSTGRES_URL,
-        databaseUrls: { 'position-tracker': 'pglite:memory' },
+        databaseUrls: { auth: 'pglite:memory', 'position-tracker': 'pglite:memory' },
         amqpUrl: `memory://stack-test`,
         port,
         stdio: 'ignore',

@@ -27,7 +27,10 @@ export interface StackOptions {
 }
 
 /** Databases of the stateful services, each its own, as in every other topology. */
-const DATABASES: Partial<Record<ServiceName, string>> = { 'position-tracker': 'position_tracker' }
+const DATABASES: Partial<Record<ServiceName, string>> = {
+  auth: 'auth',
+  'position-tracker': 'position_tracker',
+}
 
 /**
  * Each service as its own Node process against real PostgreSQL and RabbitMQ, the way they run
@@ -37,6 +40,7 @@ const DATABASES: Partial<Record<ServiceName, string>> = { 'position-tracker': 'p
 export async function startStack(options: StackOptions): Promise<RunningSystem> {
   const urls: Partial<Record<ServiceName, string>> = {}
   const children: Array<{ service: ServiceName; child: ChildProcess }> = []
+  const notices: string[] = []
   let stopping = false
 
   /** SIGTERM to each, last started first; a service that does not exit cleanly is an error. */
@@ -76,29 +80,35 @@ export async function startStack(options: StackOptions): Promise<RunningSystem> 
         stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit', 'ipc'],
       })
       children.push({ service, child })
-      urls[service] = await started(child, service)
+      const { url, notice } = await started(child, service)
+      urls[service] = url
+      if (notice) notices.push(notice)
       child.on('exit', (code) => {
         if (!stopping) options.onExit?.(service, code)
       })
     }
-    return { url: urls.gateway!, services: urls as Record<ServiceName, string>, close: stopAll }
+    return { url: urls.gateway!, services: urls as Record<ServiceName, string>, notices, close: stopAll }
   } catch (error) {
     await stopAll().catch(() => {})
     throw error
   }
 }
 
-/** Resolves with the URL a child reports once it listens; rejects if it exits first. */
-function started(child: ChildProcess, service: string, timeoutMs = 60_000): Promise<string> {
+/** Resolves with the URL (and notice) a child reports once it listens; rejects if it exits first. */
+function started(
+  child: ChildProcess,
+  service: string,
+  timeoutMs = 60_000,
+): Promise<{ url: string; notice?: string }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${service} did not start within ${timeoutMs} ms`)),
       timeoutMs,
     )
-    child.on('message', (message: { type?: string; url?: string }) => {
+    child.on('message', (message: { type?: string; url?: string; notice?: string }) => {
       if (message.type !== 'started' || !message.url) return
       clearTimeout(timer)
-      resolve(message.url)
+      resolve({ url: message.url, notice: message.notice })
     })
     child.once('exit', (code) => {
       clearTimeout(timer)

@@ -1,20 +1,42 @@
 import proxy from '@fastify/http-proxy'
 import websocket from '@fastify/websocket'
+import { authenticate, type Verifier } from '@convoy/platform/auth'
 import { GatewayTimeoutError, NotFoundError, UnavailableError } from '@convoy/platform/errors'
 import { createHttpApp, type HttpAppOptions } from '@convoy/platform/http'
 import type { LiveHub } from './live-hub.ts'
+
+/** API paths open without an access token; `/api/live` takes its token in its first message. */
+const PUBLIC_API = new Set([
+  '/api/auth/login',
+  '/api/auth/refresh',
+  '/api/auth/.well-known/jwks.json',
+  '/api/live',
+])
 
 /** Largest message a live-feed client may send (the auth message, later). */
 const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024
 
 /**
- * The public edge: `/api/vehicles…` to the tracker, `/api/live` WebSocket feed, everything else
- * to the web app. Builds the app; never listens (main.ts does).
+ * The public edge: `/api/auth…` to auth, `/api/vehicles…` to the tracker, `/api/live` WebSocket
+ * feed, everything else to the web app. Every `/api` request but login, refresh and the JWKS needs
+ * a valid access token, checked here (and again by the service behind). Builds the app; never
+ * listens (main.ts does).
  */
 export async function buildApp(
-  options: HttpAppOptions & { trackerUrl: string; webUrl: string; hub: LiveHub; upstreamTimeoutMs: number },
+  options: HttpAppOptions & {
+    authUrl: string
+    trackerUrl: string
+    webUrl: string
+    hub: LiveHub
+    verifier: Verifier
+    upstreamTimeoutMs: number
+  },
 ) {
   const app = createHttpApp(options)
+  app.addHook(
+    'onRequest',
+    authenticate(options.verifier, (path) => !path.startsWith('/api/') || PUBLIC_API.has(path)),
+  )
 
   await app.register(websocket, {
     options: { maxPayload: MAX_CLIENT_MESSAGE_BYTES },
@@ -27,16 +49,18 @@ export async function buildApp(
   })
   app.get('/api/live', { websocket: true }, (socket) => options.hub.add(socket))
 
-  const route = (upstream: string, prefix: string, rewritePrefix: string, name: string) =>
+  const route = (upstream: string, prefix: string, rewritePrefix: string, name: string, write = false) =>
     app.register(proxy, {
       upstream,
       prefix,
       rewritePrefix,
-      httpMethods: ['GET', 'HEAD'],
+      httpMethods: write ? ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'] : ['GET', 'HEAD'],
       // Proxied requests are logged like any other: at debug, by the platform's hook.
       disableRequestLogging: true,
       undici: { headersTimeout: options.upstreamTimeoutMs, bodyTimeout: options.upstreamTimeoutMs },
       replyOptions: {
+        // The client's address, as the gateway knows it, for the services' logs and rate limits.
+        rewriteRequestHeaders: (request, headers) => ({ ...headers, 'x-forwarded-for': request.ip }),
         // Upstream down or too slow: a 503 or 504 problem naming the service, never a 500 or a hang.
         onError: (reply, { error }) => {
           reply.log.warn({ err: error, upstream: name }, 'upstream request failed')
@@ -49,6 +73,7 @@ export async function buildApp(
         },
       },
     })
+  await route(options.authUrl, '/api/auth', '/auth', 'auth', true)
   await route(options.trackerUrl, '/api/vehicles', '/vehicles', 'position-tracker')
   // An unknown API path is a 404 problem, not the web app's index.html.
   app.all('/api/*', async (request) => {

@@ -1,3 +1,4 @@
+import { VerifierConfig } from '@convoy/platform/auth'
 import { logLevel, port, Type, type Static } from '@convoy/platform/config'
 
 export const Config = Type.Object({
@@ -5,6 +6,8 @@ export const Config = Type.Object({
   HOST: Type.String({ default: '0.0.0.0' }),
   LOG_LEVEL: logLevel(),
   AMQP_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
+  AUTH_URL: Type.String({ default: 'http://127.0.0.1:8082' }),
+  ...VerifierConfig,
   POSITION_TRACKER_URL: Type.String({ default: 'http://127.0.0.1:8081' }),
   WEB_URL: Type.String({ default: 'http://127.0.0.1:8090' }),
   /** A service that has not answered (headers, then each body chunk) within this is given up on: 504. */
@@ -16,5 +19,12 @@ export const Config = Type.Object({
   LIVE_MAX_CLIENTS: Type.Integer({ minimum: 1, default: 20_000 }),
   /** Clients that do not answer a ping within this period are dropped. */
   LIVE_PING_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+  /** A live client that has not sent a valid token this long after connecting is closed. */
+  LIVE_AUTH_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  /**
+   * Proxies in front of the gateway (a load balancer) whose X-Forwarded-For is believed: loopback
+   * and private ranges. The client address is passed on to services (auth rate-limits by it).
+   */
+  TRUST_PROXY: Type.String({ default: '127.0.0.1,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16' }),
 })
 export type Config = Static<typeof Config>

@@ -7,8 +7,26 @@ import websocket from '@fastify/websocket'
 import { WebSocket } from 'ws'
 import { Registry } from 'prom-client'
 import type { Vehicle } from '@convoy/contracts'
-import { eventually, testLogger } from '@convoy/platform/testing'
-import { createLiveHub, type LiveHub } from './live-hub.ts'
+import { randomBytes } from 'node:crypto'
+import { eventually, testIssuer, testLogger, type TestIssuer } from '@convoy/platform/testing'
+import { CLOSE, createLiveHub, type LiveHub } from './live-hub.ts'
+
+let issuer: TestIssuer
+before(async () => {
+  issuer = await testIssuer()
+})
+const authMessage = async (claims = {}) => JSON.stringify({ type: 'auth', token: await issuer.token(claims) })
+
+/** A client-to-server WebSocket text frame (masked, as clients must send them). */
+function textFrame(text: string): Buffer {
+  const payload = Buffer.from(text)
+  const mask = randomBytes(4)
+  const length =
+    payload.length < 126
+      ? Buffer.from([0x81, 0x80 | payload.length])
+      : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff])
+  return Buffer.concat([length, mask, payload.map((byte, i) => byte ^ mask[i % 4]!)])
+}
 
 const vehicle = (name: string, padding = ''): Vehicle => ({
   name: name + padding,
@@ -19,7 +37,7 @@ const vehicle = (name: string, padding = ''): Vehicle => ({
   timestamp: new Date().toISOString(),
 })
 
-/** A client that completes the WebSocket handshake, then never reads nor answers pings. */
+/** A client that completes the WebSocket handshake and logs in, then never reads nor answers pings. */
 async function stalledClient(port: number): Promise<net.Socket> {
   const socket = net.connect(port, '127.0.0.1')
   await once(socket, 'connect')
@@ -28,11 +46,12 @@ async function stalledClient(port: number): Promise<net.Socket> {
       'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
   )
   await once(socket, 'data')
+  socket.write(textFrame(await authMessage()))
   socket.pause()
   return socket
 }
 
-async function serveHub(pingMs: number) {
+async function serveHub(pingMs: number, authTimeoutMs = 60_000) {
   const metrics = new Registry()
   const hub = createLiveHub({
     log: testLogger(),
@@ -41,6 +60,8 @@ async function serveHub(pingMs: number) {
     maxBufferedBytes: 256 * 1024,
     maxClients: 3,
     pingMs,
+    verifier: issuer.verifier,
+    authTimeoutMs,
   })
   const server = Fastify()
   await server.register(websocket)
@@ -68,7 +89,9 @@ describe('live hub', () => {
       frames.push(JSON.parse(data.toString()) as (typeof frames)[number]),
     )
     await once(client, 'open')
-    await eventually(() => hub.size() > 0, 'client registered')
+    const before = hub.size()
+    client.send(await authMessage())
+    await eventually(() => hub.size() > before, 'client registered')
     return { client, frames }
   }
 
@@ -126,6 +149,63 @@ describe('live hub', () => {
     const [code] = (await once(extra, 'close')) as [number]
     assert.equal(code, 4013)
     for (const { client } of clients) client.close()
+  })
+})
+
+describe('live feed authentication', () => {
+  let served: Awaited<ReturnType<typeof serveHub>>
+  before(async () => {
+    served = await serveHub(60_000, 300)
+  })
+  after(() => served.close())
+
+  /** Opens a socket, sends `messages`, and resolves with how it was closed and what it got. */
+  async function session(messages: string[]) {
+    const client = new WebSocket(`ws://127.0.0.1:${served.port}/live`)
+    const frames: string[] = []
+    client.on('message', (data: Buffer) => frames.push(data.toString()))
+    await once(client, 'open')
+    for (const message of messages) client.send(message)
+    const publisher = setInterval(() => served.hub.publish([vehicle('Van')]), 20)
+    try {
+      const [code, reason] = (await once(client, 'close')) as [number, Buffer]
+      return { code, reason: reason.toString(), frames }
+    } finally {
+      clearInterval(publisher)
+    }
+  }
+
+  test('a client that sends no token gets nothing and is closed with 4401', async () => {
+    const { code, reason, frames } = await session([])
+    assert.deepEqual([code, reason, frames], [CLOSE.unauthorized, 'no token received', []])
+  })
+
+  test('a bad, expired or foreign token closes the socket with 4401 and the reason', async () => {
+    const foreign = await testIssuer()
+    for (const [message, expected] of [
+      [JSON.stringify({ type: 'auth', token: 'a.b.c' }), /malformed/],
+      [await authMessage({ ttlSeconds: -120 }), /expired/],
+      [JSON.stringify({ type: 'auth', token: await foreign.token() }), /signature/],
+    ] as const) {
+      const { code, reason, frames } = await session([message])
+      assert.equal(code, CLOSE.unauthorized)
+      assert.match(reason, expected)
+      assert.deepEqual(frames, [])
+    }
+  })
+
+  test('a first message that is not an auth message closes with 4400', async () => {
+    for (const message of ['hello', '{"type":"auth"}', JSON.stringify({ type: 'subscribe', token: 'x' })]) {
+      const { code, frames } = await session([message])
+      assert.equal(code, CLOSE.badMessage, message)
+      assert.deepEqual(frames, [])
+    }
+  })
+
+  test('frames flow once authenticated, and the socket closes with 4401 when the token expires', async () => {
+    const { code, reason, frames } = await session([await authMessage({ ttlSeconds: 1 })])
+    assert.deepEqual([code, reason], [CLOSE.unauthorized, 'token expired'])
+    assert.ok(frames.length > 0, 'frames while the token was valid')
   })
 })
 

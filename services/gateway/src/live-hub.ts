@@ -1,10 +1,24 @@
 import { Counter, Gauge, type Registry } from 'prom-client'
 import type { WebSocket } from 'ws'
-import type { LiveFrame, Vehicle } from '@convoy/contracts'
+import { Compile } from 'typebox/compile'
+import { LiveAuth, type LiveFrame, type Vehicle } from '@convoy/contracts'
+import type { Verifier } from '@convoy/platform/auth'
+import { AppError } from '@convoy/platform/errors'
 import type { Logger } from '@convoy/platform/log'
 
-/** WebSocket close codes this feed uses (4000–4999 are the application's own). */
-export const CLOSE = { goingAway: 1001, full: 4013 } as const
+/** WebSocket close codes this feed uses (4000–4999 are the application's own; 4xxx mirror HTTP). */
+export const CLOSE = {
+  goingAway: 1001,
+  /** The first message was not `{"type":"auth","token":"…"}`. */
+  badMessage: 4400,
+  /** No token in time, or a bad or expired one: log in (or refresh) and connect again. */
+  unauthorized: 4401,
+  /** Token keys cannot be had right now: connect again shortly. */
+  unavailable: 4503,
+  full: 4013,
+} as const
+
+const isLiveAuth = Compile(LiveAuth)
 
 export interface LiveHubOptions {
   log: Logger
@@ -13,6 +27,9 @@ export interface LiveHubOptions {
   maxBufferedBytes: number
   maxClients: number
   pingMs: number
+  verifier: Verifier
+  /** A client that has not sent a valid token this long after connecting is closed. */
+  authTimeoutMs: number
 }
 
 /**
@@ -20,9 +37,14 @@ export interface LiveHubOptions {
  * wins) and sent as one frame per flush interval, serialised once for all clients. A client
  * whose unsent bytes pass the limit, or that stops answering pings, is dropped, so a slow or
  * dead client can never make the gateway's memory grow without bound.
+ *
+ * A client receives nothing until its first message, `{"type":"auth","token":"<access token>"}`,
+ * carries a valid token; it is closed (4401) when that token expires unless it has sent a fresh
+ * one by then in the same way.
  */
 export function createLiveHub(options: LiveHubOptions) {
-  const clients = new Set<WebSocket>()
+  const clients = new Set<WebSocket>() // authenticated: they get frames
+  const sockets = new Set<WebSocket>() // every open socket, authenticated or not
   const alive = new WeakSet<WebSocket>()
   let pending = new Map<string, Vehicle>()
 
@@ -81,24 +103,58 @@ export function createLiveHub(options: LiveHubOptions) {
       for (const vehicle of vehicles) pending.set(vehicle.name, vehicle)
     },
     add(socket: WebSocket) {
-      if (clients.size >= options.maxClients) return socket.close(CLOSE.full, 'too many clients')
-      clients.add(socket)
-      alive.add(socket)
-      connected.set(clients.size)
-      socket.on('pong', () => alive.add(socket))
+      if (sockets.size >= options.maxClients) return socket.close(CLOSE.full, 'too many clients')
+      sockets.add(socket)
+      let expiry = setTimeout(
+        () => socket.close(CLOSE.unauthorized, 'no token received'),
+        options.authTimeoutMs,
+      )
       socket.on('close', () => {
+        clearTimeout(expiry)
+        sockets.delete(socket)
         clients.delete(socket)
         connected.set(clients.size)
       })
-      // Clients have nothing to say yet; a message is read and ignored so it cannot pile up.
-      socket.on('message', () => {})
       socket.on('error', () => socket.terminate())
+      socket.on('message', (data, isBinary) => {
+        let message: unknown
+        try {
+          message = isBinary ? undefined : JSON.parse(Buffer.concat([data].flat() as Buffer[]).toString())
+        } catch {
+          // not JSON: refused below
+        }
+        if (!isLiveAuth.Check(message)) {
+          return socket.close(CLOSE.badMessage, 'expected {"type":"auth","token":"<access token>"}')
+        }
+        options.verifier.verify(message.token).then(
+          (principal) => {
+            if (socket.readyState !== socket.OPEN) return
+            clearTimeout(expiry)
+            expiry = setTimeout(
+              () => socket.close(CLOSE.unauthorized, 'token expired'),
+              Math.max(0, principal.expiresAt - Date.now()),
+            )
+            if (clients.has(socket)) return
+            clients.add(socket)
+            alive.add(socket)
+            socket.on('pong', () => alive.add(socket))
+            connected.set(clients.size)
+          },
+          (error: unknown) => {
+            const status = error instanceof AppError ? error.status : 500
+            socket.close(
+              status === 401 ? CLOSE.unauthorized : CLOSE.unavailable,
+              (error instanceof Error ? error.message : 'token not accepted').slice(0, 120),
+            )
+          },
+        )
+      })
     },
     size: () => clients.size,
     close() {
       clearInterval(flushTimer)
       clearInterval(pingTimer)
-      for (const socket of clients) socket.close(CLOSE.goingAway, 'server shutting down')
+      for (const socket of sockets) socket.close(CLOSE.goingAway, 'server shutting down')
     },
   }
 }

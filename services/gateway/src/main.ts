@@ -1,4 +1,5 @@
 import { VEHICLES_EXCHANGE, VEHICLES_UPDATED, VehiclesUpdated } from '@convoy/contracts'
+import { createVerifier } from '@convoy/platform/auth'
 import { loadConfig, type Env } from '@convoy/platform/config'
 import { createMetrics } from '@convoy/platform/http'
 import { runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
@@ -15,7 +16,14 @@ export async function start(env: Env): Promise<RunningService & { url: string }>
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL })
   const metrics = createMetrics(SERVICE)
   const broker = connectBroker({ url: config.AMQP_URL, log, metrics })
+  const verifier = createVerifier({
+    jwksUrl: config.AUTH_JWKS_URL,
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+  })
   const hub = createLiveHub({
+    verifier,
+    authTimeoutMs: config.LIVE_AUTH_TIMEOUT_MS,
     log,
     metrics,
     flushMs: config.LIVE_FLUSH_MS,
@@ -39,6 +47,9 @@ export async function start(env: Env): Promise<RunningService & { url: string }>
     log,
     metrics,
     hub,
+    verifier,
+    trustProxy: config.TRUST_PROXY,
+    authUrl: config.AUTH_URL,
     trackerUrl: config.POSITION_TRACKER_URL,
     webUrl: config.WEB_URL,
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { openDatabase, type Database } from '@convoy/platform/db'
-import { testLogger } from '@convoy/platform/testing'
+import { testIssuer, testLogger, type TestIssuer } from '@convoy/platform/testing'
 import { buildApp } from './app.ts'
 import { migrations, type Tables } from './migrations.ts'
 import { positionsRepository } from './repository.ts'
@@ -9,8 +9,12 @@ import { positionsRepository } from './repository.ts'
 describe('position-tracker HTTP API', () => {
   let database: Database<Tables>
   let app: Awaited<ReturnType<typeof buildApp>>
+  let issuer: TestIssuer
+  let token: string
 
   before(async () => {
+    issuer = await testIssuer()
+    token = await issuer.token({ role: 'viewer' })
     database = await openDatabase<Tables>({ url: 'pglite:memory', log: testLogger(), migrations })
     const repository = positionsRepository(database.db)
     await repository.store([
@@ -22,6 +26,7 @@ describe('position-tracker HTTP API', () => {
       service: 'position-tracker',
       log: testLogger(),
       repository,
+      verifier: issuer.verifier,
       readiness: { database: database.ping },
     })
   })
@@ -30,7 +35,24 @@ describe('position-tracker HTTP API', () => {
     await database.close()
   })
 
-  const get = (url: string) => app.inject({ method: 'GET', url })
+  const get = (url: string, authorization = `Bearer ${token}`) =>
+    app.inject({ method: 'GET', url, headers: { authorization } })
+
+  test('every API route needs a valid token (defence in depth behind the gateway)', async () => {
+    for (const [authorization, reason] of [
+      ['', 'needs an access token'],
+      ['Bearer nonsense', 'not a bearer token'],
+      [`Bearer ${await issuer.token({ ttlSeconds: -120 })}`, 'expired'],
+      [`Bearer ${await issuer.token({ aud: 'someone-else' })}`, 'aud claim'],
+    ] as const) {
+      const response = await get('/vehicles/Van', authorization)
+      assert.equal(response.statusCode, 401, reason)
+      assert.equal(response.headers['content-type'], 'application/problem+json; charset=utf-8')
+      assert.match(response.json<{ detail: string }>().detail, new RegExp(reason))
+      assert.match(String(response.headers['www-authenticate']), /^Bearer realm="convoy"/)
+    }
+    assert.equal((await get('/healthz', '')).statusCode, 200, 'health needs no token')
+  })
 
   test('lists vehicles sorted by name', async () => {
     const response = await get('/vehicles')

@@ -1,5 +1,6 @@
 import Type from 'typebox'
 import { parseTimestamp, Position, Timestamp, Vehicle, VehicleName } from '@convoy/contracts'
+import { authenticate, type Verifier } from '@convoy/platform/auth'
 import { BadRequestError, NotFoundError } from '@convoy/platform/errors'
 import { createHttpApp, type HttpAppOptions } from '@convoy/platform/http'
 import type { PositionsRepository } from './repository.ts'
@@ -12,9 +13,13 @@ const HistoryQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
 })
 
-/** The tracker's HTTP API. Builds the app; never listens (main.ts does). */
-export function buildApp(options: HttpAppOptions & { repository: PositionsRepository }) {
+/**
+ * The tracker's HTTP API; every route needs an access token (any role), checked here as well as
+ * at the gateway. Builds the app; never listens (main.ts does).
+ */
+export function buildApp(options: HttpAppOptions & { repository: PositionsRepository; verifier: Verifier }) {
   const app = createHttpApp(options)
+  app.addHook('onRequest', authenticate(options.verifier))
   const { repository } = options
 
   app.get('/vehicles', { schema: { response: { 200: Type.Array(Vehicle) } } }, () => repository.list())

@@ -1,3 +1,4 @@
+import { VerifierConfig } from '@convoy/platform/auth'
 import { logLevel, port, Type, type Static } from '@convoy/platform/config'
 
 export const Config = Type.Object({
@@ -6,6 +7,7 @@ export const Config = Type.Object({
   LOG_LEVEL: logLevel(),
   DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/position_tracker' }),
   AMQP_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
+  ...VerifierConfig,
   /** Positions older than this are deleted, in small chunks, in the background. */
   RETENTION_DAYS: Type.Number({ exclusiveMinimum: 0, default: 7 }),
   RETENTION_SWEEP_SECONDS: Type.Number({ exclusiveMinimum: 0, default: 60 }),

@@ -1,12 +1,20 @@
 import { mkdir } from 'node:fs/promises'
-import { Kysely, Migrator, PostgresDialect, sql, type Migration, type PostgresPool } from 'kysely'
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  sql,
+  type Generated,
+  type Migration,
+  type PostgresPool,
+} from 'kysely'
 import pg from 'pg'
 import { PGlite } from '@electric-sql/pglite'
 import { isConnectionError } from '../errors/index.ts'
 import type { Logger } from '../log/index.ts'
 import { pglitePool } from './pglite-pool.ts'
 
-export { sql, type Kysely, type Migration }
+export { sql, type Generated, type Kysely, type Migration }
 
 export interface Database<Schema> {
   db: Kysely<Schema>

@@ -9,18 +9,55 @@ export class AppError extends Error {
   readonly status: number
   readonly code: string
   readonly title: string
+  /** Response headers that go with this error (`WWW-Authenticate`, `Retry-After`). */
+  readonly headers: Record<string, string>
 
-  constructor(status: number, code: string, title: string, detail: string) {
+  constructor(
+    status: number,
+    code: string,
+    title: string,
+    detail: string,
+    headers: Record<string, string> = {},
+  ) {
     super(detail)
     this.status = status
     this.code = code
     this.title = title
+    this.headers = headers
   }
 }
 
 export class BadRequestError extends AppError {
   constructor(detail: string) {
     super(400, 'bad-request', 'Bad Request', detail)
+  }
+}
+
+/** No credentials, or credentials that do not hold (a bad, expired or unknown token). */
+export class UnauthorizedError extends AppError {
+  constructor(detail: string, challenge = 'Bearer realm="convoy"') {
+    super(401, 'unauthorized', 'Unauthorized', detail, { 'www-authenticate': challenge })
+  }
+}
+
+/** Authenticated, but the role does not allow this. */
+export class ForbiddenError extends AppError {
+  constructor(detail: string) {
+    super(403, 'forbidden', 'Forbidden', detail)
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(detail: string) {
+    super(409, 'conflict', 'Conflict', detail)
+  }
+}
+
+export class TooManyRequestsError extends AppError {
+  constructor(detail: string, retryAfterSeconds: number) {
+    super(429, 'too-many-requests', 'Too Many Requests', detail, {
+      'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+    })
   }
 }
 

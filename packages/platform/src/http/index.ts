@@ -20,6 +20,11 @@ export interface HttpAppOptions {
   readiness?: Record<string, ReadinessCheck>
   /** Largest request body accepted, in bytes. */
   bodyLimit?: number
+  /**
+   * Proxies whose `X-Forwarded-For` is believed, so `request.ip` is the client's address: Fastify's
+   * `trustProxy` (e.g. `'127.0.0.1,10.0.0.0/8'`). Default: none.
+   */
+  trustProxy?: string
 }
 
 export type HttpApp = FastifyInstance<
@@ -62,6 +67,26 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+    ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+    // A request Node's parser refuses (headers over 16 kB, a broken request line): problem+json
+    // too, written straight to the socket, since there is no request to reply to.
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return void socket.destroy()
+      const status = (error as { code?: string }).code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
+      const title = STATUS_CODES[status]!
+      const body = JSON.stringify(
+        problem(
+          status,
+          slug(status),
+          title,
+          status === 431 ? 'the request headers are too large' : 'the request is malformed',
+        ),
+      )
+      socket.end(
+        `HTTP/1.1 ${status} ${title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      )
+    },
     // Errors Fastify raises before routing (a malformed or oversized URL): problem+json too,
     // without echoing the URL back.
     frameworkErrors: (error, _request, reply) => {
@@ -102,6 +127,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (error instanceof AppError) {
+      void reply.headers(error.headers)
       return sendProblem(reply, problem(error.status, error.code, error.title, error.message))
     }
     if (error.validation) {

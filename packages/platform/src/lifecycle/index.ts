@@ -6,6 +6,11 @@ export interface RunningService {
   log: Logger
   /** Where it listens, once it does. */
   url?: string
+  /**
+   * A message for whoever started it, to be shown once and kept out of the logs (the first
+   * admin's generated password): the launcher prints it; a process on its own prints it on stderr.
+   */
+  notice?: string
   /** Stop taking work, finish what is in flight, close connections. */
   close(): Promise<void>
 }
@@ -48,7 +53,8 @@ export function runUntilSignal(
       process.once('SIGTERM', () => stop('SIGTERM'))
       process.once('SIGINT', () => stop('SIGINT'))
       // A launcher that spawned this process with an IPC channel learns that it is up, and where.
-      process.send?.({ type: 'started', url: service.url })
+      if (process.send) process.send({ type: 'started', url: service.url, notice: service.notice })
+      else if (service.notice) process.stderr.write(`\n${service.notice}\n\n`)
     },
     (error: unknown) => {
       process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'start failed', err: String(error) })}\n`)

@@ -1,12 +1,15 @@
 import { execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
+import http from 'node:http'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose'
 import pg from 'pg'
 import { Connection } from 'rabbitmq-client'
+import { createVerifier, TOKEN_ALGORITHM } from '../auth/index.ts'
 import { createLogger, type Logger } from '../log/index.ts'
 import { drainMemoryQueue } from '../messaging/memory-broker.ts'
 
@@ -171,4 +174,73 @@ export async function freePorts(count: number): Promise<number[]> {
   const ports = servers.map((server) => (server.address() as net.AddressInfo).port)
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
   return ports
+}
+
+/**
+ * A token issuer for tests of services that verify tokens: a real Ed25519 key pair, a verifier
+ * that trusts it, and `token()` to sign access tokens as `auth` does (or as it must not: the
+ * claims, header and key can all be overridden).
+ */
+export async function testIssuer(options: { issuer?: string; audience?: string } = {}) {
+  const issuer = options.issuer ?? 'convoy'
+  const audience = options.audience ?? 'convoy-api'
+  const { privateKey, publicKey } = await generateKeyPair(TOKEN_ALGORITHM, {
+    crv: 'Ed25519',
+    extractable: true,
+  })
+  const kid = 'test-key'
+  const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: TOKEN_ALGORITHM, use: 'sig' }] }
+  return {
+    issuer,
+    audience,
+    jwks,
+    verifier: createVerifier({ keys: createLocalJWKSet(jwks), issuer, audience }),
+    /** Serves the JWKS over HTTP on loopback, as auth does, for a service started with AUTH_JWKS_URL. */
+    async serveJwks(): Promise<{ url: string; close(): Promise<void> }> {
+      const server = http.createServer((_request, response) => {
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks))
+      })
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      const { port } = server.address() as net.AddressInfo
+      return {
+        url: `http://127.0.0.1:${port}/jwks.json`,
+        close: () => new Promise((resolve) => server.close(() => resolve())),
+      }
+    },
+    /** An access token for `username` with `role`, valid for `ttlSeconds` (negative: already expired). */
+    token(
+      claims: { sub?: string; role?: string; iss?: string; aud?: string; ttlSeconds?: number } = {},
+      header: { kid?: string } = {},
+    ) {
+      const now = Math.floor(Date.now() / 1000)
+      return new SignJWT({ role: claims.role ?? 'viewer' })
+        .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: header.kid ?? kid, typ: 'JWT' })
+        .setSubject(claims.sub ?? 'tester')
+        .setIssuer(claims.iss ?? issuer)
+        .setAudience(claims.aud ?? audience)
+        .setIssuedAt(now)
+        .setExpirationTime(now + (claims.ttlSeconds ?? 300))
+        .sign(privateKey)
+    },
+  }
+}
+export type TestIssuer = Awaited<ReturnType<typeof testIssuer>>
+
+/** The password tests give the first admin (`CONVOY_ADMIN_PASSWORD`) of the systems they start. */
+export const TEST_ADMIN_PASSWORD = 'test admin password'
+
+/** Logs in through a running system's gateway (or auth itself, with `path`); the access token. */
+export async function login(
+  baseUrl: string,
+  username = 'admin',
+  password = TEST_ADMIN_PASSWORD,
+  path = '/api/auth/login',
+): Promise<string> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` },
+  })
+  if (!response.ok)
+    throw new Error(`login as ${username} failed: ${response.status} ${await response.text()}`)
+  return ((await response.json()) as { accessToken: string }).accessToken
 }

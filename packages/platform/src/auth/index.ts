@@ -1,0 +1,176 @@
+import type { FastifyRequest } from 'fastify'
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose'
+import { Type } from '../config/index.ts'
+import { ForbiddenError, UnauthorizedError, UnavailableError } from '../errors/index.ts'
+
+export const ROLES = ['admin', 'dispatcher', 'viewer'] as const
+export type Role = (typeof ROLES)[number]
+
+/** Who a verified access token speaks for. */
+export interface Principal {
+  username: string
+  role: Role
+  /** When the token expires, in milliseconds since the epoch. */
+  expiresAt: number
+}
+
+/** The only signature algorithm tokens may use: what `auth` signs with. */
+export const TOKEN_ALGORITHM = 'EdDSA'
+
+export interface VerifierOptions {
+  /** The auth service's JWKS: `http://auth.auth.svc.cluster.local/auth/.well-known/jwks.json`. */
+  jwksUrl: string
+  issuer: string
+  audience: string
+  /** Clock skew tolerated on `exp` and `nbf`. Default 30 s. */
+  clockToleranceSeconds?: number
+  /** Verified tokens remembered until they expire, at most this many. Default 10,000. */
+  cacheSize?: number
+  /** The JWKS is fetched again for an unknown `kid` at most this often. Default 30 s. */
+  jwksCooldownMs?: number
+}
+
+export interface Verifier {
+  /** The principal of a valid access token; throws 401 if it is not valid, 503 if keys cannot be had. */
+  verify(token: string): Promise<Principal>
+}
+
+/**
+ * Verifies the access tokens `auth` issues, locally: signature against the auth service's JWKS
+ * (fetched once, cached, fetched again when a token names an unknown `kid`, at most every 30 s),
+ * `alg` against an allow-list of one, `iss`, `aud`, `exp`/`nbf` with a small clock skew, and a
+ * known role. A verified token is remembered until it expires, so a client's next request costs
+ * a map lookup rather than a signature check.
+ *
+ * @example
+ * const verifier = createVerifier({ jwksUrl: config.AUTH_JWKS_URL, issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE })
+ * app.addHook('onRequest', authenticate(verifier))
+ */
+export function createVerifier(
+  options: VerifierOptions | (Omit<VerifierOptions, 'jwksUrl'> & { keys: JWTVerifyGetKey }),
+): Verifier {
+  const keys =
+    'keys' in options
+      ? options.keys
+      : createRemoteJWKSet(new URL(options.jwksUrl), {
+          cooldownDuration: options.jwksCooldownMs ?? 30_000,
+          timeoutDuration: 5000,
+        })
+  const tolerance = options.clockToleranceSeconds ?? 30
+  const cacheSize = options.cacheSize ?? 10_000
+  const verified = new Map<string, Principal>()
+
+  return {
+    async verify(token) {
+      const known = verified.get(token)
+      if (known) {
+        if (known.expiresAt + tolerance * 1000 > Date.now()) return known
+        verified.delete(token)
+      }
+      let payload
+      try {
+        ;({ payload } = await jwtVerify(token, keys, {
+          algorithms: [TOKEN_ALGORITHM],
+          issuer: options.issuer,
+          audience: options.audience,
+          clockTolerance: tolerance,
+          requiredClaims: ['sub', 'exp'],
+          typ: 'JWT',
+        }))
+      } catch (error) {
+        throw verificationError(error)
+      }
+      const role = payload.role
+      if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role) || !payload.sub) {
+        throw new UnauthorizedError('the token names no known role', invalidToken('unknown role'))
+      }
+      const principal: Principal = {
+        username: payload.sub,
+        role: role as Role,
+        expiresAt: payload.exp! * 1000,
+      }
+      // Oldest first out: a Map iterates in insertion order.
+      if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!)
+      verified.set(token, principal)
+      return principal
+    },
+  }
+}
+
+const invalidToken = (description: string) =>
+  `Bearer realm="convoy", error="invalid_token", error_description="${description}"`
+
+/** A 401 naming what is wrong with the token (never echoing it), or a 503 if keys cannot be had. */
+function verificationError(error: unknown): Error {
+  if (error instanceof errors.JWTExpired)
+    return new UnauthorizedError('the token has expired', invalidToken('expired'))
+  // The key set could not be had (auth down, timed out, answered badly; jose's generic error is
+  // its "not 200 OK"): nothing is known about the token, so not a 401.
+  if (
+    error instanceof errors.JWKSTimeout ||
+    error instanceof errors.JWKSInvalid ||
+    !(error instanceof errors.JOSEError) ||
+    error.constructor === errors.JOSEError
+  ) {
+    return new UnavailableError('token keys cannot be fetched from auth right now; try again shortly')
+  }
+  const reason =
+    error instanceof errors.JWTClaimValidationFailed
+      ? `the token's ${error.claim} claim is not accepted`
+      : error instanceof errors.JOSEAlgNotAllowed
+        ? 'the token is not signed with an accepted algorithm'
+        : error instanceof errors.JWKSNoMatchingKey
+          ? 'the token is signed with an unknown key'
+          : error instanceof errors.JWSSignatureVerificationFailed
+            ? 'the token signature does not verify'
+            : 'the token is malformed'
+  return new UnauthorizedError(reason, invalidToken(reason.replace(/^the token('s)? /, '')))
+}
+
+/** The bearer token of an `Authorization` header; throws 401 if there is none or it is not one. */
+export function bearerToken(header: string | undefined): string {
+  if (!header) throw new UnauthorizedError('this route needs an access token: Authorization: Bearer <token>')
+  const match = /^Bearer +([\w-]+\.[\w-]+\.[\w-]+) *$/i.exec(header)
+  if (!match)
+    throw new UnauthorizedError('the Authorization header is not a bearer token', invalidToken('malformed'))
+  return match[1]!
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by `authenticate` on every request it lets through. */
+    principal?: Principal
+  }
+}
+
+/**
+ * A Fastify `onRequest` hook: lets through requests with a valid access token (setting
+ * `request.principal`) and answers every other with a 401 problem; the operational routes
+ * (`/healthz`, `/readyz`, `/metrics`) and any path `isPublic` names need no token.
+ */
+export function authenticate(verifier: Verifier, isPublic: (path: string) => boolean = () => false) {
+  return async (request: FastifyRequest) => {
+    const path = request.url.split('?', 1)[0]!
+    if (OPERATIONAL.has(path) || isPublic(path)) return
+    request.principal = await verifier.verify(bearerToken(request.headers.authorization))
+  }
+}
+
+const OPERATIONAL = new Set(['/healthz', '/readyz', '/metrics'])
+
+/** A `preHandler` that refuses (403) a principal whose role is not one of `roles`. */
+export function requireRole(...roles: Role[]) {
+  return async (request: FastifyRequest) => {
+    const role = request.principal?.role
+    if (!role) throw new UnauthorizedError('this route needs an access token')
+    if (!roles.includes(role))
+      throw new ForbiddenError(`this needs the role ${roles.join(' or ')}; yours is ${role}`)
+  }
+}
+
+/** The configuration every service that verifies tokens shares; spread it into its config schema. */
+export const VerifierConfig = {
+  AUTH_JWKS_URL: Type.String({ default: 'http://127.0.0.1:8082/auth/.well-known/jwks.json' }),
+  AUTH_ISSUER: Type.String({ default: 'convoy' }),
+  AUTH_AUDIENCE: Type.String({ default: 'convoy-api' }),
+}

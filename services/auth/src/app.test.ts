@@ -1,0 +1,387 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet } from 'jose'
+import { createVerifier } from '@convoy/platform/auth'
+import { openDatabase, type Database } from '@convoy/platform/db'
+import { createLogger } from '@convoy/platform/log'
+import { databaseTargets } from '@convoy/platform/testing'
+import { buildApp } from './app.ts'
+import { PUBLISH_LEAD_MS, signingKeys, type SigningKeys } from './keys.ts'
+import { migrations, type Tables } from './migrations.ts'
+import { passwordHasher } from './passwords.ts'
+import { authStore } from './store.ts'
+
+const ADMIN_PASSWORD = 'correct horse battery staple'
+const basic = (username: string, password: string) =>
+  `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
+type Pair = { accessToken: string; refreshToken: string; expiresIn: number; tokenType: string }
+type Problem = { type: string; title: string; status: number; detail: string }
+
+for (const target of databaseTargets) {
+  describe(`auth service on ${target.kind}`, () => {
+    let env: { url: string; drop(): Promise<void> }
+    let database: Database<Tables>
+    let keys: SigningKeys
+    let app: ReturnType<typeof buildApp>
+    const logLines: string[] = []
+    let nextIp = 1
+    /** A client address of its own for each test, so per-address limits never leak between tests. */
+    const freshIp = () => `198.51.100.${nextIp++}`
+
+    before(async () => {
+      env = await target.create()
+      const log = createLogger({
+        service: 'auth',
+        level: 'debug',
+        destination: { write: (line: string) => void logLines.push(line) },
+      })
+      database = await openDatabase<Tables>({ url: env.url, log, migrations })
+      const store = authStore(database.db)
+      // The real argon2id, at a low cost to keep the tests quick.
+      const hasher = await passwordHasher({ memoryKiB: 1024, timeCost: 1 })
+      keys = await signingKeys(database.db, { rotationDays: 30, accessTtlSeconds: 900, log })
+      assert.equal(await store.createFirstAdmin('admin', await hasher.hash(ADMIN_PASSWORD)), true)
+      assert.equal(
+        await store.createFirstAdmin('admin2', await hasher.hash(ADMIN_PASSWORD)),
+        false,
+        'only once',
+      )
+      app = buildApp({
+        service: 'auth',
+        log,
+        store,
+        keys,
+        hasher,
+        trustProxy: '127.0.0.1',
+        settings: {
+          issuer: 'convoy',
+          audience: 'convoy-api',
+          accessTtlSeconds: 900,
+          refreshTtlSeconds: 3600,
+          loginWindowSeconds: 60,
+          maxFailuresPerUser: 3,
+          maxAttemptsPerIp: 20,
+        },
+      })
+    })
+    after(async () => {
+      await app.close()
+      keys.close()
+      await database.close()
+      await env.drop()
+    })
+
+    const login = (authorization: string | undefined, ip = freshIp(), headers: Record<string, string> = {}) =>
+      app.inject({
+        method: 'POST',
+        url: '/auth/login',
+        remoteAddress: ip,
+        headers: { ...(authorization === undefined ? {} : { authorization }), ...headers },
+      })
+    const as = (token: string, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
+      app.inject({ method, url, payload, headers: { authorization: `Bearer ${token}` } })
+    const refresh = (refreshToken: string) =>
+      app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken } })
+    let adminToken: string
+    const adminLogin = async () => (await login(basic('admin', ADMIN_PASSWORD))).json<Pair>()
+
+    test('login with Basic credentials returns a signed token pair that every service can verify', async () => {
+      const response = await login(basic('Admin', ADMIN_PASSWORD)) // names are not case-sensitive
+      assert.equal(response.statusCode, 200)
+      assert.equal(response.headers['cache-control'], 'no-store')
+      const pair = response.json<Pair>()
+      assert.equal(pair.tokenType, 'Bearer')
+      assert.equal(pair.expiresIn, 900)
+      const header = decodeProtectedHeader(pair.accessToken)
+      assert.deepEqual([header.alg, header.typ, typeof header.kid], ['EdDSA', 'JWT', 'string'])
+      const claims = decodeJwt(pair.accessToken)
+      assert.deepEqual(
+        [claims.sub, claims.role, claims.iss, claims.aud],
+        ['admin', 'admin', 'convoy', 'convoy-api'],
+      )
+      assert.ok(Math.abs(claims.exp! - claims.iat! - 900) <= 1)
+
+      const jwks = (await app.inject('/auth/.well-known/jwks.json')).json<JSONWebKeySet>()
+      assert.ok(
+        jwks.keys.every((key) => key.kty === 'OKP' && !('d' in key)),
+        'public keys only',
+      )
+      const verifier = createVerifier({
+        keys: createLocalJWKSet(jwks),
+        issuer: 'convoy',
+        audience: 'convoy-api',
+      })
+      assert.equal((await verifier.verify(pair.accessToken)).username, 'admin')
+      assert.deepEqual((await as(pair.accessToken, 'GET', '/auth/me')).json(), {
+        username: 'admin',
+        role: 'admin',
+      })
+      adminToken = pair.accessToken
+    })
+
+    test('unknown user and wrong password get the same answer; so do SQL-looking names', async () => {
+      const answers: unknown[] = []
+      for (const [username, password] of [
+        ['admin', 'wrong password!'],
+        ['nobody', ADMIN_PASSWORD],
+        ["admin' OR '1'='1", ADMIN_PASSWORD],
+        ["admin'; DROP TABLE users; --", 'x'],
+        ['admin', ''],
+      ]) {
+        const response = await login(basic(username!, password!))
+        assert.equal(response.statusCode, 401, username)
+        answers.push([response.headers['www-authenticate'], response.json<Problem>()])
+      }
+      assert.ok(
+        answers.every((answer) => JSON.stringify(answer) === JSON.stringify(answers[0])),
+        'identical answers',
+      )
+      assert.deepEqual(answers[0], [
+        'Basic realm="convoy", charset="UTF-8"',
+        {
+          type: 'https://convoy.dev/problems/unauthorized',
+          title: 'Unauthorized',
+          status: 401,
+          detail: 'wrong username or password',
+        },
+      ])
+      assert.equal(
+        (await login(basic('admin', ADMIN_PASSWORD))).statusCode,
+        200,
+        'the users table is still there',
+      )
+    })
+
+    test('malformed Basic credentials are a 400 problem; none at all a 401 challenge', async () => {
+      for (const [authorization, detail] of [
+        ['Basic !!!not-base64!!!', /not base64/],
+        [`Basic ${Buffer.from('admin').toString('base64')}`, /no colon/],
+        ['Digest username="admin"', /not Basic/],
+        ['Basic', /not Basic/],
+      ] as const) {
+        const response = await login(authorization)
+        assert.equal(response.statusCode, 400, authorization)
+        assert.equal(response.headers['content-type'], 'application/problem+json; charset=utf-8')
+        assert.match(response.json<Problem>().detail, detail)
+      }
+      const none = await login(undefined)
+      assert.equal(none.statusCode, 401)
+      assert.match(String(none.headers['www-authenticate']), /^Basic realm="convoy"/)
+      const fromTheWebApp = await login(undefined, freshIp(), { 'x-requested-with': 'fetch' })
+      assert.match(String(fromTheWebApp.headers['www-authenticate']), /^Bearer/, 'no browser login dialog')
+    })
+
+    test('a 1 MB password is refused at once, at login and when creating a user', async () => {
+      const huge = 'p'.repeat(1024 * 1024)
+      const started = performance.now()
+      assert.equal((await login(basic('admin', huge))).statusCode, 401)
+      assert.ok(performance.now() - started < 5000)
+      const create = await as(adminToken, 'POST', '/auth/users', {
+        username: 'bigpass',
+        password: huge,
+        role: 'viewer',
+      })
+      assert.equal(create.statusCode, 413)
+      const long = await as(adminToken, 'POST', '/auth/users', {
+        username: 'bigpass',
+        password: 'p'.repeat(1025),
+        role: 'viewer',
+      })
+      assert.equal(long.statusCode, 400)
+      assert.equal(
+        (await as(adminToken, 'GET', '/auth/users'))
+          .json<Array<{ username: string }>>()
+          .some((u) => u.username === 'bigpass'),
+        false,
+      )
+    })
+
+    test('failed logins for one user are limited: 429 with Retry-After, even with the right password', async () => {
+      await as(adminToken, 'POST', '/auth/users', {
+        username: 'guessme',
+        password: 'the right one',
+        role: 'viewer',
+      })
+      for (let i = 0; i < 3; i++) assert.equal((await login(basic('guessme', `guess ${i}`))).statusCode, 401)
+      const locked = await login(basic('guessme', 'the right one'))
+      assert.equal(locked.statusCode, 429)
+      assert.ok(Number(locked.headers['retry-after']) > 0 && Number(locked.headers['retry-after']) <= 60)
+      assert.match(locked.json<Problem>().detail, /too many failed logins/)
+      assert.equal(
+        (await login(basic('admin', ADMIN_PASSWORD))).statusCode,
+        200,
+        'other users are not affected',
+      )
+    })
+
+    test('attempts from one address are limited whatever the usernames', async () => {
+      const ip = freshIp()
+      for (let i = 0; i < 20; i++)
+        assert.equal((await login(basic(`user${i}`, 'whatever1'), ip)).statusCode, 401)
+      const limited = await login(basic('admin', ADMIN_PASSWORD), ip)
+      assert.equal(limited.statusCode, 429)
+      assert.ok(Number(limited.headers['retry-after']) > 0)
+      assert.equal(
+        (await login(basic('admin', ADMIN_PASSWORD))).statusCode,
+        200,
+        'other addresses are not affected',
+      )
+    })
+
+    test('refresh rotates the refresh token; a reused one revokes the whole session', async () => {
+      const first = await adminLogin()
+      const second = await refresh(first.refreshToken)
+      assert.equal(second.statusCode, 200)
+      const pair = second.json<Pair>()
+      assert.notEqual(pair.refreshToken, first.refreshToken)
+      assert.equal((await as(pair.accessToken, 'GET', '/auth/me')).statusCode, 200)
+
+      const replay = await refresh(first.refreshToken) // a thief replays the used token
+      assert.equal(replay.statusCode, 401)
+      assert.match(replay.json<Problem>().detail, /reused/)
+      const owner = await refresh(pair.refreshToken) // the family is revoked, the owner's token too
+      assert.equal(owner.statusCode, 401)
+      assert.match(owner.json<Problem>().detail, /revoked/)
+      assert.equal((await refresh('not-a-token')).statusCode, 401)
+      assert.equal((await app.inject({ method: 'POST', url: '/auth/refresh', payload: {} })).statusCode, 400)
+    })
+
+    test("a disabled user's still-valid refresh token is refused, and so is their login", async () => {
+      await as(adminToken, 'POST', '/auth/users', {
+        username: 'dora',
+        password: 'dora password',
+        role: 'dispatcher',
+      })
+      const dora = (await login(basic('dora', 'dora password'))).json<Pair>()
+      assert.equal((await as(adminToken, 'PATCH', '/auth/users/dora', { disabled: true })).statusCode, 200)
+      assert.equal((await refresh(dora.refreshToken)).statusCode, 401)
+      assert.equal((await login(basic('dora', 'dora password'))).statusCode, 401)
+      await as(adminToken, 'PATCH', '/auth/users/dora', { disabled: false })
+      assert.equal(
+        (await refresh(dora.refreshToken)).statusCode,
+        401,
+        'enabling again does not revive old sessions',
+      )
+      assert.equal((await login(basic('dora', 'dora password'))).statusCode, 200)
+    })
+
+    test('a viewer (or dispatcher) calling an admin route gets 403; no token gets 401', async () => {
+      await as(adminToken, 'POST', '/auth/users', {
+        username: 'vic',
+        password: 'vic password',
+        role: 'viewer',
+      })
+      const vic = (await login(basic('vic', 'vic password'))).json<Pair>()
+      for (const [method, url] of [
+        ['GET', '/auth/users'],
+        ['POST', '/auth/users'],
+        ['PATCH', '/auth/users/admin'],
+        ['DELETE', '/auth/users/admin'],
+      ] as const) {
+        const response = await as(
+          vic.accessToken,
+          method,
+          url,
+          method === 'PATCH'
+            ? { role: 'viewer' }
+            : method === 'POST'
+              ? { username: 'x', password: 'xxxxxxxx', role: 'admin' }
+              : undefined,
+        )
+        assert.equal(response.statusCode, 403, `${method} ${url}`)
+        assert.match(response.json<Problem>().detail, /needs the role admin; yours is viewer/)
+        assert.equal((await app.inject({ method, url })).statusCode, 401)
+      }
+      assert.equal((await as(vic.accessToken, 'GET', '/auth/me')).statusCode, 200)
+    })
+
+    test('user admin: create, list, change role, reset password, delete; bad input is a 4xx', async () => {
+      const create = (body: object) => as(adminToken, 'POST', '/auth/users', body)
+      const created = await create({ username: 'Eve.Ops', password: 'first password', role: 'dispatcher' })
+      assert.equal(created.statusCode, 201)
+      assert.deepEqual(created.json(), { username: 'eve.ops', role: 'dispatcher', disabled: false })
+      assert.equal(
+        (await create({ username: 'eve.ops', password: 'another one', role: 'viewer' })).statusCode,
+        409,
+      )
+      for (const body of [
+        { username: "robert'); DROP TABLE users;--", password: 'xxxxxxxx', role: 'viewer' },
+        { username: '', password: 'xxxxxxxx', role: 'viewer' },
+        { username: 'short', password: 'short', role: 'viewer' },
+        { username: 'root', password: 'xxxxxxxx', role: 'superuser' },
+        { username: 'extra', password: 'xxxxxxxx', role: 'viewer', admin: true },
+      ]) {
+        const response = await create(body)
+        assert.equal(response.statusCode, 400, JSON.stringify(body))
+        assert.doesNotMatch(response.body, /xxxxxxxx/, 'the password is not echoed')
+      }
+      const eve = (await login(basic('eve.ops', 'first password'))).json<Pair>()
+      const reset = await as(adminToken, 'PATCH', '/auth/users/eve.ops', {
+        password: 'second password',
+        role: 'viewer',
+      })
+      assert.deepEqual(reset.json(), { username: 'eve.ops', role: 'viewer', disabled: false })
+      assert.equal((await refresh(eve.refreshToken)).statusCode, 401, 'a reset ends her sessions')
+      assert.equal((await login(basic('eve.ops', 'first password'))).statusCode, 401)
+      assert.equal((await login(basic('eve.ops', 'second password'))).statusCode, 200)
+      assert.equal(
+        (await as(adminToken, 'PATCH', '/auth/users/eve.ops', {})).statusCode,
+        400,
+        'nothing to change',
+      )
+      assert.equal((await as(adminToken, 'PATCH', '/auth/users/nobody', { role: 'viewer' })).statusCode, 404)
+      const users = (await as(adminToken, 'GET', '/auth/users')).json<Array<{ username: string }>>()
+      assert.ok(users.some((u) => u.username === 'eve.ops'))
+      assert.equal((await as(adminToken, 'DELETE', '/auth/users/eve.ops')).statusCode, 204)
+      assert.equal((await as(adminToken, 'DELETE', '/auth/users/eve.ops')).statusCode, 404)
+      assert.equal((await login(basic('eve.ops', 'second password'))).statusCode, 401)
+    })
+
+    test('the last enabled admin can be neither demoted, disabled nor deleted', async () => {
+      for (const [method, body] of [
+        ['PATCH', { role: 'viewer' }],
+        ['PATCH', { disabled: true }],
+        ['DELETE', undefined],
+      ] as const) {
+        const response = await as(adminToken, method, '/auth/users/admin', body)
+        assert.equal(response.statusCode, 409)
+        assert.match(response.json<Problem>().detail, /at least one enabled admin/)
+      }
+    })
+
+    test('signing keys rotate: new tokens get the new key once published, old tokens keep verifying', async () => {
+      const before = (await adminLogin()).accessToken
+      const later = Date.now() + 31 * 86_400_000
+      await keys.rotate(later)
+      await keys.reload(later)
+      const jwks = () => app.inject('/auth/.well-known/jwks.json').then((r) => r.json<JSONWebKeySet>())
+      assert.equal((await jwks()).keys.length, 2, 'the new key is published at once')
+      assert.equal(
+        decodeProtectedHeader((await adminLogin()).accessToken).kid,
+        decodeProtectedHeader(before).kid,
+        'but not used yet',
+      )
+      await keys.reload(later + PUBLISH_LEAD_MS)
+      const after = (await adminLogin()).accessToken
+      assert.notEqual(decodeProtectedHeader(after).kid, decodeProtectedHeader(before).kid)
+      const verifier = createVerifier({
+        keys: createLocalJWKSet(await jwks()),
+        issuer: 'convoy',
+        audience: 'convoy-api',
+      })
+      assert.equal((await verifier.verify(before)).username, 'admin', 'the old key still verifies')
+      assert.equal((await verifier.verify(after)).username, 'admin')
+      await keys.rotate(later + PUBLISH_LEAD_MS + 900_000 + 120_000)
+      await keys.reload(later + PUBLISH_LEAD_MS + 900_000 + 120_000)
+      assert.equal((await jwks()).keys.length, 1, 'dropped once its last token has expired')
+    })
+
+    test('nothing sensitive reaches the logs', () => {
+      const logs = logLines.join('')
+      assert.ok(logs.includes('logged in'), 'the log was captured')
+      for (const secret of [ADMIN_PASSWORD, 'dora password', 'second password', '$argon2id', 'eyJ']) {
+        assert.ok(!logs.includes(secret), `no ${secret} in the logs`)
+      }
+    })
+  })
+}

@@ -1,0 +1,87 @@
+import { loadConfig, type Env } from '@convoy/platform/config'
+import { openDatabase } from '@convoy/platform/db'
+import { createMetrics } from '@convoy/platform/http'
+import { runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
+import { createLogger } from '@convoy/platform/log'
+import { buildApp } from './app.ts'
+import { Config } from './config.ts'
+import { signingKeys } from './keys.ts'
+import { migrations, type Tables } from './migrations.ts'
+import { passwordHasher, randomPassword } from './passwords.ts'
+import { authStore } from './store.ts'
+
+export const SERVICE = 'auth'
+
+export interface RunningAuth extends RunningService {
+  url: string
+  /** Set on the start that created the first admin with a generated password: show it once. */
+  notice?: string
+}
+
+export async function start(env: Env): Promise<RunningAuth> {
+  const config = loadConfig(Config, env)
+  const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL })
+  const metrics = createMetrics(SERVICE)
+  const database = await openDatabase<Tables>({ url: config.DATABASE_URL, log, migrations })
+  const store = authStore(database.db)
+  const hasher = await passwordHasher({
+    memoryKiB: config.ARGON2_MEMORY_KIB,
+    timeCost: config.ARGON2_TIME_COST,
+  })
+  const keys = await signingKeys(database.db, {
+    rotationDays: config.SIGNING_KEY_ROTATION_DAYS,
+    accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    log,
+  })
+
+  // The first admin, on the first start only. Its password is never logged: a generated one is
+  // handed back for the launcher (or the process) to show once.
+  const username = config.CONVOY_ADMIN_USERNAME.toLowerCase()
+  const password = config.CONVOY_ADMIN_PASSWORD ?? randomPassword()
+  let notice: string | undefined
+  if (await store.createFirstAdmin(username, await hasher.hash(password))) {
+    log.info({ username }, 'first admin created')
+    if (!config.CONVOY_ADMIN_PASSWORD) {
+      notice = `First start: created the admin user "${username}" with password ${password} (shown only this once; change it under Users).`
+    }
+  }
+
+  const sweep = setInterval(() => {
+    store
+      .deleteExpiredTokens()
+      .catch((error: unknown) => log.warn({ err: error }, 'expired tokens not deleted'))
+  }, 3_600_000)
+  sweep.unref()
+
+  const app = buildApp({
+    service: SERVICE,
+    log,
+    metrics,
+    trustProxy: config.TRUST_PROXY,
+    store,
+    keys,
+    hasher,
+    settings: {
+      issuer: config.AUTH_ISSUER,
+      audience: config.AUTH_AUDIENCE,
+      accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+      loginWindowSeconds: config.LOGIN_WINDOW_SECONDS,
+      maxFailuresPerUser: config.LOGIN_MAX_FAILURES_PER_USER,
+      maxAttemptsPerIp: config.LOGIN_MAX_ATTEMPTS_PER_IP,
+    },
+    readiness: { database: database.ping },
+  })
+  const running = await serve(app, {
+    port: config.PORT,
+    host: config.HOST,
+    log,
+    release: [
+      ['signing keys', async () => (keys.close(), clearInterval(sweep))],
+      ['database', () => database.close()],
+    ],
+  })
+  return { ...running, notice }
+}
+
+if (import.meta.main) runUntilSignal(() => start(process.env))
