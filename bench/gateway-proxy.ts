@@ -1,9 +1,12 @@
 /**
  * `GET /api/vehicles/{name}` through the gateway, against the same route proxied by nginx
  * (keep-alive upstream) and the tracker itself (the ceiling: every proxy adds to it), with wrk.
+ * Every request carries an access token (verified by the gateway, then by the tracker). With
+ * `--baseline=<dir>`, a checkout of Convoy from before auth (its own `npm ci` done) also runs its
+ * tracker and gateway on the same database, measured in the same rounds: auth on vs off.
  *
  *   node bench/gateway-proxy.ts [--seconds=15] [--warmup=3] [--connections=64] [--threads=2]
- *     [--rounds=3] [--nginx-workers=1]
+ *     [--rounds=3] [--nginx-workers=1] [--baseline=/tmp/convoy-before-auth]
  *
  * Targets are measured in turn, round after round, each after a short warm-up and once the
  * shared machine is idle (a run disturbed by other processes, more than --max-others=20 % of a
@@ -18,6 +21,7 @@ import { runBench } from './lib/cleanup.ts'
 import { startNginx } from './lib/nginx.ts'
 import { awaitQuietMachine, pidsByComm, startCpuMeter, withChildren } from './lib/proc.ts'
 import { machineInfo, markdownTable, progress, publish } from './lib/report.ts'
+import { startService } from './lib/services.ts'
 import { benchStack } from './lib/stack.ts'
 import { wrk, type WrkResult } from './lib/wrk.ts'
 
@@ -30,12 +34,13 @@ const options = parseArgs({
   'nginx-workers': 1,
   'max-others': 20,
   attempts: 3,
+  baseline: '',
 })
 const VEHICLE = 'City Truck'
 const PATH = `/vehicles/${encodeURIComponent(VEHICLE)}`
 
 /** Stores a vehicle through the normal path (a report on the broker) and waits until it is served. */
-async function storeVehicle(amqpUrl: string, trackerUrl: string) {
+async function storeVehicle(amqpUrl: string, trackerUrl: string, headers: Record<string, string>) {
   const broker = connectBroker({ url: amqpUrl, log: testLogger() })
   const now = Date.now()
   for (const [i, offset] of [2000, 1000].entries()) {
@@ -47,30 +52,60 @@ async function storeVehicle(amqpUrl: string, trackerUrl: string) {
     })
   }
   await broker.close()
-  await eventually(async () => (await fetch(`${trackerUrl}${PATH}`)).ok, 'vehicle stored', 15_000)
+  await eventually(
+    async () => (await fetch(`${trackerUrl}${PATH}`, { headers })).ok,
+    'vehicle stored',
+    15_000,
+  )
 }
 
 runBench(async () => {
   const machine = await machineInfo()
   const stack = await benchStack()
+  await stack.start('auth')
   const tracker = await stack.start('position-tracker')
   const gateway = await stack.start('gateway')
-  const [nginxPort] = await freePorts(1)
+  const headers = { authorization: `Bearer ${await stack.token()}` }
+  const [nginxPort, baselineTrackerPort, baselineGatewayPort] = await freePorts(3)
+  const baseline = options.baseline
+    ? await (async () => {
+        const common = { amqpUrl: stack.vhost.url, root: options.baseline }
+        const trackerUrl = `http://127.0.0.1:${baselineTrackerPort}`
+        const baselineTracker = await startService('position-tracker', {
+          ...common,
+          port: baselineTrackerPort!,
+          databaseUrl: stack.database.url,
+        })
+        const baselineGateway = await startService('gateway', {
+          ...common,
+          port: baselineGatewayPort!,
+          trackerUrl,
+          webUrl: `http://127.0.0.1:${stack.ports.web}`,
+        })
+        return { tracker: baselineTracker, gateway: baselineGateway }
+      })()
+    : undefined
   const nginx = await startNginx({
     port: nginxPort!,
     upstreamPort: stack.ports['position-tracker'],
     workers: options['nginx-workers'],
   })
-  await storeVehicle(stack.vhost.url, tracker.url)
+  await storeVehicle(stack.vhost.url, tracker.url, headers)
 
   const targets = [
     { name: 'tracker (direct)', url: `${tracker.url}${PATH}` },
     { name: 'gateway', url: `${gateway.url}/api${PATH}` },
     { name: 'nginx', url: `${nginx.url}/api${PATH}` },
+    ...(baseline
+      ? [
+          { name: 'tracker, auth off (baseline)', url: `${baseline.tracker.url}${PATH}` },
+          { name: 'gateway, auth off (baseline)', url: `${baseline.gateway.url}/api${PATH}` },
+        ]
+      : []),
   ]
-  const expected = await (await fetch(targets[0]!.url)).json()
+  const expected = await (await fetch(targets[0]!.url, { headers })).json()
   for (const target of targets) {
-    const response = await fetch(target.url)
+    const response = await fetch(target.url, { headers })
     const body: unknown = await response.json()
     if (!response.ok || JSON.stringify(body) !== JSON.stringify(expected))
       throw new Error(`${target.name} answered ${response.status} ${JSON.stringify(body)}`)
@@ -78,8 +113,8 @@ runBench(async () => {
 
   let wrkPid = 0
   const groups = {
-    tracker: () => [tracker.pid],
-    gateway: () => [gateway.pid],
+    tracker: () => [tracker.pid, ...(baseline ? [baseline.tracker.pid] : [])],
+    gateway: () => [gateway.pid, ...(baseline ? [baseline.gateway.pid] : [])],
     nginx: () => withChildren(nginx.pid),
     wrk: () => (wrkPid ? [wrkPid] : []),
     postgresql: () => pidsByComm('postgres'),
@@ -97,10 +132,10 @@ runBench(async () => {
     const busy = await awaitQuietMachine()
     if (busy > 20) progress(`machine still ${busy}% busy with other work; measuring anyway`)
     progress(`round ${round}: ${target.name}`)
-    await wrk(target.url, { ...options, seconds: options.warmup })
+    await wrk(target.url, { ...options, headers, seconds: options.warmup })
     // CPU is measured inside the run (wrk's own figure is gone once it exits).
     let usage: ReturnType<ReturnType<typeof startCpuMeter>['stop']> | undefined
-    const result = await wrk(target.url, options, (pid) => {
+    const result = await wrk(target.url, { ...options, headers }, (pid) => {
       wrkPid = pid
       setTimeout(() => {
         const cpu = startCpuMeter(groups)
@@ -151,6 +186,10 @@ runBench(async () => {
     nginxPercentOfTracker: Math.round((100 * rps('nginx')) / rps('tracker (direct)')),
     target: 'gateway ≥ 50% of nginx',
     met: gatewayPercentOfNginx >= 50,
+    ...(baseline && {
+      authOnPercentOfOff: Math.round((100 * rps('gateway')) / rps('gateway, auth off (baseline)')),
+      authTarget: 'gateway with auth ≥ 85% of the gateway without',
+    }),
   }
   const cpu = (r: Run, key: string) => `${r.cpu[key] ?? 0}%`
   const table = markdownTable(
@@ -187,7 +226,10 @@ runBench(async () => {
   )
   const met = verdict.met ? 'met' : 'NOT met'
   const rounds = `${perRound.join('%, ')}%`
-  const line = `gateway = ${gatewayPercentOfNginx}% of nginx (per round: ${rounds}; target ≥ 50%: ${met})`
+  const authLine = verdict.authOnPercentOfOff
+    ? `\ngateway with auth = ${verdict.authOnPercentOfOff}% of the gateway without (target ≥ 85%: ${verdict.authOnPercentOfOff >= 85 ? 'met' : 'NOT met'})`
+    : ''
+  const line = `gateway = ${gatewayPercentOfNginx}% of nginx (per round: ${rounds}; target ≥ 50%: ${met})${authLine}`
   await publish('gateway-proxy', `${table}\n\n${perRun}\n\n${line}`, {
     benchmark: 'gateway-proxy',
     machine,

@@ -54,14 +54,14 @@ interface WorkerReport {
 }
 
 /** The client processes, each holding its share of the connections. */
-async function startClients(url: string) {
+async function startClients(url: string, token: string) {
   const workers: ChildProcess[] = []
   const replies = new Map<ChildProcess, (report: WorkerReport) => void>()
   const perWorker = Math.ceil(options.clients / options.workers)
   const connected: Array<Promise<void>> = []
   for (let w = 0; w < options.workers; w++) {
     const clients = Math.min(perWorker, options.clients - w * perWorker)
-    const spec = { url, clients, firstIndex: w * perWorker, sampleEvery: options['sample-every'] }
+    const spec = { url, token, clients, firstIndex: w * perWorker, sampleEvery: options['sample-every'] }
     const worker = fork(new URL('./lib/live-clients.ts', import.meta.url), [JSON.stringify(spec)])
     onCleanup('live clients', () => stopChild(worker))
     workers.push(worker)
@@ -106,6 +106,7 @@ runBench(async () => {
   const gatewayEnv = envList(options['gateway-env'])
   progress('starting the stack (simulator idle)')
   const stack = await benchStack()
+  await stack.start('auth')
   await stack.start('position-tracker')
   await stack.start('web')
   await stack.start('gateway', gatewayEnv)
@@ -114,7 +115,10 @@ runBench(async () => {
   const idleRss = Object.fromEntries(Object.entries(stack.pids()).map(([name, pid]) => [name, rssMiB(pid)!]))
 
   progress(`connecting ${options.clients} live clients`)
-  const clients = await startClients(`${stack.services.gateway!.url.replace('http', 'ws')}/api/live`)
+  const clients = await startClients(
+    `${stack.services.gateway!.url.replace('http', 'ws')}/api/live`,
+    await stack.token(),
+  )
   const busy = await awaitQuietMachine()
   if (busy > 20) progress(`machine still ${busy}% busy with other work; measuring anyway`)
   progress(`driving ${options.vehicles} vehicles, one report every ${options.interval} ms each`)

@@ -5,14 +5,18 @@
  * minus that timestamp. The process's own event-loop delay is reported too, to show the
  * measuring side was not the bottleneck.
  *
+ * Every client authenticates with the same access token (verified once, then cached by the gateway).
+ *
  * Started with fork(); parent messages: `reset` (start of the window), `report`, `stop`.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { WebSocket } from 'ws'
 import { LatencyHistogram } from './histogram.ts'
 
-const { url, clients, firstIndex, sampleEvery } = JSON.parse(process.argv[2]!) as {
+const { url, token, clients, firstIndex, sampleEvery } = JSON.parse(process.argv[2]!) as {
   url: string
+  /** An access token: the first message every client sends. */
+  token: string
   clients: number
   firstIndex: number
   sampleEvery: number
@@ -49,7 +53,11 @@ function connect(index: number): Promise<WebSocket> {
     closes[code] = (closes[code] ?? 0) + 1
   })
   return new Promise((resolve, reject) => {
-    socket.once('open', () => (open++, resolve(socket)))
+    socket.once('open', () => {
+      socket.send(JSON.stringify({ type: 'auth', token }))
+      open++
+      resolve(socket)
+    })
     socket.once('error', reject)
   })
 }

@@ -11,7 +11,7 @@ import { onCleanup } from './cleanup.ts'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
-export type ServiceName = 'position-tracker' | 'web' | 'gateway' | 'position-simulator'
+export type ServiceName = 'auth' | 'position-tracker' | 'web' | 'gateway' | 'position-simulator'
 
 export interface RunningService {
   name: ServiceName
@@ -23,13 +23,17 @@ export interface RunningService {
 export interface ServiceOptions {
   port: number
   amqpUrl: string
-  /** The tracker's own database. */
+  /** The service's own database (auth, tracker). */
   databaseUrl?: string
+  /** Where auth listens: the gateway proxies to it, every verifying service fetches its JWKS. */
+  authUrl?: string
   trackerUrl?: string
   webUrl?: string
   env?: Record<string, string>
   /** Extra Node options for this process (e.g. --cpu-prof, --trace-gc), before its entry point. */
   nodeArgs?: string[]
+  /** Another checkout of Convoy (with its own node_modules) to run the service from: a baseline. */
+  root?: string
 }
 
 /**
@@ -48,14 +52,18 @@ export async function startService(
     PORT: String(options.port),
     HOST: '127.0.0.1',
     AMQP_URL: options.amqpUrl,
+    AUTH_URL: options.authUrl,
+    AUTH_JWKS_URL: options.authUrl && `${options.authUrl}/auth/.well-known/jwks.json`,
     POSITION_TRACKER_URL: options.trackerUrl,
     WEB_URL: options.webUrl,
     DATABASE_URL: options.databaseUrl,
   }
-  const main = fileURLToPath(import.meta.resolve(`@convoy/${name}`))
+  const main = options.root
+    ? `${options.root}/services/${name}/src/main.ts`
+    : fileURLToPath(import.meta.resolve(`@convoy/${name}`))
   // Service logs (JSON lines on stdout) go to our stderr, keeping stdout for the results.
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), main], {
-    cwd: ROOT,
+    cwd: options.root ?? ROOT,
     env,
     stdio: ['ignore', 2, 2],
   })

@@ -20,10 +20,21 @@ function duration(text: string | undefined): number {
 
 export async function wrk(
   url: string,
-  options: { threads: number; connections: number; seconds: number },
+  options: { threads: number; connections: number; seconds: number; headers?: Record<string, string> },
   onStart?: (pid: number) => void,
 ): Promise<WrkResult> {
-  const args = [`-t${options.threads}`, `-c${options.connections}`, `-d${options.seconds}s`, '--latency', url]
+  const headers = Object.entries(options.headers ?? {}).flatMap(([name, value]) => [
+    '-H',
+    `${name}: ${value}`,
+  ])
+  const args = [
+    `-t${options.threads}`,
+    `-c${options.connections}`,
+    `-d${options.seconds}s`,
+    '--latency',
+    ...headers,
+    url,
+  ]
   const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] })
   onStart?.(child.pid!)
   let output = ''

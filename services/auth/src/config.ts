@@ -2,7 +2,7 @@ import { logLevel, port, Type, type Static } from '@convoy/platform/config'
 import { VerifierConfig } from '@convoy/platform/auth'
 
 export const Config = Type.Object({
-  PORT: port(8082),
+  PORT: port(8083),
   HOST: Type.String({ default: '0.0.0.0' }),
   LOG_LEVEL: logLevel(),
   DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/auth' }),

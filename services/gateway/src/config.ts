@@ -6,7 +6,7 @@ export const Config = Type.Object({
   HOST: Type.String({ default: '0.0.0.0' }),
   LOG_LEVEL: logLevel(),
   AMQP_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
-  AUTH_URL: Type.String({ default: 'http://127.0.0.1:8082' }),
+  AUTH_URL: Type.String({ default: 'http://127.0.0.1:8083' }),
   ...VerifierConfig,
   POSITION_TRACKER_URL: Type.String({ default: 'http://127.0.0.1:8081' }),
   WEB_URL: Type.String({ default: 'http://127.0.0.1:8090' }),

@@ -170,7 +170,7 @@ export function requireRole(...roles: Role[]) {
 
 /** The configuration every service that verifies tokens shares; spread it into its config schema. */
 export const VerifierConfig = {
-  AUTH_JWKS_URL: Type.String({ default: 'http://127.0.0.1:8082/auth/.well-known/jwks.json' }),
+  AUTH_JWKS_URL: Type.String({ default: 'http://127.0.0.1:8083/auth/.well-known/jwks.json' }),
   AUTH_ISSUER: Type.String({ default: 'convoy' }),
   AUTH_AUDIENCE: Type.String({ default: 'convoy-api' }),
 }

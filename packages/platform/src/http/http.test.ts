@@ -73,3 +73,23 @@ test('readyz reports each check, and not ready once shutting down', async () => 
   app.markShuttingDown()
   assert.equal((await app.inject('/readyz')).json<{ status: string }>().status, 'stopping')
 })
+
+test('a request whose headers are too large is a 431 problem, straight from the parser', async () => {
+  const server = createHttpApp({ service: 'test', log: testLogger() })
+  const address = await server.listen({ port: 0, host: '127.0.0.1' })
+  try {
+    const response = await fetch(`${address}/healthz`, {
+      headers: { authorization: `Basic ${'A'.repeat(64 * 1024)}` },
+    })
+    assert.equal(response.status, 431)
+    assert.equal(response.headers.get('content-type'), 'application/problem+json')
+    assert.deepEqual(await response.json(), {
+      type: 'https://convoy.dev/problems/request-header-fields-too-large',
+      title: 'Request Header Fields Too Large',
+      status: 431,
+      detail: 'the request headers are too large',
+    })
+  } finally {
+    await server.close()
+  }
+})
