@@ -1,124 +1,125 @@
-import L from 'leaflet'
-import roadsUrl from 'virtual:convoy-roads'
-import { fetchHistory, fetchVehicles } from './api.ts'
-import { DetailsCard } from './details-card.ts'
-import { LiveFeed, liveUrl } from './feed.ts'
-import { Fleet } from './fleet.ts'
+import { AccountMenu, type Route } from './account-menu.ts'
+import { createApi } from './api.ts'
+import { createFleetView, type FleetView } from './fleet-view.ts'
 import { HeaderBar } from './header-bar.ts'
-import { InitialView } from './initial-view.ts'
-import { createMapView } from './map-view.ts'
-import { loadRoadMap, RoadsLayer } from './roads-layer.ts'
-import { snapshotLoader } from './snapshot.ts'
-import { TrailLayer } from './trail-layer.ts'
-import { VehicleLayer } from './vehicle-layer.ts'
-import { VehicleList } from './vehicle-list.ts'
+import { LoginPage } from './login-page.ts'
+import { Session, type EndReason } from './session.ts'
+import type { Me } from './types.ts'
+import { UsersPage } from './users-page.ts'
 
-/** How often the list, the details and the "last seen" texts are redrawn. */
-const RENDER_MS = 500
-const FIT: L.FitBoundsOptions = { padding: [32, 32], maxZoom: 15 }
-/** How far around the tracks the map can be panned (a share of their extent on every side). */
-const MAX_BOUNDS_PAD = 1
+type View = Route | 'login'
 
-/** Wires the fleet state to the map, the list and the live feed. */
+const TITLES: Record<View, string> = {
+  login: 'Convoy · Sign in',
+  fleet: 'Convoy · Live fleet',
+  users: 'Convoy · Users',
+}
+
+const END_NOTES: Record<EndReason, string> = {
+  'signed-out': 'You have signed out.',
+  ended: 'Your session has ended. Please sign in again.',
+}
+
+/**
+ * The app's shell: the login page while there is no session, then the fleet (`#/`) or, for
+ * admins, the user admin (`#/users`). The session survives reloads and is shared by the tabs.
+ */
 export function startApp(doc: Document): void {
+  const app = doc.querySelector('.app') as HTMLElement
   const byId = <T extends HTMLElement = HTMLElement>(id: string) => doc.getElementById(id) as T
-  const fleet = new Fleet()
-  const header = new HeaderBar(doc)
-  const { map, onTilesOffline } = createMapView(byId('map'))
-  const vehicles = new VehicleLayer(map, (name) => toggle(name, false))
-  const trail = new TrailLayer(map, fetchHistory)
-  const list = new VehicleList(byId('vehicle-list'), byId('list-empty'), (name) => toggle(name, true))
-  const details = new DetailsCard(byId('details'), () => select(null))
-  let selected: string | null = null
-  // The first view: the area of the tracks, or the first snapshot's vehicles without the drawing.
-  const initialView = new InitialView((points) => map.fitBounds(points, FIT))
-  // A user who touches the map before the data is in keeps the view they make.
-  for (const type of ['pointerdown', 'wheel', 'keydown'])
-    map.getContainer().addEventListener(type, () => initialView.userMoved(), { passive: true })
-
-  loadRoadMap(roadsUrl).then(
-    (roadMap) => {
-      const roads = new RoadsLayer(map, roadMap)
-      onTilesOffline((offline) => roads.setOffline(offline))
-      map.setMaxBounds(L.latLngBounds(roadMap.bounds).pad(MAX_BOUNDS_PAD))
-      initialView.roadsLoaded(roadMap.home)
-    },
-    (error: unknown) => {
-      console.warn('road drawing unavailable', error)
-      initialView.roadsFailed()
-    },
-  )
-
-  fleet.subscribe((change) => {
-    vehicles.apply(change)
-    list.note(change)
-    trail.extend(change.changed)
-    if (selected !== null && change.removed.includes(selected)) select(null)
+  const session = new Session({
+    storage: localStorage,
+    // Web Locks exist in secure contexts (https, localhost); elsewhere tabs renew on their own.
+    locks: navigator.locks,
   })
+  const api = createApi((url, init) => session.fetch(url, init))
+  const header = new HeaderBar(doc)
+  const account = new AccountMenu(byId('account'), () => session.signOut())
+  const login = new LoginPage(byId('login'), (username, password) => session.signIn(username, password))
+  const usersRoot = byId('users')
+  const users = new UsersPage(usersRoot, {
+    api,
+    me: () => session.user?.username ?? null,
+    ownAccountChanged: async () => {
+      await session.refresh().catch(() => false)
+    },
+  })
+  let fleet: FleetView | null = null
+  /** Who was signed in last: their name is filled in when a session ends by itself. */
+  let lastUsername: string | undefined
 
-  function select(name: string | null, fromList = false): void {
-    selected = name
-    vehicles.select(name)
-    list.select(name, !fromList)
-    details.show(name === null ? undefined : fleet.get(name))
-    if (name === null) {
-      trail.clear()
+  session.subscribe((event) => {
+    if (event.type === 'signed-in') enter(event.user)
+    else if (event.type === 'user') {
+      lastUsername = event.user.username
+      account.show(event.user)
+      route()
+    } else if (event.type === 'token') fleet?.authorize(event.accessToken)
+    else leave(event.reason)
+  })
+  window.addEventListener('storage', (event) => session.storageChanged(event.key))
+  window.addEventListener('hashchange', () => route())
+
+  function enter(user: Me): void {
+    lastUsername = user.username
+    login.hide()
+    account.show(user)
+    users.reset()
+    route(true)
+    // Made once the map's area is laid out (a map made in a hidden box has no size).
+    fleet ??= createFleetView(doc, {
+      api,
+      header,
+      token: () => session.accessToken,
+      renew: () => session.refresh(),
+    })
+    fleet.start()
+  }
+
+  function leave(reason: EndReason): void {
+    const username = reason === 'ended' ? lastUsername : ''
+    fleet?.stop()
+    account.show(null)
+    users.reset()
+    closeDialogs()
+    show('login')
+    login.show({ note: END_NOTES[reason], username })
+  }
+
+  /** Shows the page the address asks for; `reload` loads the user list even if it was shown. */
+  function route(reload = false): void {
+    const user = session.user
+    if (user === null) return
+    const wanted: Route = location.hash === '#/users' ? 'users' : 'fleet'
+    // Users is for admins (the server refuses everyone else anyway).
+    const view = wanted === 'users' && user.role !== 'admin' ? 'fleet' : wanted
+    if (view !== wanted) history.replaceState(null, '', '#/')
+    const before = app.dataset.view
+    show(view)
+    if (view === 'users' && (reload || before !== 'users')) void users.load()
+  }
+
+  function show(view: View): void {
+    app.dataset.view = view
+    doc.title = TITLES[view]
+    usersRoot.hidden = view !== 'users'
+    if (view !== 'login') account.setRoute(view)
+    if (view !== 'users') closeDialogs()
+  }
+
+  function closeDialogs(): void {
+    for (const dialog of usersRoot.querySelectorAll('dialog')) if (dialog.open) dialog.close()
+  }
+
+  // A session kept from before (a reload, another tab): in at once, renewed first if it expired.
+  const start = async () => {
+    if (session.user === null) {
+      show('login')
+      login.show()
       return
     }
-    void trail.show(name)
-    const vehicle = fleet.get(name)
-    if (vehicle) map.flyTo([vehicle.lat, vehicle.lng], Math.max(map.getZoom(), 15), { duration: 0.8 })
-    initialView.userMoved()
+    if (session.expired) await session.refresh().catch(() => false)
+    if (session.user) enter(session.user)
   }
-
-  function toggle(name: string, fromList: boolean): void {
-    select(selected === name ? null : name, fromList)
-  }
-
-  doc.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape' && selected !== null) select(null)
-  })
-  const filter = byId<HTMLInputElement>('filter')
-  filter.addEventListener('input', () => list.setFilter(filter.value))
-
-  const render = () => {
-    const now = Date.now()
-    list.render(fleet, now)
-    vehicles.refresh(now)
-    header.setCount(fleet.size)
-    if (selected !== null) details.show(fleet.get(selected), now)
-  }
-  setInterval(render, RENDER_MS)
-  // The first vehicles are drawn at once rather than up to RENDER_MS later.
-  fleet.subscribe(() => {
-    if (list.isEmpty) render()
-  })
-
-  const loadSnapshot = snapshotLoader(fleet, fetchVehicles, {
-    onLoaded: (snapshot) => initialView.snapshotLoaded(snapshot),
-  })
-  new LiveFeed({
-    url: liveUrl(location),
-    onVehicles: (changed) => fleet.update(changed),
-    // A full snapshot after every (re)connect, so nothing missed while disconnected stays on screen.
-    onConnected: loadSnapshot,
-    onStatus: (status) => header.setStatus(status),
-  }).start()
-
-  // For tests and tools: where a vehicle is drawn on the (canvas) map, and what the map shows.
-  Object.assign(window, {
-    convoy: {
-      pointOf: (name: string) => vehicles.pointOf(name),
-      view: () => {
-        const bounds = map.getBounds()
-        const [south, west, north, east] = [
-          bounds.getSouth(),
-          bounds.getWest(),
-          bounds.getNorth(),
-          bounds.getEast(),
-        ]
-        return { south, west, north, east, zoom: map.getZoom() }
-      },
-    },
-  })
+  void start()
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test, type TestContext } from 'node:test'
-import { LiveFeed, liveUrl, type FeedStatus, type SocketLike } from './feed.ts'
+import { CLOSE_UNAUTHORIZED, LiveFeed, liveUrl, type FeedStatus, type SocketLike } from './feed.ts'
 import type { Vehicle } from './types.ts'
 
 class FakeSocket implements SocketLike {
@@ -9,11 +9,21 @@ class FakeSocket implements SocketLike {
   onclose: SocketLike['onclose'] = null
   onerror: SocketLike['onerror'] = null
   closed = false
-  close() {
+  sent: unknown[] = []
+  send(data: string) {
+    assert.equal(this.closed, false, 'sent on an open socket')
+    this.sent.push(JSON.parse(data))
+  }
+  close(code?: number) {
     if (this.closed) return
     this.closed = true
-    this.onclose?.({})
+    this.onclose?.({ code })
   }
+}
+
+interface Renewal {
+  resolve(renewed: boolean): void
+  reject(error: Error): void
 }
 
 function harness(t: TestContext) {
@@ -22,6 +32,7 @@ function harness(t: TestContext) {
   const statuses: FeedStatus[] = []
   const frames: Vehicle[][] = []
   let connects = 0
+  const auth = { token: 'token-1' as string | null, renewals: [] as Renewal[] }
   const feed = new LiveFeed({
     url: 'ws://example.test/api/live',
     connect: (url) => {
@@ -33,10 +44,16 @@ function harness(t: TestContext) {
     onVehicles: (vehicles) => frames.push(vehicles),
     onConnected: () => connects++,
     onStatus: (status) => statuses.push(status),
+    token: () => auth.token,
+    onUnauthorized: () => new Promise<boolean>((resolve, reject) => auth.renewals.push({ resolve, reject })),
     delay: (attempt) => 1000 * 2 ** attempt,
   })
-  return { feed, sockets, statuses, frames, connects: () => connects }
+  return { feed, sockets, statuses, frames, connects: () => connects, auth }
 }
+
+const authMessage = (token: string) => ({ type: 'auth', token })
+/** Lets the promise callbacks run (the renewal's outcome). */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 const frame = JSON.stringify({
   type: 'positions',
@@ -89,6 +106,105 @@ test('stop closes the socket and never reconnects', (t) => {
   assert.equal(sockets[0]?.closed, true)
   t.mock.timers.tick(60_000)
   assert.equal(sockets.length, 1)
+})
+
+test('sends the token first on every connection, and a renewed one on the open socket', (t) => {
+  const { feed, sockets, auth } = harness(t)
+  feed.start()
+  assert.deepEqual(sockets[0]?.sent, [], 'nothing before the socket opens')
+  sockets[0]?.onopen?.({})
+  assert.deepEqual(sockets[0]?.sent, [authMessage('token-1')])
+  // A silent renewal: the same socket gets the new token, once.
+  feed.authorize('token-2')
+  feed.authorize('token-2')
+  assert.deepEqual(sockets[0]?.sent, [authMessage('token-1'), authMessage('token-2')])
+  // After a drop, the new connection starts with the current token.
+  auth.token = 'token-3'
+  sockets[0]?.close(1006)
+  t.mock.timers.tick(1000)
+  feed.authorize('token-3') // not open yet: nothing to send
+  sockets[1]?.onopen?.({})
+  assert.deepEqual(sockets[1]?.sent, [authMessage('token-3')])
+  feed.stop()
+})
+
+test('close 4401 renews the session, then reconnects with the new token', async (t) => {
+  const { feed, sockets, statuses, auth } = harness(t)
+  feed.start()
+  sockets[0]?.onopen?.({})
+  sockets[0]?.onmessage?.({ data: frame })
+  sockets[0]?.close(CLOSE_UNAUTHORIZED) // "token expired"
+  assert.equal(statuses.at(-1), 'reconnecting')
+  assert.equal(auth.renewals.length, 1, 'a renewal was asked for')
+  t.mock.timers.tick(60_000)
+  assert.equal(sockets.length, 1, 'no reconnect before the renewal is done')
+  auth.token = 'token-2'
+  auth.renewals[0]?.resolve(true)
+  await settle()
+  t.mock.timers.tick(1000)
+  assert.equal(sockets.length, 2)
+  sockets[1]?.onopen?.({})
+  assert.deepEqual(sockets[1]?.sent, [authMessage('token-2')])
+  assert.equal(statuses.at(-1), 'live')
+  feed.stop()
+})
+
+test('close 4401 after the session was renewed meanwhile reconnects without renewing again', async (t) => {
+  const { feed, sockets, auth } = harness(t)
+  feed.start()
+  sockets[0]?.onopen?.({})
+  auth.token = 'token-2' // renewed, but the server closed before the new token reached it
+  sockets[0]?.close(CLOSE_UNAUTHORIZED)
+  await settle()
+  assert.equal(auth.renewals.length, 0)
+  t.mock.timers.tick(1000)
+  sockets[1]?.onopen?.({})
+  assert.deepEqual(sockets[1]?.sent, [authMessage('token-2')])
+  feed.stop()
+})
+
+test('close 4401 with a refused renewal stops the feed; an unreachable server is retried', async (t) => {
+  const { feed, sockets, auth } = harness(t)
+  feed.start()
+  sockets[0]?.onopen?.({})
+  sockets[0]?.close(CLOSE_UNAUTHORIZED)
+  auth.renewals[0]?.reject(new Error('the server cannot be reached'))
+  await settle()
+  t.mock.timers.tick(1000)
+  assert.equal(sockets.length, 2, 'tried again after the backoff')
+  sockets[1]?.onopen?.({})
+  sockets[1]?.close(CLOSE_UNAUTHORIZED)
+  auth.token = null
+  auth.renewals[1]?.resolve(false) // the refresh token was refused: signed out
+  await settle()
+  t.mock.timers.tick(60_000)
+  assert.equal(sockets.length, 2, 'no reconnect once the session is over')
+})
+
+test('a renewal that ends after stop does not reconnect', async (t) => {
+  const { feed, sockets, auth } = harness(t)
+  feed.start()
+  sockets[0]?.onopen?.({})
+  sockets[0]?.close(CLOSE_UNAUTHORIZED)
+  feed.stop()
+  auth.renewals[0]?.resolve(true)
+  await settle()
+  t.mock.timers.tick(60_000)
+  assert.equal(sockets.length, 1)
+})
+
+test('starting again (a new session) replaces the connection', (t) => {
+  const { feed, sockets, auth } = harness(t)
+  feed.start()
+  sockets[0]?.onopen?.({})
+  auth.token = 'token-of-someone-else'
+  feed.start()
+  assert.equal(sockets[0]?.closed, true)
+  sockets[1]?.onopen?.({})
+  assert.deepEqual(sockets[1]?.sent, [authMessage('token-of-someone-else')])
+  t.mock.timers.tick(60_000)
+  assert.equal(sockets.length, 2, 'the replaced socket is not reconnected')
+  feed.stop()
 })
 
 test('the feed URL follows the page protocol', () => {

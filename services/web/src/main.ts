@@ -4,6 +4,9 @@ import './styles/layout.css'
 import './styles/map.css'
 import './styles/panel.css'
 import './styles/narrow.css'
+import './styles/forms.css'
+import './styles/views.css'
+import './styles/users.css'
 import { startApp } from './app.ts'
 
 startApp(document)

@@ -67,6 +67,30 @@ test('a newer load cancels the one in flight, even when the older answer arrives
   assert.deepEqual(loaded, [[van]])
 })
 
+test('cancel stops the load in flight and its retries (signed out)', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] })
+  t.mock.method(console, 'warn', () => undefined)
+  const signals: AbortSignal[] = []
+  const load = snapshotLoader(
+    new Fleet(),
+    async (signal) => {
+      signals.push(signal)
+      throw new Error('401 not signed in')
+    },
+    { delay: () => 500 },
+  )
+  load()
+  await flush()
+  load.cancel()
+  t.mock.timers.tick(60_000)
+  await flush()
+  assert.equal(signals.length, 1, 'no retry after cancel')
+  load()
+  assert.equal(signals.length, 2, 'and it can load again later')
+  load.cancel()
+  assert.equal(signals[1]?.aborted, true)
+})
+
 /** Lets pending promise callbacks run. */
 async function flush() {
   for (let i = 0; i < 5; i++) await Promise.resolve()

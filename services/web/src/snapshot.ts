@@ -11,7 +11,7 @@ export interface SnapshotOptions {
 
 /**
  * Loads the full fleet (`GET /api/vehicles`) into `fleet`, retrying with backoff until it succeeds.
- * Calling it again cancels a load in flight: only the newest one counts.
+ * Calling it again cancels a load in flight: only the newest one counts; `cancel` stops it.
  */
 export function snapshotLoader(
   fleet: Fleet,
@@ -39,5 +39,10 @@ export function snapshotLoader(
       },
     )
   }
-  return () => run(0)
+  const cancel = () => {
+    current?.abort()
+    current = null
+    clearTimeout(retry)
+  }
+  return Object.assign(() => run(0), { cancel })
 }

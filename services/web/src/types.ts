@@ -1,4 +1,13 @@
-export type { Vehicle, Position, VehicleHistory, LiveFrame } from '@convoy/contracts'
+export type {
+  Vehicle,
+  Position,
+  VehicleHistory,
+  LiveFrame,
+  LiveAuth,
+  Me,
+  Role,
+  User,
+} from '@convoy/contracts'
 
 /** `[[south, west], [north, east]]` in degrees, as Leaflet takes it. */
 export type Bounds = [[number, number], [number, number]]

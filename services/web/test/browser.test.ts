@@ -8,12 +8,13 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, before, test, type TestContext } from 'node:test'
 import { startEmbedded } from '@convoy/launcher'
+import { login, TEST_ADMIN_PASSWORD } from '@convoy/platform/testing'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import type { Bounds, RoadMap, Vehicle } from '../src/types.ts'
 
 const DIST_INDEX = fileURLToPath(new URL('../dist/index.html', import.meta.url))
 const DIST_ASSETS = fileURLToPath(new URL('../dist/assets', import.meta.url))
-const SCREENSHOT = fileURLToPath(new URL('../test-results/app.png', import.meta.url))
+const RESULTS = fileURLToPath(new URL('../test-results/', import.meta.url))
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const CHROMIUM_ARGS = [
   '--headless',
@@ -24,6 +25,11 @@ const CHROMIUM_ARGS = [
   '--no-first-run',
 ]
 const VEHICLES = 38
+const ADMIN = { username: 'admin', password: TEST_ADMIN_PASSWORD }
+const DESKTOP = { width: 1280, height: 800 }
+const PHONE = { width: 390, height: 844 }
+/** Where the app keeps its session (see src/session.ts). */
+const SESSION_KEY = 'convoy.session'
 
 let dataDir: string
 let system: Awaited<ReturnType<typeof startEmbedded>>
@@ -40,8 +46,13 @@ before(async () => {
   assert.ok(roadsFile, 'the build has a road drawing')
   roadMap = JSON.parse(await readFile(join(DIST_ASSETS, roadsFile), 'utf8')) as RoadMap
   dataDir = await mkdtemp(join(tmpdir(), 'convoy-browser-'))
-  system = await startEmbedded({ dataDir, port: 0, env: { LOG_LEVEL: 'warn' } })
+  system = await startEmbedded({
+    dataDir,
+    port: 0,
+    env: { LOG_LEVEL: 'warn', CONVOY_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD },
+  })
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+  await mkdir(RESULTS, { recursive: true })
 })
 
 after(async () => {
@@ -58,8 +69,8 @@ interface Session {
   tileRequests: number
 }
 
-/** Opens the app in a fresh browser context, with map tiles (and optionally the road drawing) refused. */
-async function openApp(
+/** A page in a fresh browser context (its own storage), with map tiles (and optionally the roads) refused. */
+async function newPage(
   t: TestContext,
   viewport: { width: number; height: number },
   { blockRoads = false } = {},
@@ -69,26 +80,62 @@ async function openApp(
   const page = await context.newPage()
   const session: Session = { page, problems: [], tileRequests: 0 }
   // Map tiles come from the internet: refuse them, so the test sees the offline map every time.
-  await page.route('https://tile.openstreetmap.org/**', (route) => {
+  await context.route('https://tile.openstreetmap.org/**', (route) => {
     session.tileRequests++
     return route.abort('internetdisconnected')
   })
-  if (blockRoads) await page.route('**/assets/roads-*.json', (route) => route.abort('internetdisconnected'))
-  page.on('pageerror', (error) => session.problems.push(`page error: ${error.message}`))
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !message.text().includes('net::ERR_INTERNET_DISCONNECTED')) {
-      session.problems.push(`console: ${message.text()}`)
-    }
-  })
-  await page.goto(system.url)
+  if (blockRoads)
+    await context.route('**/assets/roads-*.json', (route) => route.abort('internetdisconnected'))
+  const watch = (page: Page) => {
+    page.on('pageerror', (error) => session.problems.push(`page error: ${error.message}`))
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !message.text().includes('net::ERR_INTERNET_DISCONNECTED')) {
+        session.problems.push(`console: ${message.text()}`)
+      }
+    })
+  }
+  watch(page)
+  context.on('page', watch)
+  return session
+}
+
+/** Fills in the login form and submits it with the keyboard. */
+async function signIn(page: Page, { username, password }: { username: string; password: string }) {
+  const form = page.locator('#login-form')
+  await form.getByLabel('Username').fill(username)
+  await form.getByLabel('Password').fill(password)
+  await form.getByLabel('Password').press('Enter')
+}
+
+/** Waits until the fleet is on screen: the feed live, the offline map, every vehicle listed. */
+async function fleetShown(page: Page): Promise<void> {
   await page.locator('#connection[data-state="live"]').waitFor({ timeout: 15_000 })
   await page.locator('.map--offline').waitFor({ timeout: 15_000 })
   await until(
     `all ${VEHICLES} recorded vehicles are listed`,
     async () => (await page.locator('.vehicle').count()) === VEHICLES,
   )
+}
+
+/** Opens the app in a fresh browser context and signs in (as the admin unless told otherwise). */
+async function openApp(
+  t: TestContext,
+  viewport: { width: number; height: number },
+  { blockRoads = false, user = ADMIN } = {},
+): Promise<Session> {
+  const session = await newPage(t, viewport, { blockRoads })
+  await session.page.goto(system.url)
+  await signIn(session.page, user)
+  await fleetShown(session.page)
   return session
 }
+
+const stored = (page: Page) =>
+  page.evaluate<{ accessToken: string; refreshToken: string } | null>(
+    `JSON.parse(localStorage.getItem(${JSON.stringify(SESSION_KEY)}))`,
+  )
+
+const screenshot = (page: Page, name: string) => page.screenshot({ path: join(RESULTS, name) })
 
 /** Where the app drew a vehicle on its (canvas) map, in pixels from the map's corner. */
 const markerPoint = (page: Page, name: string) =>
@@ -135,7 +182,7 @@ function fits(view: View, [[south, west], [north, east]]: Bounds, slack = 0.05):
 }
 
 test('shows the live fleet on the map and in the list, and the trail of a selected vehicle', async (t) => {
-  const { page, problems, ...session } = await openApp(t, { width: 1280, height: 800 })
+  const { page, problems, ...session } = await openApp(t, DESKTOP)
 
   // The first view is the area of the tracks, not wherever the first vehicles happened to be.
   await until('the map shows the area of the tracks', async () => fits(await mapView(page), roadMap.home))
@@ -203,11 +250,10 @@ test('shows the live fleet on the map and in the list, and the trail of a select
     })()`)
   assert.deepEqual(await focus(), { focused: true, outline: 'none' })
 
-  await mkdir(join(SCREENSHOT, '..'), { recursive: true })
-  await page.screenshot({ path: SCREENSHOT })
+  await screenshot(page, 'fleet.png')
 
-  // Reached with the keyboard, the map shows its focus ring.
-  await page.focus('a.brand')
+  // Reached with the keyboard (after the header), the map shows its focus ring.
+  await page.getByRole('button', { name: 'Sign out' }).focus()
   await page.keyboard.press('Tab')
   assert.deepEqual(await focus(), { focused: true, outline: 'solid' })
 
@@ -216,8 +262,12 @@ test('shows the live fleet on the map and in the list, and the trail of a select
 })
 
 test('without the road drawing, the first view shows the vehicles of the first snapshot', async (t) => {
-  const { page, problems } = await openApp(t, { width: 1280, height: 800 }, { blockRoads: true })
-  const vehicles = (await (await fetch(new URL('/api/vehicles', system.url))).json()) as Vehicle[]
+  const { page, problems } = await openApp(t, DESKTOP, { blockRoads: true })
+  const token = await login(system.url)
+  const response = await fetch(new URL('/api/vehicles', system.url), {
+    headers: { authorization: `Bearer ${token}` },
+  })
+  const vehicles = (await response.json()) as Vehicle[]
   const lats = vehicles.map((vehicle) => vehicle.lat)
   const lngs = vehicles.map((vehicle) => vehicle.lng)
   // The vehicles have moved a little since the page's own snapshot.
@@ -232,7 +282,7 @@ test('without the road drawing, the first view shows the vehicles of the first s
 })
 
 test('on a phone, the list shows more rows and the credits fit on one line', async (t) => {
-  const { page, problems } = await openApp(t, { width: 390, height: 844 })
+  const { page, problems } = await openApp(t, PHONE)
   const attribution = await page.locator('.leaflet-control-attribution').boundingBox()
   assert.ok(attribution && attribution.height < 20, `one line of credits (${attribution?.height}px high)`)
   const text = (await page.locator('.leaflet-control-attribution').innerText()).trim()
@@ -243,5 +293,291 @@ test('on a phone, the list shows more rows and the credits fit on one line', asy
     return list.clientHeight / list.querySelector('.vehicle').getBoundingClientRect().height
   })()`)
   assert.ok(rows >= 7, `${rows.toFixed(1)} rows visible`)
+
+  // The header fits: the account is a menu behind the avatar.
+  const topbar = await page.evaluate<{ scroll: number; client: number }>(`(() => {
+    const bar = document.querySelector('.topbar')
+    return { scroll: bar.scrollWidth, client: bar.clientWidth }
+  })()`)
+  assert.ok(topbar.scroll <= topbar.client, `the header fits (${topbar.scroll} > ${topbar.client})`)
+  const signOut = page.getByRole('button', { name: 'Sign out' })
+  assert.equal(await signOut.isVisible(), false)
+  await page.getByRole('button', { name: 'Account: admin, Admin' }).click()
+  await signOut.waitFor()
+  assert.equal(await page.getByRole('link', { name: 'Users' }).isVisible(), true)
+  await screenshot(page, 'fleet-phone-menu.png')
+  await page.keyboard.press('Escape')
+  await signOut.waitFor({ state: 'hidden' })
   assert.deepEqual(problems, [])
+})
+
+/** Console errors the browser logs for refused requests (the statuses a test provokes). */
+const unexpected = (problems: string[], statuses = [401, 429]) =>
+  problems.filter((problem) => !statuses.some((status) => problem.includes(`status of ${status}`)))
+
+test('opens on the login page; a wrong password is refused and the page stays', async (t) => {
+  const { page, problems } = await newPage(t, DESKTOP)
+  await page.goto(system.url)
+  const form = page.locator('#login-form')
+  await form.waitFor()
+  assert.equal(await page.getByRole('heading', { name: 'Sign in to Convoy' }).isVisible(), true)
+  assert.equal(await page.locator('#account').isVisible(), false, 'nobody is signed in')
+  assert.equal(await page.locator('.topbar-status').isVisible(), false)
+  assert.equal(await page.locator('#map').isVisible(), false)
+  // The keyboard starts in the username field.
+  assert.equal(await page.evaluate('document.activeElement.id'), 'login-username')
+  await screenshot(page, 'login.png')
+
+  const refused = page.waitForResponse('**/api/auth/login')
+  await signIn(page, { username: 'admin', password: 'not the password' })
+  assert.equal((await refused).status(), 401)
+  const error = page.getByRole('alert')
+  await error.filter({ hasText: 'Wrong username or password.' }).waitFor()
+  assert.equal(await form.isVisible(), true, 'still on the login page')
+  assert.equal(await page.evaluate('document.activeElement.id'), 'login-password', 'ready for another try')
+  assert.equal(await stored(page), null)
+  await screenshot(page, 'login-error.png')
+  assert.deepEqual(unexpected(problems), [])
+})
+
+test('too many failed attempts say how long to wait', async (t) => {
+  const username = 'locked-out'
+  // Ten failures for one name lock it (LOGIN_MAX_FAILURES_PER_USER) for the rest of the window.
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const response = await fetch(new URL('/api/auth/login', system.url), {
+      method: 'POST',
+      headers: { authorization: `Basic ${btoa(`${username}:wrong password`)}`, 'x-requested-with': 'fetch' },
+    })
+    assert.equal(response.status, 401)
+  }
+  const { page, problems } = await newPage(t, PHONE)
+  await page.goto(system.url)
+  await signIn(page, { username, password: 'wrong password' })
+  await page
+    .getByRole('alert')
+    .filter({ hasText: /^Too many sign-in attempts\. Try again in 1[45] minutes\.$/ })
+    .waitFor()
+  await screenshot(page, 'login-phone-locked.png')
+  assert.deepEqual(unexpected(problems), [])
+})
+
+test('signing in shows the fleet; a reload keeps the session; signing out ends it', async (t) => {
+  const { page, problems } = await openApp(t, DESKTOP)
+  const account = page.locator('#account')
+  assert.equal(await account.locator('.account-name').textContent(), 'admin')
+  assert.equal(await account.locator('.account-role').textContent(), 'Admin')
+  assert.equal(await page.getByRole('link', { name: 'Users' }).isVisible(), true, 'admins see Users')
+
+  // A reload: still signed in, the fleet live again, no login form.
+  const before = await stored(page)
+  assert.ok(before, 'the session is kept')
+  await page.reload()
+  await fleetShown(page)
+  assert.equal(await page.locator('#login').isVisible(), false)
+  assert.equal(await account.locator('.account-name').textContent(), 'admin')
+
+  // Another tab of the same browser shares the session.
+  const otherTab = await page.context().newPage()
+  await otherTab.goto(system.url)
+  await fleetShown(otherTab)
+  assert.equal(await otherTab.locator('#login').isVisible(), false)
+
+  // Sign out: back to the login page, and the session is gone here and on the server.
+  const loggedOut = page.waitForResponse('**/api/auth/logout')
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  assert.equal((await loggedOut).status(), 204)
+  await page.locator('#login-form').waitFor()
+  await page.locator('#login-note').filter({ hasText: 'You have signed out.' }).waitFor()
+  assert.equal(await page.locator('#map').isVisible(), false)
+  assert.equal(await account.isVisible(), false)
+  assert.equal(await stored(page), null, 'the browser forgot the tokens')
+  const refresh = await fetch(new URL('/api/auth/refresh', system.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ refreshToken: before.refreshToken }),
+  })
+  assert.equal(refresh.status, 401, 'the refresh token is revoked')
+  // The other tab follows.
+  await otherTab.locator('#login-form').waitFor()
+  assert.equal(await otherTab.locator('#map').isVisible(), false)
+  await page.reload()
+  await page.locator('#login-form').waitFor()
+  assert.equal(await page.locator('#map').isVisible(), false, 'a reload does not sign back in')
+  assert.deepEqual(problems, [])
+})
+
+test('an admin adds a viewer in the user admin; the viewer sees the fleet but not the user admin', async (t) => {
+  const { page, problems } = await openApp(t, DESKTOP)
+  await page.getByRole('link', { name: 'Users' }).click()
+  await page.getByRole('heading', { name: 'Users', exact: true }).waitFor()
+  assert.equal(new URL(page.url()).hash, '#/users')
+  const row = (name: string) => page.locator(`tr[data-username="${name}"]`)
+  await row('admin').waitFor()
+  assert.equal(await row('admin').locator('.you-badge').textContent(), 'you')
+  assert.equal(await page.locator('#map').isVisible(), false)
+
+  // The last enabled admin cannot be demoted: the server's words, and the role stays.
+  const listError = page.locator('.card-flush [role="alert"]')
+  await page.getByLabel('Role of admin').selectOption('viewer')
+  await listError.filter({ hasText: 'At least one enabled admin must remain.' }).waitFor()
+  assert.equal(await page.getByLabel('Role of admin').inputValue(), 'admin')
+
+  // Add a viewer.
+  const create = page.locator('#new-user')
+  const createError = page.locator('[data-field="create-error"]')
+  const addUser = async (username: string, password: string, role: string) => {
+    await create.getByLabel('Username').fill(username)
+    await create.getByLabel('Password').fill(password)
+    await create.getByLabel('Role').selectOption(role)
+    await create.getByRole('button', { name: 'Add user' }).click()
+  }
+  await addUser('Vera', 'vera password', 'viewer')
+  await row('vera').waitFor()
+  await page.getByRole('status').filter({ hasText: 'Added vera as a viewer.' }).waitFor()
+  assert.equal(await page.getByLabel('Role of vera').inputValue(), 'viewer')
+  assert.equal(await row('vera').locator('.status-badge').textContent(), 'Enabled')
+  assert.equal(await create.getByLabel('Username').inputValue(), '', 'the form is ready for the next one')
+  // A taken name and a bad one: the server's words.
+  await addUser('vera', 'another password', 'dispatcher')
+  await createError.filter({ hasText: 'A user named "vera" already exists.' }).waitFor()
+  await addUser('no spaces allowed', 'another password', 'viewer')
+  await createError.filter({ hasText: /^A username is 1–64 letters/ }).waitFor()
+  await screenshot(page, 'users.png')
+
+  // The viewer signs in elsewhere: the fleet, but no Users.
+  const viewer = await openApp(t, DESKTOP, { user: { username: 'vera', password: 'vera password' } })
+  assert.equal(await viewer.page.locator('#account .account-role').textContent(), 'Viewer')
+  assert.equal(await viewer.page.getByRole('link', { name: 'Users' }).count(), 0)
+  assert.equal(await viewer.page.locator('.account-nav').isVisible(), false)
+  await viewer.page.goto(new URL('/#/users', system.url).href)
+  await fleetShown(viewer.page)
+  assert.equal(await viewer.page.locator('#users').isVisible(), false, 'no user admin for a viewer')
+  assert.equal(new URL(viewer.page.url()).hash, '#/')
+  assert.deepEqual(viewer.problems, [])
+
+  // Disable, enable, a new password (the dialog refuses a short one), then delete after confirming.
+  await page.getByRole('button', { name: 'Disable vera' }).click()
+  await row('vera').locator('.status-badge', { hasText: 'Disabled' }).waitFor()
+  await page.getByRole('button', { name: 'Enable vera' }).click()
+  await row('vera').locator('.status-badge', { hasText: 'Enabled' }).waitFor()
+
+  await page.getByRole('button', { name: 'Reset password of vera' }).click()
+  const passwordDialog = page.getByRole('dialog', { name: 'New password for vera' })
+  await passwordDialog.getByLabel('New password').fill('short')
+  await passwordDialog.getByRole('button', { name: 'Set password' }).click()
+  assert.equal(await passwordDialog.isVisible(), true, 'too short: the browser says so, the dialog stays')
+  await passwordDialog.getByLabel('New password').fill('a new vera password')
+  await passwordDialog.getByRole('button', { name: 'Set password' }).click()
+  await page.getByRole('status').filter({ hasText: 'New password set for vera.' }).waitFor()
+  assert.equal(await passwordDialog.isVisible(), false)
+  await login(system.url, 'vera', 'a new vera password')
+
+  const deleteDialog = page.getByRole('dialog', { name: 'Delete vera?' })
+  await page.getByRole('button', { name: 'Delete vera' }).click()
+  await deleteDialog.getByRole('button', { name: 'Cancel' }).click()
+  assert.equal(await row('vera').count(), 1, 'cancel keeps the user')
+  await page.getByRole('button', { name: 'Delete vera' }).click()
+  await screenshot(page, 'users-delete.png')
+  await deleteDialog.getByRole('button', { name: 'Delete user' }).click()
+  await row('vera').waitFor({ state: 'detached' })
+  await page.getByRole('status').filter({ hasText: 'Deleted vera.' }).waitFor()
+
+  // Back to the fleet from the header.
+  await page.getByRole('link', { name: 'Fleet' }).click()
+  await page.locator('#map').waitFor()
+  assert.equal(await page.locator('#users').isVisible(), false)
+  assert.deepEqual(unexpected(problems, [400, 409]), [])
+})
+
+test('the user admin fits a phone', async (t) => {
+  const { page, problems } = await openApp(t, PHONE)
+  await page.goto(new URL('/#/users', system.url).href)
+  await page.locator('tr[data-username="admin"]').waitFor()
+  const width = await page.evaluate<number>('document.getElementById("users").scrollWidth')
+  assert.ok(width <= PHONE.width, `no sideways scrolling (${width}px wide)`)
+  await screenshot(page, 'users-phone.png')
+  assert.deepEqual(problems, [])
+})
+
+test('the access token is renewed silently, and the live feed gets the new one on the same socket', async (t) => {
+  const { page, problems } = await newPage(t, DESKTOP)
+  // The browser's clock, fast-forwarded below (the server's runs as usual).
+  await page.clock.install()
+  const sent: Array<{ socket: number; token?: string }> = []
+  let sockets = 0
+  let closed = 0
+  page.on('websocket', (socket) => {
+    const id = ++sockets
+    socket.on('framesent', ({ payload }) => {
+      const message = JSON.parse(String(payload)) as { type?: string; token?: string }
+      if (message.type === 'auth') sent.push({ socket: id, token: message.token })
+    })
+    socket.on('close', () => closed++)
+  })
+  await page.goto(system.url)
+  await signIn(page, ADMIN)
+  await fleetShown(page)
+  const first = await stored(page)
+  assert.ok(first)
+  assert.deepEqual(sent, [{ socket: 1, token: first.accessToken }], 'the feed starts with the token')
+
+  // 12 minutes later (past 75% of the 15-minute token): renewed without a sound.
+  const renewed = page.waitForResponse('**/api/auth/refresh')
+  await page.clock.fastForward('12:00')
+  assert.equal((await renewed).status(), 200)
+  await until(
+    'the renewed token is stored',
+    async () => (await stored(page))?.accessToken !== first.accessToken,
+  )
+  const second = await stored(page)
+  assert.ok(second && second.refreshToken !== first.refreshToken)
+  await until('the feed was given the new token', async () => sent.length === 2)
+  assert.deepEqual(sent[1], { socket: 1, token: second.accessToken })
+  assert.equal(closed, 0, 'on the same connection')
+  assert.equal(await page.locator('#login').isVisible(), false)
+
+  // The API calls use the new token: selecting a vehicle loads its trail.
+  const history = page.waitForRequest('**/api/vehicles/*/history*')
+  await page.locator('.vehicle button').first().click()
+  assert.equal((await history).headers().authorization, `Bearer ${second.accessToken}`)
+  assert.deepEqual(problems, [])
+})
+
+test('a refused token is renewed once, for the feed and the API alike; a refused renewal shows the login page', async (t) => {
+  const { page, problems } = await openApp(t, DESKTOP)
+  const refreshes: number[] = []
+  page.on('response', (response) => {
+    if (response.url().endsWith('/api/auth/refresh')) refreshes.push(response.status())
+  })
+  let sockets = 0
+  page.on('websocket', () => sockets++)
+
+  // An access token the server does not accept (as if it expired while the laptop slept).
+  await page.evaluate(`(() => {
+    const session = JSON.parse(localStorage.getItem('${SESSION_KEY}'))
+    localStorage.setItem('${SESSION_KEY}', JSON.stringify({ ...session, accessToken: 'not-a-token' }))
+  })()`)
+  await page.reload()
+  await fleetShown(page)
+  assert.deepEqual(refreshes, [200], 'one renewal for the refused feed and the refused snapshot')
+  assert.ok(sockets >= 2, 'the feed connected again after the 4401')
+  assert.notEqual((await stored(page))?.accessToken, 'not-a-token')
+
+  // Both tokens refused (the session was revoked): the login page, the name filled in.
+  await page.evaluate(`(() => {
+    const session = JSON.parse(localStorage.getItem('${SESSION_KEY}'))
+    localStorage.setItem(
+      '${SESSION_KEY}',
+      JSON.stringify({ ...session, accessToken: 'not-a-token', refreshToken: 'not-a-refresh-token' }),
+    )
+  })()`)
+  await page.reload()
+  await page
+    .locator('#login-note')
+    .filter({ hasText: 'Your session has ended. Please sign in again.' })
+    .waitFor()
+  assert.equal(await page.locator('#login-username').inputValue(), 'admin')
+  assert.equal(await page.evaluate('document.activeElement.id'), 'login-password')
+  assert.equal(await stored(page), null)
+  assert.deepEqual(unexpected(problems), [])
 })
