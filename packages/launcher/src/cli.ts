@@ -41,6 +41,9 @@ function stop(exitCode: number) {
   )
 }
 
+/** Shown as soon as a service hands it over, so a later failure to start cannot swallow it. */
+const showNotice = (notice: string) => process.stdout.write(`\n${notice}\n`)
+
 async function main(): Promise<RunningSystem> {
   const config = loadConfig(Config)
   if (topology === 'embedded') {
@@ -49,6 +52,7 @@ async function main(): Promise<RunningSystem> {
       port: config.PORT,
       host: config.HOST,
       env: process.env,
+      onNotice: showNotice,
     })
   }
   if (topology === 'stack') {
@@ -57,6 +61,7 @@ async function main(): Promise<RunningSystem> {
       amqpUrl: config.AMQP_URL,
       port: config.PORT,
       host: config.HOST,
+      onNotice: showNotice,
       onExit: (service, code) => {
         console.error(`${service} exited unexpectedly (code ${code}); stopping the rest.`)
         stop(1)
@@ -78,9 +83,7 @@ main().then(
       .join('\n')
     process.stdout.write(
       `\nConvoy is running (${topology}) at ${running.url.replace('127.0.0.1', 'localhost')}\n` +
-        `Internal services (health, readiness and metrics):\n${services}\n` +
-        running.notices.map((notice) => `\n${notice}\n`).join('') +
-        `Press Ctrl-C to stop.\n\n`,
+        `Internal services (health, readiness and metrics):\n${services}\nPress Ctrl-C to stop.\n\n`,
     )
     if (stopping) stop(0)
   },

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import net from 'node:net'
 import path from 'node:path'
 import { after, test } from 'node:test'
 import type { Vehicle, VehicleHistory } from '@convoy/contracts'
@@ -53,5 +54,36 @@ test('embedded mode drives all 38 vehicles and keeps their history (and its admi
     assert.ok(fastest < 80, `fastest ${fastest} km/h`)
   } finally {
     await system.close()
+  }
+})
+
+test('a first start that fails later still shows the admin password it created', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'convoy-embedded-failed-'))
+  const blocker = net.createServer()
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+  const shown: string[] = []
+  try {
+    // The gateway starts last and cannot listen: auth has created the admin by then.
+    await assert.rejects(
+      startEmbedded({
+        dataDir: dir,
+        port: (blocker.address() as net.AddressInfo).port,
+        env: { LOG_LEVEL: 'silent' },
+        onNotice: (notice) => shown.push(notice),
+      }),
+      /EADDRINUSE/,
+    )
+    const password = /password (\S+) /.exec(shown[0] ?? '')?.[1]
+    assert.ok(password, 'the password was shown before the failure')
+    const system = await startEmbedded({ dataDir: dir, port: 0, env: { LOG_LEVEL: 'silent' } })
+    try {
+      assert.deepEqual(system.notices, [])
+      assert.ok(await login(system.url, 'admin', password), 'and it is the admin password')
+    } finally {
+      await system.close()
+    }
+  } finally {
+    blocker.close()
+    await rm(dir, { recursive: true, force: true })
   }
 })

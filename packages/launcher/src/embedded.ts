@@ -18,6 +18,11 @@ export interface EmbeddedOptions {
   host?: string
   /** Extra environment for every service (LOG_LEVEL, SPEEDUP...). */
   env?: Env
+  /**
+   * Called at once with each message a service asks to show (the first admin's generated
+   * password), before the next service starts: it is not lost if a later one fails to start.
+   */
+  onNotice?: (notice: string) => void
 }
 
 const START: Record<ServiceName, (env: Env) => Promise<RunningService & { url: string }>> = {
@@ -59,7 +64,10 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<RunningSy
       })
       started.push(running)
       urls[service] = running.url
-      if (running.notice) notices.push(running.notice)
+      if (running.notice) {
+        notices.push(running.notice)
+        options.onNotice?.(running.notice)
+      }
     }
     return { url: urls.gateway!, services: urls as Record<ServiceName, string>, notices, close: stopAll }
   } catch (error) {

@@ -24,6 +24,8 @@ export interface StackOptions {
   stdio?: 'inherit' | 'ignore'
   /** Called if a service exits while the system runs (the launcher then stops the rest). */
   onExit?: (service: ServiceName, code: number | null) => void
+  /** Called at once with each message a service asks to show (see `EmbeddedOptions.onNotice`). */
+  onNotice?: (notice: string) => void
 }
 
 /** Databases of the stateful services, each its own, as in every other topology. */
@@ -82,7 +84,10 @@ export async function startStack(options: StackOptions): Promise<RunningSystem> 
       children.push({ service, child })
       const { url, notice } = await started(child, service)
       urls[service] = url
-      if (notice) notices.push(notice)
+      if (notice) {
+        notices.push(notice)
+        options.onNotice?.(notice)
+      }
       child.on('exit', (code) => {
         if (!stopping) options.onExit?.(service, code)
       })

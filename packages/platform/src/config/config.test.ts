@@ -32,3 +32,18 @@ test('names the invalid variable and its value', () => {
 test('treats an empty variable as unset', () => {
   assert.equal(loadConfig(Schema, { DATABASE_URL: 'x', PORT: '' }).PORT, 8080)
 })
+
+test('never shows a refused secret, nor the password in a refused URL', () => {
+  const Secrets = Type.Object({
+    ADMIN_PASSWORD: Type.String({ minLength: 8 }),
+    BROKER_URL: Type.String({ pattern: '^amqps?://' }),
+  })
+  assert.throws(
+    () => loadConfig(Secrets, { ADMIN_PASSWORD: 'short', BROKER_URL: 'http://user:hunter22@host/vhost' }),
+    (error: Error) =>
+      /ADMIN_PASSWORD: .*\(got a value, not shown\)/.test(error.message) &&
+      error.message.includes('"http://user:***@host/vhost"') &&
+      !error.message.includes('short') &&
+      !error.message.includes('hunter22'),
+  )
+})

@@ -26,10 +26,16 @@ export function loadConfig<S extends TObject>(schema: S, env: Env = process.env)
   const value = Value.Default(schema, Value.Convert(schema, raw))
   const problems = Value.Errors(schema, value).map((error) => {
     const variable = error.instancePath.replace(/^\//, '') || missingProperty(error.params)
-    return `${variable}: ${error.message}${variable in raw ? ` (got ${JSON.stringify(raw[variable])})` : ''}`
+    return `${variable}: ${error.message}${variable in raw ? ` (got ${shown(variable, raw[variable])})` : ''}`
   })
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
   return value as Static<S>
+}
+
+/** A refused value as the error may show it: secrets hidden, passwords in URLs masked. */
+function shown(variable: string, value: unknown): string {
+  if (/PASSWORD|SECRET|TOKEN|KEY/i.test(variable)) return 'a value, not shown'
+  return JSON.stringify(String(value).replace(/^([a-z][\w+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@'))
 }
 
 function missingProperty(params: unknown): string {

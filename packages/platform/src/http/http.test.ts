@@ -40,6 +40,17 @@ test("Fastify's own 4xx errors are problems titled by their status, with no inte
   })
   assert.equal(badJson.status, 400)
   assert.doesNotMatch(badJson.body.type, /fst_/i)
+  const form = await problemOf({
+    method: 'POST',
+    url: '/echo',
+    payload: 'a=b',
+    headers: { 'content-type': 'text/csv' },
+  })
+  assert.equal(form.status, 415)
+  assert.match(
+    form.body.detail,
+    /a text\/csv is not accepted here; send JSON with Content-Type: application\/json/,
+  )
 })
 
 test('a 500 says nothing internal', async () => {

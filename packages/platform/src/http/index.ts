@@ -135,10 +135,11 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     }
     const status = error.statusCode ?? 500
     if (status < 500) {
-      return sendProblem(
-        reply,
-        problem(status, slug(status), STATUS_CODES[status] ?? 'Bad Request', error.message),
-      )
+      const detail =
+        error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? `a ${request.headers['content-type'] ?? 'body without a Content-Type'} is not accepted here; send JSON with Content-Type: application/json`
+          : error.message
+      return sendProblem(reply, problem(status, slug(status), STATUS_CODES[status] ?? 'Bad Request', detail))
     }
     if (isConnectionError(error)) {
       request.log.warn({ err: error, url: request.url }, 'dependency unavailable')
