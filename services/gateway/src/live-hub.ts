@@ -66,6 +66,9 @@ export function createLiveHub(options: LiveHubOptions) {
   })
 
   function drop(socket: WebSocket, reason: 'slow' | 'unresponsive') {
+    // Out of the fan-out at once: its 'close' event comes later, and it must get no more frames.
+    clients.delete(socket)
+    connected.set(clients.size)
     dropped.inc({ reason })
     options.log.info({ reason }, 'live client dropped')
     // A close frame would wait behind the very bytes the client is not reading: cut the connection.

@@ -1,0 +1,56 @@
+#!/bin/sh
+# Writes the local overlay's Secrets, as env files for Kustomize's secretGenerator, with random
+# passwords: secrets/*.env next to this script (git-ignored). Nothing to install: /dev/urandom.
+#
+#   deploy/k8s/overlays/local/make-secrets.sh
+#
+# Idempotent: a file that exists is kept, so running it again never changes a password that a
+# database or the broker was initialised with. amqp.env (the services' AMQP_URL) is derived
+# from queue.env on every run, so the two always agree. Delete secrets/ (and the PVCs) to start over.
+set -eu
+
+umask 077
+dir="$(cd "$(dirname "$0")" && pwd)/secrets"
+mkdir -p "$dir"
+
+# 48 hex digits (192 bits): safe inside a URL as they are.
+random() {
+  od -An -N24 -tx1 /dev/urandom | tr -d ' \n'
+}
+
+# write FILE CONTENT: creates secrets/FILE unless it exists.
+write() {
+  if [ -e "$dir/$1" ]; then
+    echo "kept     secrets/$1"
+  else
+    printf '%s\n' "$2" >"$dir/$1"
+    echo "created  secrets/$1"
+  fi
+}
+
+# value FILE KEY: the value of KEY in secrets/FILE.
+value() {
+  sed -n "s/^$2=//p" "$dir/$1"
+}
+
+password=$(random)
+write auth-postgres.env "username=auth
+password=$password
+database-url=postgres://auth:$password@auth-postgres.auth.svc.cluster.local:5432/auth"
+
+password=$(random)
+write position-tracker-postgres.env "username=position_tracker
+password=$password
+database-url=postgres://position_tracker:$password@position-tracker-postgres.position-tracker.svc.cluster.local:5432/position_tracker"
+
+# The first admin's password (auth's CONVOY_ADMIN_PASSWORD), to sign in as `admin`.
+write auth-admin.env "password=$(random)"
+
+write queue.env "username=convoy
+password=$(random)
+erlang-cookie=$(random)"
+
+url="amqp://$(value queue.env username):$(value queue.env password)@queue.queue.svc.cluster.local:5672"
+printf 'url=%s\n' "$url" >"$dir/amqp.env"
+echo "derived  secrets/amqp.env (from queue.env)"
+echo "the admin's password: sed -n 's/^password=//p' '$dir/auth-admin.env'"
