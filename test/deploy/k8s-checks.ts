@@ -339,6 +339,27 @@ export function referenceProblems(objects: K8sObject[]): string[] {
     }
   }
 
+  for (const monitor of objects.filter((o) => o.kind === 'ServiceMonitor')) {
+    const { selector, endpoints = [] } = spec<{
+      selector?: { matchLabels?: Labels }
+      endpoints?: Array<{ port?: string }>
+    }>(monitor)
+    const services = objects.filter(
+      (o) =>
+        o.kind === 'Service' &&
+        o.metadata.namespace === monitor.metadata.namespace &&
+        matches(selector?.matchLabels, o.metadata.labels),
+    )
+    if (services.length === 0) problems.push(`${id(monitor)}: its selector matches no Service`)
+    for (const endpoint of endpoints) {
+      const named = services.some((service) =>
+        spec<{ ports?: Array<{ name?: string }> }>(service).ports?.some((p) => p.name === endpoint.port),
+      )
+      if (services.length > 0 && !named)
+        problems.push(`${id(monitor)}: no Service it selects has a port named ${endpoint.port}`)
+    }
+  }
+
   for (const route of objects.filter((o) => o.kind === 'HTTPRoute')) {
     const rules =
       spec<{ rules?: Array<{ backendRefs?: Array<{ name: string; namespace?: string; port?: number }> }> }>(

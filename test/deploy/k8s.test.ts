@@ -67,6 +67,10 @@ for (const overlay of ['local', 'aws']) {
     })
 
     test('builds, with every service, its namespace and its workload', () => {
+      if (overlay === 'aws') {
+        const monitored = objects.filter((o) => o.kind === 'ServiceMonitor').map((o) => o.metadata.name)
+        assert.deepEqual(monitored.sort(), [...SERVICES].sort(), 'Prometheus scrapes every service')
+      }
       for (const name of [...SERVICES, 'queue']) {
         assert.ok(byName(objects, 'Namespace', name), `Namespace ${name}`)
         assert.ok(
@@ -192,6 +196,16 @@ describe('the checks catch the classic mistakes', () => {
     const edges = allowedEdges(broken)
     assert.ok(edges.has('gateway → auth-postgres:postgres'))
     assert.ok(edges.has('internet → auth:http'), 'and the internet may reach auth')
+  })
+
+  test('a ServiceMonitor scraping a port the Service does not name', () => {
+    const broken = build(path.join(workdir, 'overlays', 'aws'))
+    const monitor = byName(broken, 'ServiceMonitor', 'auth').spec as { endpoints: Array<{ port: string }> }
+    monitor.endpoints[0]!.port = 'metrics'
+    assert.match(
+      referenceProblems(broken).join('\n'),
+      /ServiceMonitor auth\/auth: no Service it selects has a port named metrics/,
+    )
   })
 
   test('a schema error: a container port given as text', async () => {
