@@ -17,24 +17,13 @@ import { runBench } from './lib/cleanup.ts'
 import { LatencyHistogram } from './lib/histogram.ts'
 import { awaitQuietMachine, rssMiB, startCpuMeter } from './lib/proc.ts'
 import { machineInfo, markdownTable, progress, publish } from './lib/report.ts'
+import { metricValue } from './lib/services.ts'
 import { benchStack } from './lib/stack.ts'
 import { wrk } from './lib/wrk.ts'
 
 const options = parseArgs({ seconds: 10, concurrency: 4, 'flood-seconds': 10, connections: 32, threads: 2 })
 const basic = (username: string, password: string) =>
   `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
-
-/** Requests to one route counted on a service's /metrics (the platform's RED histogram). */
-async function routeCount(serviceUrl: string, route: string): Promise<number> {
-  const text = await (await fetch(`${serviceUrl}/metrics`)).text()
-  let total = 0
-  for (const line of text.split('\n')) {
-    if (line.startsWith('http_request_duration_seconds_count{') && line.includes(`route="${route}"`)) {
-      total += Number(line.split(' ').pop())
-    }
-  }
-  return total
-}
 
 runBench(async () => {
   const machine = await machineInfo()
@@ -129,7 +118,9 @@ runBench(async () => {
     .setAudience('convoy-api')
     .setExpirationTime('1h')
     .sign(privateKey)
-  const jwksRoute = '/auth/.well-known/jwks.json'
+  // Requests auth has served on its JWKS route (the platform's RED histogram counts them).
+  const jwksRequests = () =>
+    metricValue(auth.url, 'http_request_duration_seconds_count', 'route="/auth/.well-known/jwks.json"')
   const floods = []
   for (const [name, token] of [
     ['unknown kid (forged)', forged],
@@ -137,7 +128,7 @@ runBench(async () => {
   ] as const) {
     await awaitQuietMachine()
     progress(`${options['flood-seconds']} s of GET /api/vehicles with a ${name}`)
-    const before = await routeCount(auth.url, jwksRoute)
+    const before = await jwksRequests()
     const result = await wrk(`${gateway.url}/api/vehicles`, {
       threads: options.threads,
       connections: options.connections,
@@ -149,7 +140,7 @@ runBench(async () => {
       requestsPerSec: Math.round(result.requestsPerSec),
       p99Ms: result.p99Ms,
       non2xx: result.errors,
-      jwksFetches: (await routeCount(auth.url, jwksRoute)) - before,
+      jwksFetches: (await jwksRequests()) - before,
     })
   }
 

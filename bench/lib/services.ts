@@ -91,12 +91,16 @@ export async function stopChild(child: ChildProcess, graceMs = 30_000): Promise<
   clearTimeout(timer)
 }
 
-/** Value of a counter (summed over its label sets) on a service's `/metrics`. */
-export async function metricValue(serviceUrl: string, name: string): Promise<number> {
+/**
+ * Value of a counter (summed over its label sets) on a service's `/metrics`; with `label`
+ * (e.g. `route="/healthz"`), only over the label sets that carry it.
+ */
+export async function metricValue(serviceUrl: string, name: string, label?: string): Promise<number> {
   const text = await (await fetch(`${serviceUrl}/metrics`)).text()
   let total = 0
   for (const line of text.split('\n')) {
-    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) total += Number(line.split(' ').pop())
+    const named = line.startsWith(`${name}{`) || line.startsWith(`${name} `)
+    if (named && (!label || line.includes(label))) total += Number(line.split(' ').pop())
   }
   return total
 }

@@ -1,5 +1,5 @@
 import { VEHICLES_EXCHANGE, VEHICLES_UPDATED, VehiclesUpdated } from '@convoy/contracts'
-import { createVerifier } from '@convoy/platform/auth'
+import { verifierFromConfig } from '@convoy/platform/auth'
 import { loadConfig, type Env } from '@convoy/platform/config'
 import { createMetrics } from '@convoy/platform/http'
 import { runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
@@ -16,11 +16,7 @@ export async function start(env: Env): Promise<RunningService & { url: string }>
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL })
   const metrics = createMetrics(SERVICE)
   const broker = connectBroker({ url: config.AMQP_URL, log, metrics })
-  const verifier = createVerifier({
-    jwksUrl: config.AUTH_JWKS_URL,
-    issuer: config.AUTH_ISSUER,
-    audience: config.AUTH_AUDIENCE,
-  })
+  const verifier = verifierFromConfig(config)
   const hub = createLiveHub({
     verifier,
     authTimeoutMs: config.LIVE_AUTH_TIMEOUT_MS,

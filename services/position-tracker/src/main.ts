@@ -1,4 +1,4 @@
-import { createVerifier } from '@convoy/platform/auth'
+import { verifierFromConfig } from '@convoy/platform/auth'
 import { loadConfig, type Env } from '@convoy/platform/config'
 import { openDatabase } from '@convoy/platform/db'
 import { createMetrics } from '@convoy/platform/http'
@@ -38,11 +38,7 @@ export async function start(env: Env): Promise<RunningService & { url: string }>
     log,
     metrics,
     repository,
-    verifier: createVerifier({
-      jwksUrl: config.AUTH_JWKS_URL,
-      issuer: config.AUTH_ISSUER,
-      audience: config.AUTH_AUDIENCE,
-    }),
+    verifier: verifierFromConfig(config),
     readiness: { database: database.ping, broker: broker.isReady, ingest: ingest.isReady },
   })
   const retention = startRetention({

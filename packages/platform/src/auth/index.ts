@@ -168,6 +168,19 @@ export function requireRole(...roles: Role[]) {
   }
 }
 
+/** A verifier configured by the variables of {@link VerifierConfig}, as every service builds it. */
+export function verifierFromConfig(config: {
+  AUTH_JWKS_URL: string
+  AUTH_ISSUER: string
+  AUTH_AUDIENCE: string
+}) {
+  return createVerifier({
+    jwksUrl: config.AUTH_JWKS_URL,
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+  })
+}
+
 /** The configuration every service that verifies tokens shares; spread it into its config schema. */
 export const VerifierConfig = {
   AUTH_JWKS_URL: Type.String({ default: 'http://127.0.0.1:8083/auth/.well-known/jwks.json' }),
