@@ -83,7 +83,10 @@ export const VehiclesUpdated = Type.Object({ vehicles: Type.Array(Vehicle) })
 export type VehiclesUpdated = Static<typeof VehiclesUpdated>
 
 /** A frame of the `/api/live` WebSocket feed. */
-export type LiveFrame = { type: 'positions'; vehicles: Vehicle[] }
+export type LiveFrame =
+  | { type: 'positions'; vehicles: Vehicle[] }
+  | { type: 'media'; media: Media }
+  | { type: 'notification'; notification: Notification }
 
 // ── Auth ────────────────────────────────────────────────────────────────────────────────────
 
@@ -131,3 +134,130 @@ export type UserChanges = Static<typeof UserChanges>
 /** The live feed's first client message, and any later one that hands over a fresh token. */
 export const LiveAuth = Type.Object({ type: Type.Literal('auth'), token: Type.String({ maxLength: 8192 }) })
 export type LiveAuth = Static<typeof LiveAuth>
+
+// ── Media ───────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Exchange of the media pipeline. `media` publishes `video.uploaded`; `converter` answers with
+ * `mp3.converted` or `conversion.failed`; `media` then publishes `media.ready` or `media.failed`
+ * (and `media.updated` for every other change of a job's status, for the live feed).
+ */
+export const MEDIA_EXCHANGE = 'media'
+export const VIDEO_UPLOADED = 'video.uploaded'
+export const MP3_CONVERTED = 'mp3.converted'
+export const CONVERSION_FAILED = 'conversion.failed'
+export const MEDIA_UPDATED = 'media.updated'
+export const MEDIA_READY = 'media.ready'
+export const MEDIA_FAILED = 'media.failed'
+
+export const MediaStatus = Type.Union([
+  Type.Literal('uploaded'),
+  Type.Literal('converting'),
+  Type.Literal('ready'),
+  Type.Literal('failed'),
+])
+export type MediaStatus = Static<typeof MediaStatus>
+
+/** A dashcam upload and its conversion: what `GET /api/media/{id}` answers. */
+export const Media = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  filename: Type.String(),
+  /** Bytes of the uploaded video. */
+  size: Type.Integer({ minimum: 0 }),
+  status: MediaStatus,
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+  /** Why the conversion failed, in words a user can read (only when `failed`). */
+  error: Type.Optional(Type.String()),
+})
+export type Media = Static<typeof Media>
+
+const JobId = Type.String({ format: 'uuid' })
+/** A username, as tokens carry it (`sub`). */
+const Owner = Type.String({ minLength: 1, maxLength: 64 })
+
+/**
+ * `video.uploaded`, version 1: a video waits for conversion. The converter fetches it from
+ * `GET {MEDIA_URL}/internal/media/{id}/video` and hands the MP3 back with
+ * `PUT {MEDIA_URL}/internal/media/{id}/mp3`, both with `Authorization: Bearer <token>`: a random
+ * capability for this one job (media keeps only its hash), so no service holds the other's files.
+ */
+export const VideoUploaded = Type.Object(
+  {
+    version: Type.Literal(1),
+    id: JobId,
+    owner: Owner,
+    filename: Type.String({ maxLength: 255 }),
+    size: Type.Integer({ minimum: 0 }),
+    token: Type.String({ minLength: 16, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+)
+export type VideoUploaded = Static<typeof VideoUploaded>
+
+/** `mp3.converted`, version 1: the converter stored the job's MP3 with media. */
+export const Mp3Converted = Type.Object(
+  {
+    version: Type.Literal(1),
+    id: JobId,
+    /** Bytes of the MP3. */
+    size: Type.Integer({ minimum: 0 }),
+    /** Seconds of audio, when ffprobe could tell. */
+    durationSeconds: Type.Optional(Type.Number({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+)
+export type Mp3Converted = Static<typeof Mp3Converted>
+
+/** `conversion.failed`, version 1: the job cannot be converted; `reason` is shown to the user. */
+export const ConversionFailed = Type.Object(
+  { version: Type.Literal(1), id: JobId, reason: Type.String({ minLength: 1, maxLength: 500 }) },
+  { additionalProperties: false },
+)
+export type ConversionFailed = Static<typeof ConversionFailed>
+
+/**
+ * `media.updated`, `media.ready` and `media.failed`, version 1: a job of `owner` changed; the
+ * gateway forwards it to that user's live feed, `notification` tells them about the last two.
+ */
+export const MediaEvent = Type.Object(
+  { version: Type.Literal(1), owner: Owner, media: Media },
+  { additionalProperties: false },
+)
+export type MediaEvent = Static<typeof MediaEvent>
+
+// ── Notifications ───────────────────────────────────────────────────────────────────────────
+
+export const NOTIFICATIONS_EXCHANGE = 'notifications'
+export const NOTIFICATION_CREATED = 'notification.created'
+
+/** An in-app notification: what `GET /api/notifications` lists, newest first. */
+export const Notification = Type.Object({
+  id: Type.String(),
+  /** `media.ready` or `media.failed`. */
+  kind: Type.String(),
+  title: Type.String(),
+  body: Type.String(),
+  /** The media job it is about. */
+  mediaId: Type.Optional(Type.String()),
+  createdAt: Type.String(),
+})
+export type Notification = Static<typeof Notification>
+
+/** `notification.created`, version 1: pushed by the gateway to the owner's live feed. */
+export const NotificationCreated = Type.Object(
+  { version: Type.Literal(1), owner: Owner, notification: Notification },
+  { additionalProperties: false },
+)
+export type NotificationCreated = Static<typeof NotificationCreated>
+
+/** An email as sent to the caller: `GET /api/notifications/emails` (the embedded outbox, too). */
+export const Email = Type.Object({
+  id: Type.String(),
+  to: Type.String(),
+  subject: Type.String(),
+  text: Type.String(),
+  /** When the mail server (or the outbox) took it; absent while it waits for a retry. */
+  sentAt: Type.Optional(Type.String()),
+})
+export type Email = Static<typeof Email>

@@ -14,6 +14,7 @@ import { createLogger, type Logger } from '../log/index.ts'
 import { drainMemoryQueue } from '../messaging/memory-broker.ts'
 
 export { tcpProxy, type TcpProxy } from './tcp-proxy.ts'
+export { makeTestVideo, type TestVideoOptions } from './videos.ts'
 
 const run = promisify(execFile)
 

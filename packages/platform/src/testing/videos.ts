@@ -1,0 +1,31 @@
+import { run } from '../media/run.ts'
+
+export interface TestVideoOptions {
+  seconds?: number
+  /** A 440 Hz tone as the audio track (default); false for a video without sound. */
+  audio?: boolean
+  width?: number
+  height?: number
+}
+
+/**
+ * Writes a small real video (H.264 + AAC in MP4, ffmpeg's test pattern and a tone) to `file`,
+ * for tests of the media pipeline. Needs ffmpeg on the PATH, as the services do.
+ *
+ * @example
+ * await makeTestVideo(path.join(dir, 'clip.mp4'), { seconds: 2 })
+ */
+export async function makeTestVideo(file: string, options: TestVideoOptions = {}): Promise<void> {
+  const { seconds = 2, audio = true, width = 320, height = 240 } = options
+  // prettier-ignore
+  const args = [
+    '-nostdin', '-v', 'error',
+    '-f', 'lavfi', '-i', `testsrc=size=${width}x${height}:rate=25`,
+    ...(audio ? ['-f', 'lavfi', '-i', 'sine=frequency=440'] : []),
+    '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p',
+    ...(audio ? ['-c:a', 'aac'] : []),
+    '-movflags', '+faststart', '-y', file,
+  ]
+  const result = await run('ffmpeg', args, { timeoutMs: 120_000 })
+  if (result.code !== 0) throw new Error(`ffmpeg could not make ${file}: ${result.stderr}`)
+}
