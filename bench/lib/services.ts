@@ -7,6 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { eventually } from '@convoy/platform/testing'
+
+export { metricValue } from '@convoy/platform/testing'
 import { onCleanup } from './cleanup.ts'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -89,18 +91,4 @@ export async function stopChild(child: ChildProcess, graceMs = 30_000): Promise<
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
   await exited
   clearTimeout(timer)
-}
-
-/**
- * Value of a counter (summed over its label sets) on a service's `/metrics`; with `label`
- * (e.g. `route="/healthz"`), only over the label sets that carry it.
- */
-export async function metricValue(serviceUrl: string, name: string, label?: string): Promise<number> {
-  const text = await (await fetch(`${serviceUrl}/metrics`)).text()
-  let total = 0
-  for (const line of text.split('\n')) {
-    const named = line.startsWith(`${name}{`) || line.startsWith(`${name} `)
-    if (named && (!label || line.includes(label))) total += Number(line.split(' ').pop())
-  }
-  return total
 }

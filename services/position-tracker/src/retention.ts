@@ -1,3 +1,4 @@
+import { startPeriodic } from '@convoy/platform/lifecycle'
 import type { Logger } from '@convoy/platform/log'
 import type { PositionsRepository } from './repository.ts'
 
@@ -15,37 +16,19 @@ export function startRetention(options: {
   days: number
   sweepSeconds: number
 }) {
-  let stopped = false
-  let running: Promise<void> = Promise.resolve()
-
-  async function sweep() {
-    const cutoff = new Date(Date.now() - options.days * DAY_MS)
-    let total = 0
-    for (let deleted = CHUNK; deleted === CHUNK && !stopped; total += deleted) {
-      deleted = await options.repository.deleteOlderThan(cutoff, CHUNK)
-      // A breath between chunks lets ingestion's transactions through.
-      await new Promise((resolve) => setTimeout(resolve, PAUSE_MS))
-    }
-    if (total > 0) options.log.info({ deleted: total, cutoff }, 'old positions deleted')
-  }
-
-  // The next sweep is planned when one ends, so slow sweeps never pile up.
-  let timer: NodeJS.Timeout
-  const schedule = () => {
-    timer = setTimeout(() => {
-      running = sweep()
-        .catch((error: unknown) => options.log.warn({ err: error }, 'retention sweep failed'))
-        .finally(() => stopped || schedule())
-    }, options.sweepSeconds * 1000)
-    timer.unref()
-  }
-  schedule()
-
-  return {
-    async close() {
-      stopped = true
-      clearTimeout(timer)
-      await running
+  return startPeriodic({
+    name: 'retention sweep',
+    everyMs: options.sweepSeconds * 1000,
+    log: options.log,
+    async task(stopped) {
+      const cutoff = new Date(Date.now() - options.days * DAY_MS)
+      let total = 0
+      for (let deleted = CHUNK; deleted === CHUNK && !stopped(); total += deleted) {
+        deleted = await options.repository.deleteOlderThan(cutoff, CHUNK)
+        // A breath between chunks lets ingestion's transactions through.
+        await new Promise((resolve) => setTimeout(resolve, PAUSE_MS))
+      }
+      if (total > 0) options.log.info({ deleted: total, cutoff }, 'old positions deleted')
     },
-  }
+  })
 }

@@ -67,6 +67,13 @@ export class NotFoundError extends AppError {
   }
 }
 
+/** A body whose content is not of a kind the route takes (checked by looking inside, not at its label). */
+export class UnsupportedMediaTypeError extends AppError {
+  constructor(detail: string) {
+    super(415, 'unsupported-media-type', 'Unsupported Media Type', detail)
+  }
+}
+
 export class UnavailableError extends AppError {
   constructor(detail: string) {
     super(503, 'unavailable', 'Service Unavailable', detail)

@@ -126,6 +126,14 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   })
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    // Refused before its body was read (an upload over its limit): close the connection after the
+    // answer, or Node would read and discard the rest of the body, a gigabyte perhaps, first.
+    if (!request.raw.complete) void reply.header('connection', 'close')
+    // The client went away mid-request (an upload cancelled): nobody to answer, nothing broken.
+    if (request.raw.errored && request.raw.destroyed) {
+      request.log.info({ url: request.url }, 'client went away before the request was complete')
+      return reply.code(499).send()
+    }
     if (error instanceof AppError) {
       void reply.headers(error.headers)
       return sendProblem(reply, problem(error.status, error.code, error.title, error.message))

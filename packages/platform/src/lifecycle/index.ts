@@ -1,5 +1,6 @@
 import type { HttpApp } from '../http/index.ts'
 import type { Logger } from '../log/index.ts'
+export { startPeriodic, type PeriodicTask } from './periodic.ts'
 
 /** A started service: what `main.ts` gets back from the service's `start`. */
 export interface RunningService {

@@ -111,6 +111,20 @@ export async function eventually<T>(
   }
 }
 
+/**
+ * Value of a counter (summed over its label sets) on a service's `/metrics`; with `label`
+ * (e.g. `route="/healthz"`), only over the label sets that carry it.
+ */
+export async function metricValue(serviceUrl: string, name: string, label?: string): Promise<number> {
+  const text = await (await fetch(`${serviceUrl}/metrics`)).text()
+  let total = 0
+  for (const line of text.split('\n')) {
+    const named = line.startsWith(`${name}{`) || line.startsWith(`${name} `)
+    if (named && (!label || line.includes(label))) total += Number(line.split(' ').pop())
+  }
+  return total
+}
+
 /** Takes every message waiting in a queue (e.g. `<queue>.dead`) of either kind of broker. */
 export async function drainQueue(
   brokerUrl: string,

@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict'
+import { openAsBlob } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { MEDIA_EXCHANGE, MP3_CONVERTED, CONVERSION_FAILED, type Media } from '@convoy/contracts'
+import { eventually, metricValue } from '@convoy/platform/testing'
+import { startMedia, type TestMedia } from './test-support.ts'
+
+describe('media HTTP API', () => {
+  let media: TestMedia
+  let ann: string // a dispatcher
+  let bob: string // another dispatcher
+  let vic: string // a viewer
+
+  before(async () => {
+    media = await startMedia()
+    ann = await media.issuer.token({ sub: 'ann', role: 'dispatcher' })
+    bob = await media.issuer.token({ sub: 'bob', role: 'dispatcher' })
+    vic = await media.issuer.token({ sub: 'vic', role: 'viewer' })
+  })
+  after(() => media.close())
+
+  const call = (method: string, url: string, token: string, body?: RequestInit['body']) =>
+    fetch(`${media.url}${url}`, { method, body, headers: token ? { authorization: `Bearer ${token}` } : {} })
+
+  async function upload(token: string, file: Blob, filename = 'incident.mp4', field = 'file') {
+    const form = new FormData()
+    form.append(field, file, filename)
+    return call('POST', '/media', token, form)
+  }
+  const video = () => openAsBlob(media.video)
+  const problem = async (response: Response) => {
+    assert.equal(response.headers.get('content-type'), 'application/problem+json; charset=utf-8')
+    return (await response.json()) as { status: number; detail: string }
+  }
+  /** Uploads the test clip as ann; the new job and its video.uploaded message. */
+  async function uploaded(token = ann) {
+    const response = await upload(token, await video())
+    assert.equal(response.status, 202)
+    const job = (await response.json()) as Media
+    const message = await eventually(
+      () => media.seen.find((m) => m.routingKey === 'video.uploaded' && m.body.id === job.id),
+      'video.uploaded',
+    )
+    return { job, token: message.body.token! }
+  }
+  const converted = (id: string) =>
+    media.broker.publish(
+      MEDIA_EXCHANGE,
+      MP3_CONVERTED,
+      { version: 1, id, size: 1000 },
+      { messageId: `${MP3_CONVERTED}:${id}` },
+    )
+
+  test('a dispatcher uploads a video: 202, the job, and video.uploaded for the converter', async () => {
+    const response = await upload(ann, await video(), 'Incident on the A61.mp4')
+    assert.equal(response.status, 202)
+    const job = (await response.json()) as Media
+    assert.equal(response.headers.get('location'), `/api/media/${job.id}`)
+    assert.equal(job.status, 'uploaded')
+    assert.equal(job.filename, 'Incident on the A61.mp4')
+    assert.equal(job.size, (await video()).size)
+    const message = await eventually(() => media.seen.find((m) => m.body.id === job.id), "the job's message")
+    assert.equal(message.routingKey, 'video.uploaded')
+    assert.equal(message.body.owner, 'ann')
+    assert.ok((message.body.token ?? '').length >= 32)
+
+    assert.deepEqual(await (await call('GET', `/media/${job.id}`, ann)).json(), job)
+    const list = (await (await call('GET', '/media', ann)).json()) as Media[]
+    assert.equal(list[0]!.id, job.id)
+  })
+
+  test('viewers cannot upload; no token is a 401', async () => {
+    const viewer = await upload(vic, await video())
+    assert.equal(viewer.status, 403)
+    assert.match((await problem(viewer)).detail, /dispatcher or admin/)
+    assert.equal((await upload('', await video())).status, 401)
+  })
+
+  test('a file that is not a video is refused with 415, whatever its name says, and nothing is kept', async () => {
+    const before = await media.leftovers()
+    const text = path.join(media.dir, 'notes.mp4')
+    await writeFile(text, 'these are meeting notes, not a video\n'.repeat(100))
+    const response = await upload(ann, await openAsBlob(text, { type: 'video/mp4' }))
+    assert.equal(response.status, 415)
+    assert.match((await problem(response)).detail, /^not a video/)
+    assert.deepEqual(await media.leftovers(), before)
+  })
+
+  test('a body that is not a multipart form is a 415; a form without the file field a 400', async () => {
+    const json = await fetch(`${media.url}/media`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ann}`, 'content-type': 'application/json' },
+      body: '{"file":"clip.mp4"}',
+    })
+    assert.equal(json.status, 415)
+    assert.match((await problem(json)).detail, /multipart\/form-data/)
+    const wrongField = await upload(ann, await video(), 'clip.mp4', 'video')
+    assert.equal(wrongField.status, 400)
+    assert.match((await problem(wrongField)).detail, /field "file"/)
+    const empty = await call('POST', '/media', ann, new FormData())
+    assert.equal(empty.status, 400)
+  })
+
+  test('a file name keeps no folder or control characters', async () => {
+    const response = await upload(ann, await video(), '../../etc/\u0007bad\u0000name.mp4')
+    assert.equal(response.status, 202)
+    assert.equal(((await response.json()) as Media).filename, 'badname.mp4')
+  })
+
+  test('another user cannot see, download or delete a job: 404, as if it did not exist', async () => {
+    const { job } = await uploaded()
+    for (const [method, url] of [
+      ['GET', `/media/${job.id}`],
+      ['GET', `/media/${job.id}/mp3`],
+      ['DELETE', `/media/${job.id}`],
+    ] as const) {
+      const response = await call(method, url, bob)
+      assert.equal(response.status, 404, `${method} ${url}`)
+      await problem(response)
+    }
+    const list = (await (await call('GET', '/media', bob)).json()) as Media[]
+    assert.ok(!list.some((m) => m.id === job.id))
+    assert.equal((await call('GET', `/media/${job.id}`, ann)).status, 200, 'still there for its owner')
+    assert.equal((await call('GET', '/media/not-a-uuid', ann)).status, 400)
+  })
+
+  test('the converter fetches the video with the job token, hands back the MP3, and the owner downloads it', async () => {
+    const { job, token } = await uploaded()
+    const internal = (method: string, suffix: string, bearer: string, body?: RequestInit['body']) =>
+      fetch(`${media.url}/internal/media/${job.id}/${suffix}`, {
+        method,
+        body,
+        headers: { authorization: `Bearer ${bearer}`, 'content-type': 'audio/mpeg' },
+        duplex: 'half',
+      })
+
+    assert.equal((await internal('GET', 'video', 'x'.repeat(43))).status, 401, 'another token')
+    assert.equal(
+      (await internal('GET', 'video', ann)).status,
+      401,
+      "a user's access token opens nothing here",
+    )
+    const fetched = await internal('GET', 'video', token)
+    assert.equal(fetched.status, 200)
+    assert.equal((await fetched.arrayBuffer()).byteLength, job.size)
+    const converting = await eventually(
+      () =>
+        media.seen.find(
+          (m) =>
+            m.routingKey === 'media.updated' &&
+            m.body.media?.id === job.id &&
+            m.body.media.status === 'converting',
+        ),
+      'media.updated converting',
+    )
+    assert.equal(converting.body.owner, 'ann')
+    assert.equal(((await (await call('GET', `/media/${job.id}`, ann)).json()) as Media).status, 'converting')
+
+    const early = await call('GET', `/media/${job.id}/mp3`, ann)
+    assert.equal(early.status, 409, 'not converted yet')
+
+    const mp3 = Buffer.from('ID3 pretend this is an MP3 of the incident')
+    assert.equal((await internal('PUT', 'mp3', token, mp3)).status, 204)
+    await converted(job.id)
+    const ready = await eventually(
+      () => media.seen.find((m) => m.routingKey === 'media.ready' && m.body.media?.id === job.id),
+      'media.ready',
+    )
+    assert.equal(ready.body.media!.status, 'ready')
+
+    const download = await call('GET', `/media/${job.id}/mp3`, ann)
+    assert.equal(download.status, 200)
+    assert.equal(download.headers.get('content-type'), 'audio/mpeg')
+    assert.equal(
+      download.headers.get('content-disposition'),
+      `attachment; filename="incident.mp3"; filename*=UTF-8''incident.mp3`,
+    )
+    assert.deepEqual(Buffer.from(await download.arrayBuffer()), mp3)
+
+    // A redelivered result changes nothing and announces the same event again (same message id).
+    await converted(job.id)
+    await eventually(
+      () => media.seen.filter((m) => m.messageId === ready.messageId).length === 2,
+      'media.ready announced again',
+    )
+    assert.equal(((await (await call('GET', `/media/${job.id}`, ann)).json()) as Media).status, 'ready')
+  })
+
+  test('a failed conversion ends the job failed with its reason, and media.failed is announced', async () => {
+    const { job } = await uploaded()
+    await media.broker.publish(MEDIA_EXCHANGE, CONVERSION_FAILED, {
+      version: 1,
+      id: job.id,
+      reason: 'no audio track',
+    })
+    const failed = await eventually(
+      () => media.seen.find((m) => m.routingKey === 'media.failed' && m.body.media?.id === job.id),
+      'media.failed',
+    )
+    assert.equal(failed.body.media!.status, 'failed')
+    const now = (await (await call('GET', `/media/${job.id}`, ann)).json()) as Media
+    assert.equal(now.status, 'failed')
+    assert.equal(now.error, 'no audio track')
+    // A late success does not turn a failed job ready.
+    const handled = () => metricValue(media.url, 'messages_consumed_total', 'queue="media.results"')
+    const before = await handled()
+    await converted(job.id)
+    await eventually(async () => (await handled()) > before, 'the late result handled')
+    assert.equal(((await (await call('GET', `/media/${job.id}`, ann)).json()) as Media).status, 'failed')
+  })
+
+  test('deleting a job removes it and both files; a late MP3 for it is removed too', async () => {
+    const { job, token } = await uploaded()
+    const files = () => media.leftovers().then((all) => all.filter((f) => f.includes(job.id)))
+    assert.equal((await files()).length, 1, 'the video')
+    assert.equal((await call('DELETE', `/media/${job.id}`, ann)).status, 204)
+    assert.equal((await call('GET', `/media/${job.id}`, ann)).status, 404)
+    assert.equal((await call('DELETE', `/media/${job.id}`, ann)).status, 404)
+    assert.deepEqual(await files(), [])
+
+    const put = await fetch(`${media.url}/internal/media/${job.id}/mp3`, {
+      method: 'PUT',
+      body: 'mp3',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'audio/mpeg' },
+    })
+    assert.equal(put.status, 404, 'the converter learns the job is gone')
+    await converted(job.id)
+    await eventually(async () => (await files()).length === 0, 'the late MP3 removed')
+    assert.ok(!media.seen.some((m) => m.routingKey === 'media.ready' && m.body.media?.id === job.id))
+  })
+})

@@ -1,0 +1,24 @@
+import { tmpdir } from 'node:os'
+import { pathToFileURL } from 'node:url'
+import { VerifierConfig } from '@convoy/platform/auth'
+import { logLevel, port, Type, type Static } from '@convoy/platform/config'
+
+export const Config = Type.Object({
+  PORT: port(8084),
+  HOST: Type.String({ default: '0.0.0.0' }),
+  LOG_LEVEL: logLevel(),
+  DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/media' }),
+  AMQP_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
+  ...VerifierConfig,
+  /** Where videos and MP3s live: `file:///dir` (local disk, a PVC) or `s3://bucket/prefix`. */
+  BLOB_STORE_URL: Type.String({ minLength: 1, default: pathToFileURL('data/media').href }),
+  /** Largest video accepted; a larger upload is refused with 413 as soon as it is known. */
+  MAX_UPLOAD_BYTES: Type.Integer({ minimum: 1, default: 200 * 1024 * 1024 }),
+  /** Where an upload is held while ffprobe looks at it (at most MAX_UPLOAD_BYTES per upload). */
+  WORK_DIR: Type.String({ minLength: 1, default: tmpdir() }),
+  /** A job whose `video.uploaded` the broker did not confirm is published again after this long. */
+  REPUBLISH_AFTER_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+  /** How often unconfirmed jobs and the files of deleted jobs are looked for. */
+  SWEEP_EVERY_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+})
+export type Config = Static<typeof Config>

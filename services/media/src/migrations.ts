@@ -1,0 +1,49 @@
+import { sql, type Generated, type Migration } from '@convoy/platform/db'
+import type { MediaStatus } from '@convoy/contracts'
+
+export const migrations: Record<string, Migration> = {
+  '0001_jobs': {
+    async up(db) {
+      await sql`CREATE TABLE jobs (
+        id uuid PRIMARY KEY,
+        owner text NOT NULL,
+        filename text NOT NULL,
+        size bigint NOT NULL,
+        status text NOT NULL CHECK (status IN ('uploaded', 'converting', 'ready', 'failed')),
+        error text,
+        -- The capability the converter presents for this job's files. Kept as is, not hashed:
+        -- an unconfirmed video.uploaded is published again with it (a new one would fail a copy
+        -- of the first message that did reach the broker), and it opens nothing but these files.
+        token text NOT NULL,
+        -- False until the broker confirmed video.uploaded: the sweeper publishes it again.
+        published boolean NOT NULL DEFAULT false,
+        -- Set when the owner deletes the job; the row goes once its files are gone.
+        deleted_at timestamptz,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      )`.execute(db)
+      await sql`CREATE INDEX jobs_owner_idx ON jobs (owner, created_at DESC) WHERE deleted_at IS NULL`.execute(
+        db,
+      )
+      await sql`CREATE INDEX jobs_sweep_idx ON jobs (created_at) WHERE NOT published OR deleted_at IS NOT NULL`.execute(
+        db,
+      )
+    },
+  },
+}
+
+export interface Tables {
+  jobs: {
+    id: string
+    owner: string
+    filename: string
+    size: string | number
+    status: MediaStatus
+    error: string | null
+    token: string
+    published: Generated<boolean>
+    deleted_at: Date | null
+    created_at: Generated<Date>
+    updated_at: Generated<Date>
+  }
+}

@@ -1,0 +1,162 @@
+import { randomBytes, randomUUID } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import {
+  CONVERSION_FAILED,
+  ConversionFailed,
+  MEDIA_EXCHANGE,
+  MEDIA_FAILED,
+  MEDIA_READY,
+  MEDIA_UPDATED,
+  MP3_CONVERTED,
+  Mp3Converted,
+  VIDEO_UPLOADED,
+  type Media,
+  type MediaEvent,
+  type VideoUploaded,
+} from '@convoy/contracts'
+import type { BlobStore } from '@convoy/platform/blobs'
+import type { Logger } from '@convoy/platform/log'
+import type { Broker } from '@convoy/platform/messaging'
+import Type from 'typebox'
+import type { Job, JobsRepository } from './repository.ts'
+import type { ReceivedFile } from './upload.ts'
+
+export const videoKey = (id: string) => `videos/${id}`
+export const mp3Key = (id: string) => `mp3/${id}`
+
+/** How long an upload's first publish may take before it is left to the sweeper. */
+const PUBLISH_WAIT_MS = 5_000
+
+export interface PipelineOptions {
+  repository: JobsRepository
+  store: BlobStore
+  broker: Broker
+  log: Logger
+  maxUploadBytes: number
+}
+
+/**
+ * The media side of the pipeline: a received upload becomes a stored video, a job and a
+ * `video.uploaded` message; the converter's answers become `ready`/`failed` jobs and the
+ * `media.ready`/`media.failed` events; deleted jobs lose their files.
+ */
+export function mediaPipeline({ repository, store, broker, log, maxUploadBytes }: PipelineOptions) {
+  /** Tells the owner's live feed (and notification, for the last two) about a job. */
+  async function announce(routingKey: string, job: Job) {
+    const event: MediaEvent = { version: 1, owner: job.owner, media: job.media }
+    const messageId = `${routingKey}:${job.media.id}:${job.media.updatedAt}`
+    await broker.publish(MEDIA_EXCHANGE, routingKey, event, { messageId })
+  }
+
+  /** A status change only the live feed cares about: losing it loses nothing durable. */
+  function announceLater(job: Job) {
+    announce(MEDIA_UPDATED, job).catch((error: unknown) =>
+      log.warn({ err: error, id: job.media.id }, 'media update not announced'),
+    )
+  }
+
+  async function publishUploaded(job: Job) {
+    const message: VideoUploaded = {
+      version: 1,
+      id: job.media.id,
+      owner: job.owner,
+      filename: job.media.filename,
+      size: job.media.size,
+      token: job.token,
+    }
+    await broker.publish(MEDIA_EXCHANGE, VIDEO_UPLOADED, message, {
+      messageId: `${VIDEO_UPLOADED}:${job.media.id}`,
+    })
+    await repository.markPublished(job.media.id)
+  }
+
+  return {
+    /** Stores a probed upload as a new job of `owner`; the job is durable before this resolves. */
+    async accept(file: ReceivedFile, owner: string): Promise<Media> {
+      const id = randomUUID()
+      await store.put(videoKey(id), createReadStream(file.path), { maxBytes: maxUploadBytes })
+      const job = await repository.create({
+        id,
+        owner,
+        filename: file.filename,
+        size: file.size,
+        token: randomBytes(32).toString('base64url'),
+      })
+      // The job is safe in the database; if the broker is slow or down, the sweeper publishes it.
+      const published = publishUploaded(job).then(
+        () => true,
+        (error: unknown) => {
+          log.warn({ err: error, id }, 'video.uploaded not confirmed yet, the sweeper will publish it')
+          return false
+        },
+      )
+      await Promise.race([published, new Promise((resolve) => setTimeout(resolve, PUBLISH_WAIT_MS).unref())])
+      announceLater(job)
+      return job.media
+    },
+
+    /** The converter fetched the video: the job is converting. */
+    async started(id: string) {
+      const job = await repository.converting(id)
+      if (job) announceLater(job)
+    },
+
+    async converted(message: Mp3Converted) {
+      const job = await repository.ready(message.id)
+      // Deleted while converting (or never ours): the MP3 must not outlive its job.
+      if (!job) return void (await store.delete(mp3Key(message.id)))
+      await announce(MEDIA_READY, job)
+    },
+
+    async failed(message: ConversionFailed) {
+      const job = await repository.failed(message.id, message.reason)
+      if (job) await announce(MEDIA_FAILED, job)
+    },
+
+    /** Hides the owner's job at once and removes its files; false when it is not theirs. */
+    async remove(id: string, owner: string): Promise<boolean> {
+      if (!(await repository.markDeleted(id, owner))) return false
+      await purge(id).catch((error: unknown) =>
+        log.warn({ err: error, id }, 'files of a deleted job not removed yet, the sweeper will retry'),
+      )
+      return true
+    },
+
+    /** Publishes what the broker never confirmed, and removes what deleted jobs left behind. */
+    async sweep(republishAfterMs: number) {
+      for (const job of await repository.unpublished(republishAfterMs)) {
+        await publishUploaded(job)
+        log.info({ id: job.media.id }, 'video.uploaded published by the sweeper')
+      }
+      for (const id of await repository.deleted()) await purge(id)
+    },
+  }
+
+  async function purge(id: string) {
+    await store.delete(videoKey(id))
+    await store.delete(mp3Key(id))
+    await repository.purge(id)
+  }
+}
+
+export type MediaPipeline = ReturnType<typeof mediaPipeline>
+
+/** The converter's answers, consumed by media: `media.results`. */
+export function consumeResults(
+  broker: Broker,
+  pipeline: MediaPipeline,
+  dependenciesReady: () => Promise<boolean>,
+) {
+  return broker.consume({
+    queue: 'media.results',
+    exchange: MEDIA_EXCHANGE,
+    routingKeys: [MP3_CONVERTED, CONVERSION_FAILED],
+    schema: Type.Union([Mp3Converted, ConversionFailed]),
+    prefetch: 16,
+    dependenciesReady,
+    handler: async ({ body }) => {
+      if ('reason' in body) await pipeline.failed(body)
+      else await pipeline.converted(body)
+    },
+  })
+}

@@ -1,0 +1,158 @@
+import type { Media, MediaStatus } from '@convoy/contracts'
+import { sql, type Kysely } from '@convoy/platform/db'
+import type { Tables } from './migrations.ts'
+
+type Row = Pick<Tables['jobs'], 'id' | 'owner' | 'filename' | 'size' | 'status' | 'error' | 'token'> & {
+  created_at: Date
+  updated_at: Date
+}
+
+/** A job as the repository hands it out: the public `Media` plus what only media may see. */
+export interface Job {
+  owner: string
+  token: string
+  media: Media
+}
+
+const COLUMNS = [
+  'id',
+  'owner',
+  'filename',
+  'size',
+  'status',
+  'error',
+  'token',
+  'created_at',
+  'updated_at',
+] as const
+
+function toJob(row: Row): Job {
+  const media: Media = {
+    id: row.id,
+    filename: row.filename,
+    size: Number(row.size),
+    status: row.status,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  }
+  if (row.error !== null) media.error = row.error
+  return { owner: row.owner, token: row.token, media }
+}
+
+/**
+ * Job metadata. Every read and change names the job's owner or is the pipeline's own; a deleted
+ * job is invisible to all of them, and its row stays only until its files are removed.
+ */
+export function jobsRepository(db: Kysely<Tables>) {
+  const live = () => db.selectFrom('jobs').select(COLUMNS).where('deleted_at', 'is', null)
+
+  /** Moves a live job from one of `from` to `to`; null when it is gone or in another status. */
+  async function transition(id: string, from: MediaStatus[], to: MediaStatus, error: string | null = null) {
+    const row = await db
+      .updateTable('jobs')
+      .set({ status: to, error, updated_at: sql<Date>`now()` })
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .where('status', 'in', from)
+      .returning(COLUMNS)
+      .executeTakeFirst()
+    return row ? toJob(row) : null
+  }
+
+  return {
+    async create(job: { id: string; owner: string; filename: string; size: number; token: string }) {
+      const row = await db
+        .insertInto('jobs')
+        .values({
+          id: job.id,
+          owner: job.owner,
+          filename: job.filename,
+          size: job.size,
+          token: job.token,
+          status: 'uploaded',
+        })
+        .returning(COLUMNS)
+        .executeTakeFirstOrThrow()
+      return toJob(row)
+    },
+
+    /** A live job by id, whoever owns it (the pipeline's view). */
+    async find(id: string): Promise<Job | null> {
+      const row = await live().where('id', '=', id).executeTakeFirst()
+      return row ? toJob(row) : null
+    },
+
+    /** The owner's job, or null for anyone else: others cannot tell it exists. */
+    async findOwned(id: string, owner: string): Promise<Media | null> {
+      const row = await live().where('id', '=', id).where('owner', '=', owner).executeTakeFirst()
+      return row ? toJob(row).media : null
+    },
+
+    async list(owner: string, limit = 100): Promise<Media[]> {
+      const rows = await live()
+        .where('owner', '=', owner)
+        .orderBy('created_at', 'desc')
+        .limit(limit)
+        .execute()
+      return rows.map((row) => toJob(row).media)
+    },
+
+    converting: (id: string) => transition(id, ['uploaded'], 'converting'),
+    /** Ready, unless it failed or is gone; already ready is returned again (redelivery). */
+    ready: async (id: string) =>
+      (await transition(id, ['uploaded', 'converting'], 'ready')) ?? already(id, 'ready'),
+    failed: async (id: string, reason: string) =>
+      (await transition(id, ['uploaded', 'converting'], 'failed', reason)) ?? already(id, 'failed'),
+
+    async markPublished(id: string) {
+      await db.updateTable('jobs').set({ published: true }).where('id', '=', id).execute()
+    },
+
+    /** Live jobs whose `video.uploaded` was not confirmed by the broker for `olderThanMs`. */
+    async unpublished(olderThanMs: number, limit = 100) {
+      const rows = await live()
+        .where('published', '=', false)
+        .where('created_at', '<', sql<Date>`now() - make_interval(secs => ${olderThanMs / 1000})`)
+        .orderBy('created_at')
+        .limit(limit)
+        .execute()
+      return rows.map(toJob)
+    },
+
+    /** Hides the owner's job at once; its files go next, then the row ({@link purge}). */
+    async markDeleted(id: string, owner: string): Promise<boolean> {
+      const result = await db
+        .updateTable('jobs')
+        .set({ deleted_at: sql<Date>`now()` })
+        .where('id', '=', id)
+        .where('owner', '=', owner)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst()
+      return result.numUpdatedRows > 0n
+    },
+
+    /** Deleted jobs whose files may still be there. */
+    async deleted(limit = 100): Promise<string[]> {
+      const rows = await db
+        .selectFrom('jobs')
+        .select('id')
+        .where('deleted_at', 'is not', null)
+        .orderBy('deleted_at')
+        .limit(limit)
+        .execute()
+      return rows.map((row) => row.id)
+    },
+
+    async purge(id: string) {
+      await db.deleteFrom('jobs').where('id', '=', id).where('deleted_at', 'is not', null).execute()
+    },
+  }
+
+  /** The live job if it is already in `status`: a redelivered result finds its work done. */
+  async function already(id: string, status: MediaStatus) {
+    const row = await live().where('id', '=', id).where('status', '=', status).executeTakeFirst()
+    return row ? toJob(row) : null
+  }
+}
+
+export type JobsRepository = ReturnType<typeof jobsRepository>

@@ -1,0 +1,88 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import Type from 'typebox'
+import { connectBroker, type Broker } from '@convoy/platform/messaging'
+import {
+  createTestDatabase,
+  makeTestVideo,
+  testIssuer,
+  testLogger,
+  uniqueName,
+  type TestIssuer,
+} from '@convoy/platform/testing'
+import { start } from './main.ts'
+
+/** A message the tests saw on the media exchange. */
+export interface Seen {
+  routingKey: string
+  messageId: string
+  body: Record<string, unknown> & { id?: string; token?: string; media?: { status: string; id: string } }
+}
+
+/**
+ * The media service started as in production (its `start`, real PostgreSQL, a local blob store,
+ * ffprobe), on the in-process broker, with a listener on every message of the media exchange.
+ */
+export async function startMedia(env: Record<string, string> = {}) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'convoy-media-test-'))
+  const issuer: TestIssuer = await testIssuer()
+  const jwks = await issuer.serveJwks()
+  const database = await createTestDatabase()
+  const amqpUrl = env.AMQP_URL ?? `memory://${uniqueName('media')}`
+  const blobs = path.join(dir, 'blobs')
+  const work = path.join(dir, 'work')
+  const service = await start({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: database.url,
+    AMQP_URL: amqpUrl,
+    AUTH_JWKS_URL: jwks.url,
+    BLOB_STORE_URL: pathToFileURL(blobs).href,
+    WORK_DIR: work,
+    ...env,
+  })
+  const broker: Broker = connectBroker({ url: amqpUrl, log: testLogger() })
+  const seen: Seen[] = []
+  const listener = broker.consume({
+    queue: 'media-test.all',
+    temporary: true,
+    exchange: 'media',
+    routingKeys: ['#'],
+    schema: Type.Unknown(),
+    // Media names each message `<routing key>:<job id>…`, which tells them apart here.
+    handler: async ({ messageId, body }) => {
+      seen.push({ routingKey: messageId.split(':')[0]!, messageId, body: body as Seen['body'] })
+    },
+  })
+  const video = path.join(dir, 'clip.mp4')
+  await makeTestVideo(video, { seconds: 1 })
+
+  return {
+    url: service.url,
+    issuer,
+    broker,
+    seen,
+    video,
+    dir,
+    /** Files left in the work folder and the blob store (none, after a refused upload). */
+    async leftovers() {
+      const list = async (folder: string): Promise<string[]> =>
+        (await readdir(folder, { recursive: true, withFileTypes: true }).catch(() => []))
+          .filter((entry) => entry.isFile())
+          .map((entry) => path.join(entry.parentPath, entry.name))
+      return [...(await list(work)), ...(await list(blobs))]
+    },
+    async close() {
+      await listener.close()
+      await broker.close()
+      await service.close()
+      await jwks.close()
+      await database.drop()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+export type TestMedia = Awaited<ReturnType<typeof startMedia>>
