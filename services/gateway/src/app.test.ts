@@ -35,6 +35,8 @@ describe('gateway routing', () => {
   let auth: Awaited<ReturnType<typeof upstream>>
   let tracker: Awaited<ReturnType<typeof upstream>>
   let web: Awaited<ReturnType<typeof upstream>>
+  let media: Awaited<ReturnType<typeof upstream>>
+  let notification: Awaited<ReturnType<typeof upstream>>
   let app: Awaited<ReturnType<typeof buildApp>>
   let issuer: TestIssuer
   let hub: ReturnType<typeof createLiveHub>
@@ -56,6 +58,8 @@ describe('gateway routing', () => {
     auth = await upstream('auth')
     tracker = await upstream('tracker')
     web = await upstream('web')
+    media = await upstream('media')
+    notification = await upstream('notification')
     app = await buildApp({
       service: 'gateway',
       log: testLogger(),
@@ -64,13 +68,18 @@ describe('gateway routing', () => {
       authUrl: auth.url,
       trackerUrl: tracker.url,
       webUrl: web.url,
+      mediaUrl: media.url,
+      notificationUrl: notification.url,
       upstreamTimeoutMs: 300,
+      uploadTimeoutMs: 1000,
     })
   })
   after(async () => {
     hub.close()
     await app.close()
     await web.close()
+    await media.close()
+    await notification.close()
     await auth.close()
     await tracker.close().catch(() => {}) // closed by the last test already
   })
@@ -83,6 +92,43 @@ describe('gateway routing', () => {
     const reached = (body: { upstream: string; url: string }) => [body.upstream, body.url]
     assert.deepEqual(reached(response.json()), ['tracker', '/vehicles/City%20Truck/history?limit=5'])
     assert.deepEqual(reached((await get('/api/vehicles')).json()), ['tracker', '/vehicles'])
+  })
+
+  test('routes /api/media… to media (uploads, reads, deletes) and /api/notifications… to notification', async () => {
+    const reached = async (method: string, url: string) => {
+      const response = await app.inject({ method, url, headers: { authorization: bearer } })
+      const body = response.json<{ upstream: string; method: string; url: string; authorization: string }>()
+      return [body.upstream, body.method, body.url, body.authorization === bearer]
+    }
+    assert.deepEqual(await reached('POST', '/api/media'), ['media', 'POST', '/media', true])
+    assert.deepEqual(await reached('GET', '/api/media'), ['media', 'GET', '/media', true])
+    assert.deepEqual(await reached('GET', '/api/media/42/mp3'), ['media', 'GET', '/media/42/mp3', true])
+    assert.deepEqual(await reached('DELETE', '/api/media/42'), ['media', 'DELETE', '/media/42', true])
+    assert.deepEqual(await reached('GET', '/api/notifications/emails'), [
+      'notification',
+      'GET',
+      '/notifications/emails',
+      true,
+    ])
+    for (const [method, url] of [
+      ['GET', '/api/media'],
+      ['POST', '/api/media'],
+      ['GET', '/api/notifications'],
+    ]) {
+      assert.equal((await app.inject({ method: method as 'GET', url })).statusCode, 401, `${method} ${url}`)
+    }
+    // The converter's side of media is not public.
+    assert.equal((await get('/api/internal/media/42/video')).statusCode, 404)
+    for (const url of [
+      '/api/media/../internal/media/42/video',
+      '/api/media/%2e%2e/internal/media/42/video',
+    ]) {
+      const body = (await get(url)).json<{ upstream?: string; url?: string }>()
+      assert.ok(
+        !(body.upstream === 'media' && body.url?.startsWith('/internal')),
+        `${url} reached ${body.url}`,
+      )
+    }
   })
 
   test("passes the tracker's problem+json through unchanged", async () => {

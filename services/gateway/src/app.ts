@@ -17,8 +17,8 @@ const PUBLIC_API = new Set([
 const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024
 
 /**
- * The public edge: `/api/auth…` to auth, `/api/vehicles…` to the tracker, `/api/live` WebSocket
- * feed, everything else to the web app. Every `/api` request but login, refresh and the JWKS needs
+ * The public edge: `/api/auth…` to auth, `/api/vehicles…` to the tracker, `/api/media…` to media,
+ * `/api/notifications…` to notification, `/api/live` WebSocket feed, everything else to the web app. Every `/api` request but login, refresh and the JWKS needs
  * a valid access token, checked here (and again by the service behind). Builds the app; never
  * listens (main.ts does).
  */
@@ -26,10 +26,13 @@ export async function buildApp(
   options: HttpAppOptions & {
     authUrl: string
     trackerUrl: string
+    mediaUrl: string
+    notificationUrl: string
     webUrl: string
     hub: LiveHub
     verifier: Verifier
     upstreamTimeoutMs: number
+    uploadTimeoutMs: number
   },
 ) {
   const app = createHttpApp(options)
@@ -49,15 +52,23 @@ export async function buildApp(
   })
   app.get('/api/live', { websocket: true }, (socket) => options.hub.add(socket))
 
-  const route = (upstream: string, prefix: string, rewritePrefix: string, name: string, write = false) =>
+  const READ = ['GET', 'HEAD']
+  const route = (
+    upstream: string,
+    prefix: string,
+    rewritePrefix: string,
+    name: string,
+    httpMethods = READ,
+    timeoutMs = options.upstreamTimeoutMs,
+  ) =>
     app.register(proxy, {
       upstream,
       prefix,
       rewritePrefix,
-      httpMethods: write ? ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'] : ['GET', 'HEAD'],
+      httpMethods,
       // Proxied requests are logged like any other: at debug, by the platform's hook.
       disableRequestLogging: true,
-      undici: { headersTimeout: options.upstreamTimeoutMs, bodyTimeout: options.upstreamTimeoutMs },
+      undici: { headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
       replyOptions: {
         // The client's address, as the gateway knows it, for the services' logs and rate limits.
         rewriteRequestHeaders: (request, headers) => ({ ...headers, 'x-forwarded-for': request.ip }),
@@ -67,14 +78,18 @@ export async function buildApp(
           const timedOut = (error as { statusCode?: number }).statusCode === 504
           void reply.send(
             timedOut
-              ? new GatewayTimeoutError(`${name} did not answer within ${options.upstreamTimeoutMs} ms`)
+              ? new GatewayTimeoutError(`${name} did not answer within ${timeoutMs} ms`)
               : new UnavailableError(`${name} is unavailable; try again shortly`),
           )
         },
       },
     })
-  await route(options.authUrl, '/api/auth', '/auth', 'auth', true)
+  await route(options.authUrl, '/api/auth', '/auth', 'auth', [...READ, 'POST', 'PATCH', 'DELETE'])
   await route(options.trackerUrl, '/api/vehicles', '/vehicles', 'position-tracker')
+  // Uploads stream through (never parsed or held here) and may take minutes on a slow link.
+  await route(options.mediaUrl, '/api/media', '/media', 'media', ['POST'], options.uploadTimeoutMs)
+  await route(options.mediaUrl, '/api/media', '/media', 'media', [...READ, 'DELETE'])
+  await route(options.notificationUrl, '/api/notifications', '/notifications', 'notification')
   // An unknown API path is a 404 problem, not the web app's index.html.
   app.all('/api/*', async (request) => {
     throw new NotFoundError(`no route for ${request.method} ${request.url.split('?')[0]}`)

@@ -9,9 +9,13 @@ export const Config = Type.Object({
   AUTH_URL: Type.String({ default: 'http://127.0.0.1:8083' }),
   ...VerifierConfig,
   POSITION_TRACKER_URL: Type.String({ default: 'http://127.0.0.1:8081' }),
+  MEDIA_URL: Type.String({ default: 'http://127.0.0.1:8084' }),
+  NOTIFICATION_URL: Type.String({ default: 'http://127.0.0.1:8086' }),
   WEB_URL: Type.String({ default: 'http://127.0.0.1:8090' }),
   /** A service that has not answered (headers, then each body chunk) within this is given up on: 504. */
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  /** The same for uploads (`POST /api/media`): media answers once the whole video is in. */
+  UPLOAD_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 15 * 60_000 }),
   /** Live updates are batched into one frame per interval. */
   LIVE_FLUSH_MS: Type.Integer({ minimum: 10, maximum: 1000, default: 100 }),
   /** A client with more than this many bytes unsent is too slow and is dropped. */

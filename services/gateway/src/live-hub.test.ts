@@ -82,18 +82,57 @@ describe('live hub', () => {
   })
   after(() => close())
 
-  const connect = async () => {
+  const connect = async (claims = {}) => {
     const client = new WebSocket(`ws://127.0.0.1:${port}/live`)
-    const frames: Array<{ type: string; vehicles: Vehicle[] }> = []
+    const frames: Array<{ type: string; vehicles: Vehicle[]; media?: { id: string } }> = []
     client.on('message', (data: Buffer) =>
       frames.push(JSON.parse(data.toString()) as (typeof frames)[number]),
     )
     await once(client, 'open')
     const before = hub.size()
-    client.send(await authMessage())
+    client.send(await authMessage(claims))
     await eventually(() => hub.size() > before, 'client registered')
     return { client, frames }
   }
+
+  test("sends a user's own events to that user's sockets alone, at once", async () => {
+    const ann1 = await connect({ sub: 'ann' })
+    const ann2 = await connect({ sub: 'ann' })
+    const bob = await connect({ sub: 'bob' })
+    const media = {
+      id: '0b5a7c1e-1111-4222-8333-944455556666',
+      filename: 'clip.mp4',
+      size: 10,
+      status: 'ready' as const,
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+    }
+    hub.sendTo('ann', { type: 'media', media })
+    hub.sendTo('nobody-connected', { type: 'media', media })
+    await eventually(
+      () => ann1.frames.length > 0 && ann2.frames.length > 0,
+      "the event on both of ann's sockets",
+    )
+    assert.deepEqual(ann1.frames, [{ type: 'media', media }])
+    assert.deepEqual(ann2.frames, [{ type: 'media', media }])
+    // bob gets the next vehicle frame, and never ann's event before it.
+    hub.publish([vehicle('Van')])
+    await eventually(() => bob.frames.length > 0, 'a vehicle frame for bob')
+    assert.deepEqual(
+      bob.frames.map((frame) => frame.type),
+      ['positions'],
+    )
+    for (const { client } of [ann1, ann2, bob]) client.close()
+    await eventually(() => hub.size() === 0, 'clients gone')
+  })
+
+  test("a socket cannot be switched to another user's feed by sending their token", async () => {
+    const ann = await connect({ sub: 'ann' })
+    ann.client.send(await authMessage({ sub: 'bob' }))
+    const [code, reason] = (await once(ann.client, 'close')) as [number, Buffer]
+    assert.deepEqual([code, reason.toString()], [CLOSE.unauthorized, 'the token is for another user'])
+    await eventually(() => hub.size() === 0, 'client gone')
+  })
 
   test('merges updates per vehicle and sends them batched to every client', async () => {
     const a = await connect()

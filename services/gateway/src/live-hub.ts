@@ -33,7 +33,8 @@ export interface LiveHubOptions {
 }
 
 /**
- * Fans live vehicle updates out to WebSocket clients. Updates are merged per vehicle (latest
+ * Fans live vehicle updates out to WebSocket clients, and sends each user the events of their own
+ * media jobs and notifications (`sendTo`). Updates are merged per vehicle (latest
  * wins) and sent as one frame per flush interval, serialised once for all clients. A client
  * whose unsent bytes pass the limit, or that stops answering pings, is dropped, so a slow or
  * dead client can never make the gateway's memory grow without bound.
@@ -44,6 +45,8 @@ export interface LiveHubOptions {
  */
 export function createLiveHub(options: LiveHubOptions) {
   const clients = new Set<WebSocket>() // authenticated: they get frames
+  const users = new Map<string, Set<WebSocket>>() // the authenticated sockets of each user
+  const userOf = new WeakMap<WebSocket, string>()
   const sockets = new Set<WebSocket>() // every open socket, authenticated or not
   const alive = new WeakSet<WebSocket>()
   let pending = new Map<string, Vehicle>()
@@ -65,10 +68,23 @@ export function createLiveHub(options: LiveHubOptions) {
     registers: [options.metrics],
   })
 
+  function forget(socket: WebSocket) {
+    clients.delete(socket)
+    const username = userOf.get(socket)
+    const own = username === undefined ? undefined : users.get(username)
+    own?.delete(socket)
+    if (own?.size === 0) users.delete(username!)
+    connected.set(clients.size)
+  }
+
+  function send(socket: WebSocket, bytes: Buffer) {
+    if (socket.bufferedAmount > options.maxBufferedBytes) drop(socket, 'slow')
+    else socket.send(bytes, { binary: false })
+  }
+
   function drop(socket: WebSocket, reason: 'slow' | 'unresponsive') {
     // Out of the fan-out at once: its 'close' event comes later, and it must get no more frames.
-    clients.delete(socket)
-    connected.set(clients.size)
+    forget(socket)
     dropped.inc({ reason })
     options.log.info({ reason }, 'live client dropped')
     // A close frame would wait behind the very bytes the client is not reading: cut the connection.
@@ -80,10 +96,7 @@ export function createLiveHub(options: LiveHubOptions) {
     const frame: LiveFrame = { type: 'positions', vehicles: [...pending.values()] }
     pending = new Map()
     const bytes = Buffer.from(JSON.stringify(frame))
-    for (const socket of clients) {
-      if (socket.bufferedAmount > options.maxBufferedBytes) drop(socket, 'slow')
-      else socket.send(bytes, { binary: false })
-    }
+    for (const socket of clients) send(socket, bytes)
     frames.inc(clients.size)
   }
 
@@ -105,6 +118,14 @@ export function createLiveHub(options: LiveHubOptions) {
     publish(vehicles: Vehicle[]) {
       for (const vehicle of vehicles) pending.set(vehicle.name, vehicle)
     },
+    /** Sends a frame at once to every live socket of one user (their media jobs, notifications). */
+    sendTo(username: string, frame: LiveFrame) {
+      const own = users.get(username)
+      if (!own) return
+      const bytes = Buffer.from(JSON.stringify(frame))
+      for (const socket of own) send(socket, bytes)
+      frames.inc(own.size)
+    },
     add(socket: WebSocket) {
       if (sockets.size >= options.maxClients) return socket.close(CLOSE.full, 'too many clients')
       sockets.add(socket)
@@ -115,8 +136,7 @@ export function createLiveHub(options: LiveHubOptions) {
       socket.on('close', () => {
         clearTimeout(expiry)
         sockets.delete(socket)
-        clients.delete(socket)
-        connected.set(clients.size)
+        forget(socket)
       })
       socket.on('error', () => socket.terminate())
       socket.on('message', (data, isBinary) => {
@@ -137,8 +157,15 @@ export function createLiveHub(options: LiveHubOptions) {
               () => socket.close(CLOSE.unauthorized, 'token expired'),
               Math.max(0, principal.expiresAt - Date.now()),
             )
-            if (clients.has(socket)) return
+            if (clients.has(socket)) {
+              // A fresh token keeps the feed open; it cannot turn the feed into someone else's.
+              if (userOf.get(socket) !== principal.username)
+                socket.close(CLOSE.unauthorized, 'the token is for another user')
+              return
+            }
             clients.add(socket)
+            userOf.set(socket, principal.username)
+            users.set(principal.username, (users.get(principal.username) ?? new Set()).add(socket))
             alive.add(socket)
             socket.on('pong', () => alive.add(socket))
             connected.set(clients.size)

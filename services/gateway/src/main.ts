@@ -1,4 +1,16 @@
-import { VEHICLES_EXCHANGE, VEHICLES_UPDATED, VehiclesUpdated } from '@convoy/contracts'
+import {
+  MEDIA_EXCHANGE,
+  MEDIA_FAILED,
+  MEDIA_READY,
+  MEDIA_UPDATED,
+  MediaEvent,
+  NOTIFICATION_CREATED,
+  NOTIFICATIONS_EXCHANGE,
+  NotificationCreated,
+  VEHICLES_EXCHANGE,
+  VEHICLES_UPDATED,
+  VehiclesUpdated,
+} from '@convoy/contracts'
 import { verifierFromConfig } from '@convoy/platform/auth'
 import { loadConfig, type Env } from '@convoy/platform/config'
 import { createMetrics } from '@convoy/platform/http'
@@ -37,6 +49,24 @@ export async function start(env: Env): Promise<RunningService & { url: string }>
     prefetch: 100,
     handler: async (delivery) => hub.publish(delivery.body.vehicles),
   })
+  // Each user's own events: their media jobs changing, their notifications.
+  const mediaEvents = broker.consume({
+    queue: 'gateway.media',
+    temporary: true,
+    exchange: MEDIA_EXCHANGE,
+    routingKeys: [MEDIA_UPDATED, MEDIA_READY, MEDIA_FAILED],
+    schema: MediaEvent,
+    handler: async ({ body }) => hub.sendTo(body.owner, { type: 'media', media: body.media }),
+  })
+  const notifications = broker.consume({
+    queue: 'gateway.notifications',
+    temporary: true,
+    exchange: NOTIFICATIONS_EXCHANGE,
+    routingKeys: [NOTIFICATION_CREATED],
+    schema: NotificationCreated,
+    handler: async ({ body }) =>
+      hub.sendTo(body.owner, { type: 'notification', notification: body.notification }),
+  })
 
   const app = await buildApp({
     service: SERVICE,
@@ -47,9 +77,17 @@ export async function start(env: Env): Promise<RunningService & { url: string }>
     trustProxy: config.TRUST_PROXY,
     authUrl: config.AUTH_URL,
     trackerUrl: config.POSITION_TRACKER_URL,
+    mediaUrl: config.MEDIA_URL,
+    notificationUrl: config.NOTIFICATION_URL,
     webUrl: config.WEB_URL,
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
-    readiness: { broker: broker.isReady, 'live updates': updates.isReady },
+    uploadTimeoutMs: config.UPLOAD_TIMEOUT_MS,
+    readiness: {
+      broker: broker.isReady,
+      'live updates': updates.isReady,
+      'media events': mediaEvents.isReady,
+      notifications: notifications.isReady,
+    },
   })
   return serve(app, {
     port: config.PORT,
@@ -57,6 +95,8 @@ export async function start(env: Env): Promise<RunningService & { url: string }>
     log,
     drain: [
       ['live updates', () => updates.close()],
+      ['media events', () => mediaEvents.close()],
+      ['notifications', () => notifications.close()],
       ['live clients', () => hub.close()],
     ],
     release: [['broker', () => broker.close()]],
