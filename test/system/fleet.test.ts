@@ -13,17 +13,9 @@ import {
   type Vehicle,
   type VehicleHistory,
 } from '@convoy/contracts'
-import { startStack, type RunningSystem } from '@convoy/launcher'
+import { startTestStack, type TestStack } from '@convoy/launcher'
 import { connectBroker, deadLetterQueue, type Broker } from '@convoy/platform/messaging'
-import {
-  createTestDatabase,
-  createTestVhost,
-  drainQueue,
-  eventually,
-  login,
-  TEST_ADMIN_PASSWORD,
-  testLogger,
-} from '@convoy/platform/testing'
+import { drainQueue, eventually, login, testLogger } from '@convoy/platform/testing'
 
 const VEHICLES = ['Test Van A', 'Test Van B', 'Test Van C']
 const POINTS = 100
@@ -39,10 +31,7 @@ const report = (vehicle: string, i: number) => ({
 })
 
 describe('fleet tracking in the stack topology', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>
-  let authDatabase: Awaited<ReturnType<typeof createTestDatabase>>
-  let vhost: Awaited<ReturnType<typeof createTestVhost>>
-  let system: RunningSystem
+  let system: TestStack
   let broker: Broker
   let live: WebSocket
   let trackerUrl: string
@@ -50,21 +39,9 @@ describe('fleet tracking in the stack topology', () => {
   let token: string
 
   before(async () => {
-    ;[database, authDatabase, vhost] = await Promise.all([
-      createTestDatabase(),
-      createTestDatabase(),
-      createTestVhost(),
-    ])
-    system = await startStack({
-      postgresUrl: database.url,
-      databaseUrls: { 'position-tracker': database.url, auth: authDatabase.url },
-      amqpUrl: vhost.url,
-      port: 0,
-      env: { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', CONVOY_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD },
-      serviceEnv: { 'position-simulator': { VEHICLES: '0' } },
-    })
+    system = await startTestStack({ serviceEnv: { 'position-simulator': { VEHICLES: '0' } } })
     trackerUrl = system.services['position-tracker']
-    broker = connectBroker({ url: vhost.url, log: testLogger() })
+    broker = connectBroker({ url: system.amqpUrl, log: testLogger() })
     await eventually(async () => (await fetch(`${trackerUrl}/readyz`)).ok, 'tracker ready', 30_000)
     await eventually(async () => (await fetch(`${system.url}/readyz`)).ok, 'gateway ready', 30_000)
     token = await login(system.url)
@@ -78,7 +55,6 @@ describe('fleet tracking in the stack topology', () => {
     live?.close()
     await broker?.close()
     await system?.close()
-    await Promise.all([database?.drop(), authDatabase?.drop(), vhost?.drop()])
   })
 
   const api = async <T>(path: string) => {
@@ -169,7 +145,7 @@ describe('fleet tracking in the stack topology', () => {
       'the next report stored',
     )
     const dead = await eventually(async () => {
-      const messages = await drainQueue(vhost.url, deadLetterQueue('position-tracker.positions'))
+      const messages = await drainQueue(system.amqpUrl, deadLetterQueue('position-tracker.positions'))
       return messages.length ? messages : null
     }, 'the malformed report dead-lettered')
     assert.equal(dead.length, 1)

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { start as auth } from '@convoy/auth'
+import { start as converter } from '@convoy/converter'
 import { start as gateway } from '@convoy/gateway'
+import { start as media } from '@convoy/media'
+import { start as notification } from '@convoy/notification'
 import type { Env } from '@convoy/platform/config'
 import type { RunningService } from '@convoy/platform/lifecycle'
 import { start as positionSimulator } from '@convoy/position-simulator'
@@ -28,20 +32,33 @@ export interface EmbeddedOptions {
 const START: Record<ServiceName, (env: Env) => Promise<RunningService & { url: string }>> = {
   auth,
   'position-tracker': positionTracker,
+  media,
+  converter,
+  notification,
   web,
   gateway,
   'position-simulator': positionSimulator,
 }
 
 /**
- * Every service in this one process, on embedded infrastructure: PGlite databases under
- * `dataDir`, the in-process broker, internal services on loopback ports picked by the OS.
+ * Every service in this one process, on embedded infrastructure: PGlite databases, media files and
+ * the email outbox under `dataDir`, the in-process broker, internal services on loopback ports
+ * picked by the OS.
  * The same `start` functions as in the stack topology, given other URLs.
  */
 export async function startEmbedded(options: EmbeddedOptions): Promise<RunningSystem> {
   const dataDir = path.resolve(options.dataDir)
   const unlock = await lockDataDir(dataDir)
-  const base: Env = { LOG_LEVEL: 'warn', ...options.env, AMQP_URL: `memory://convoy-${randomUUID()}` }
+  const port = options.port ?? 8080
+  const base: Env = {
+    LOG_LEVEL: 'warn',
+    ...options.env,
+    AMQP_URL: `memory://convoy-${randomUUID()}`,
+    // Media files on local disk, emails in a local outbox: nothing to install.
+    BLOB_STORE_URL: pathToFileURL(path.join(dataDir, 'media')).href,
+    OUTBOX_DIR: path.join(dataDir, 'outbox'),
+    PUBLIC_URL: options.env?.PUBLIC_URL ?? `http://localhost:${port}`,
+  }
   const urls: Partial<Record<ServiceName, string>> = {}
   const started: RunningService[] = []
   const notices: string[] = []
@@ -58,7 +75,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<RunningSy
       const running = await START[service]({
         ...base,
         HOST: isGateway ? (options.host ?? '127.0.0.1') : '127.0.0.1',
-        PORT: isGateway ? String(options.port ?? 8080) : '0',
+        PORT: isGateway ? String(port) : '0',
         DATABASE_URL: `pglite://${path.join(dataDir, service)}`,
         ...wiring(service, urls),
       })

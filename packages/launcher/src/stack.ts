@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import pg from 'pg'
 import type { Env } from '@convoy/platform/config'
 import { SERVICES, wiring, type RunningSystem, type ServiceName } from './system.ts'
@@ -32,6 +32,8 @@ export interface StackOptions {
 const DATABASES: Partial<Record<ServiceName, string>> = {
   auth: 'auth',
   'position-tracker': 'position_tracker',
+  media: 'media',
+  notification: 'notification',
 }
 
 /**
@@ -70,6 +72,8 @@ export async function startStack(options: StackOptions): Promise<RunningSystem> 
         AMQP_URL: options.amqpUrl,
         ...wiring(service, urls),
       }
+      // Media files beside the embedded topology's, not among them.
+      if (service === 'media') env.BLOB_STORE_URL ??= pathToFileURL(`${ROOT}.data/stack/media`).href
       const database = DATABASES[service]
       if (database)
         env.DATABASE_URL =

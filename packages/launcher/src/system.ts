@@ -10,7 +10,16 @@ export interface RunningSystem {
 }
 
 /** The services in start order: each one's dependencies come before it. */
-export const SERVICES = ['auth', 'position-tracker', 'web', 'gateway', 'position-simulator'] as const
+export const SERVICES = [
+  'auth',
+  'position-tracker',
+  'media',
+  'converter',
+  'notification',
+  'web',
+  'gateway',
+  'position-simulator',
+] as const
 export type ServiceName = (typeof SERVICES)[number]
 
 /** The environment that points a service at the services started before it. */
@@ -19,13 +28,23 @@ export function wiring(
   urls: Partial<Record<ServiceName, string>>,
 ): Record<string, string | undefined> {
   const jwks = urls.auth && `${urls.auth}/auth/.well-known/jwks.json`
-  if (service === 'gateway') {
-    return {
-      AUTH_URL: urls.auth,
-      AUTH_JWKS_URL: jwks,
-      POSITION_TRACKER_URL: urls['position-tracker'],
-      WEB_URL: urls.web,
-    }
+  switch (service) {
+    case 'gateway':
+      return {
+        AUTH_URL: urls.auth,
+        AUTH_JWKS_URL: jwks,
+        POSITION_TRACKER_URL: urls['position-tracker'],
+        MEDIA_URL: urls.media,
+        NOTIFICATION_URL: urls.notification,
+        WEB_URL: urls.web,
+      }
+    case 'position-tracker':
+    case 'media':
+    case 'notification':
+      return { AUTH_JWKS_URL: jwks }
+    case 'converter':
+      return { MEDIA_URL: urls.media }
+    default:
+      return {}
   }
-  return service === 'position-tracker' ? { AUTH_JWKS_URL: jwks } : {}
 }

@@ -259,3 +259,11 @@ export async function login(
     throw new Error(`login as ${username} failed: ${response.status} ${await response.text()}`)
   return ((await response.json()) as { accessToken: string }).accessToken
 }
+export {
+  parseMail,
+  selfSignedCertificate,
+  startMailCatcher,
+  type MailCatcher,
+  type ParsedMail,
+  type ReceivedMail,
+} from './mail-catcher.ts'

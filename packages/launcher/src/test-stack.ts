@@ -1,0 +1,77 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import {
+  createTestDatabase,
+  createTestVhost,
+  TEST_ADMIN_PASSWORD,
+  TEST_POSTGRES_URL,
+} from '@convoy/platform/testing'
+import { startStack, type StackOptions } from './stack.ts'
+import type { RunningSystem, ServiceName } from './system.ts'
+
+/** The stateful services: each gets a database of its own in a test stack. */
+const STATEFUL = ['auth', 'position-tracker', 'media', 'notification'] as const satisfies ServiceName[]
+
+export interface TestStack extends RunningSystem {
+  /** The RabbitMQ vhost the system runs on. */
+  amqpUrl: string
+  /** Where media keeps its files. */
+  blobDir: string
+}
+
+/**
+ * The stack topology for a test or a benchmark: every service its own process, on a fresh
+ * PostgreSQL database per stateful service, a fresh RabbitMQ vhost and a fresh blob folder, all
+ * removed again by `close`. The first admin's password is `TEST_ADMIN_PASSWORD`.
+ *
+ * @example
+ * const system = await startTestStack({ serviceEnv: { notification: { SMTP_PORT: String(smtp.port) } } })
+ * try { ... } finally { await system.close() }
+ */
+export async function startTestStack(
+  options: Partial<Omit<StackOptions, 'postgresUrl'>> = {},
+): Promise<TestStack> {
+  const databases = await Promise.all(STATEFUL.map(() => createTestDatabase()))
+  const vhost = await createTestVhost()
+  const blobDir = await mkdtemp(path.join(tmpdir(), 'convoy-test-blobs-'))
+  const cleanup = async () => {
+    await Promise.all([...databases.map((database) => database.drop()), vhost.drop()])
+    await rm(blobDir, { recursive: true, force: true })
+  }
+  try {
+    const system = await startStack({
+      postgresUrl: TEST_POSTGRES_URL,
+      amqpUrl: vhost.url,
+      port: 0,
+      stdio: process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore',
+      ...options,
+      databaseUrls: {
+        ...Object.fromEntries(STATEFUL.map((service, i) => [service, databases[i]!.url])),
+        ...options.databaseUrls,
+      },
+      env: {
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+        CONVOY_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+        BLOB_STORE_URL: pathToFileURL(blobDir).href,
+        ...options.env,
+      },
+    })
+    return {
+      ...system,
+      amqpUrl: vhost.url,
+      blobDir,
+      async close() {
+        try {
+          await system.close()
+        } finally {
+          await cleanup()
+        }
+      },
+    }
+  } catch (error) {
+    await cleanup()
+    throw error
+  }
+}

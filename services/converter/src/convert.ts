@@ -1,0 +1,127 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises'
+import path from 'node:path'
+import {
+  CONVERSION_FAILED,
+  MEDIA_EXCHANGE,
+  MP3_CONVERTED,
+  type ConversionFailed,
+  type Mp3Converted,
+  type VideoUploaded,
+} from '@convoy/contracts'
+import type { Logger } from '@convoy/platform/log'
+import { ConversionFailedError, ConversionTimeoutError, extractMp3, run } from '@convoy/platform/media'
+import type { Broker, Delivery } from '@convoy/platform/messaging'
+import { MediaRefusedError, MediaUnavailableError, type MediaClient } from './media-client.ts'
+import type { ConversionMetrics } from './metrics.ts'
+
+export interface ConverterOptions {
+  media: MediaClient
+  broker: Pick<Broker, 'publish'>
+  log: Logger
+  metrics: ConversionMetrics
+  /** Each job gets a fresh folder under this one, removed when the attempt ends. */
+  workDir: string
+  timeoutMs: number
+  /** The attempt from which a passing failure fails the job instead of being retried. */
+  maxAttempts: number
+}
+
+const MAX_REASON = 500
+
+/**
+ * The handler of `video.uploaded`: fetches the video from media, extracts its audio, hands the
+ * MP3 back, then publishes `mp3.converted`. A job that can never succeed (not a video, no sound,
+ * token refused) or whose last attempt failed ends with `conversion.failed`; any other failure is
+ * thrown for the broker to retry with backoff. A job deleted meanwhile ends quietly. Results
+ * carry deterministic message ids, so a retried or redelivered job announces the same message.
+ */
+export function videoConverter(options: ConverterOptions) {
+  const { media, broker, log, metrics } = options
+
+  async function convert(job: VideoUploaded, dir: string): Promise<Mp3Converted | null> {
+    const video = path.join(dir, 'video')
+    const mp3 = path.join(dir, 'audio.mp3')
+    if (!(await media.downloadVideo(job.id, job.token, video))) return null
+    await extractMp3(video, mp3, { timeoutMs: options.timeoutMs })
+    const { size } = await stat(mp3)
+    const durationSeconds = await audioSeconds(mp3)
+    if (!(await media.uploadMp3(job.id, job.token, mp3))) return null
+    return { version: 1, id: job.id, size, ...(durationSeconds === undefined ? {} : { durationSeconds }) }
+  }
+
+  /** Runs `work` in a fresh folder of its own, removed however it ends. */
+  async function inWorkFolder<T>(id: string, work: (dir: string) => Promise<T>): Promise<T> {
+    const dir = await mkdtemp(path.join(options.workDir, 'job-'))
+    try {
+      return await work(dir)
+    } finally {
+      await rm(dir, { recursive: true, force: true }).catch((error: unknown) =>
+        log.warn({ id, err: error }, 'work folder not removed'),
+      )
+    }
+  }
+
+  return async function handle({ body: job, attempt }: Delivery<VideoUploaded>): Promise<void> {
+    const started = performance.now()
+    const seconds = () => (performance.now() - started) / 1000
+    const fields = () => ({ id: job.id, attempt, durationMs: Math.round(seconds() * 1000) })
+    let converted: Mp3Converted | null
+    try {
+      converted = await inWorkFolder(job.id, (dir) => convert(job, dir))
+    } catch (error) {
+      const reason =
+        permanentReason(error) ?? (attempt >= options.maxAttempts ? lastReason(error, attempt) : null)
+      if (reason === null) {
+        log.warn({ ...fields(), reason: errorText(error) }, 'conversion attempt failed')
+        throw error
+      }
+      const failed: ConversionFailed = {
+        version: 1,
+        id: job.id,
+        reason: [...reason].slice(0, MAX_REASON).join(''),
+      }
+      await broker.publish(MEDIA_EXCHANGE, CONVERSION_FAILED, failed, {
+        messageId: `conversion.failed:${job.id}`,
+      })
+      metrics.record('failed', seconds())
+      log.warn({ ...fields(), reason: failed.reason, error: errorText(error) }, 'conversion failed')
+      return
+    }
+    if (!converted) {
+      log.info(fields(), 'job deleted before its conversion ended')
+      return
+    }
+    // A failure to publish is thrown: retried, and after the last attempt dead-lettered by the
+    // platform, since a conversion.failed would meet the same broker.
+    await broker.publish(MEDIA_EXCHANGE, MP3_CONVERTED, converted, { messageId: `mp3.converted:${job.id}` })
+    metrics.record('converted', seconds())
+    log.info({ ...fields(), size: converted.size }, 'video converted')
+  }
+}
+
+/** Why a job can never succeed, or null when another attempt might. */
+function permanentReason(error: unknown): string | null {
+  if (error instanceof ConversionFailedError) return error.reason.trim() || 'the video could not be converted'
+  if (error instanceof MediaRefusedError) return error.message
+  return null
+}
+
+/** Why a job failed on its last attempt, for its owner to read (the log has the details). */
+function lastReason(error: unknown, attempts: number): string {
+  if (error instanceof ConversionTimeoutError)
+    return `conversion took longer than ${inSeconds(error.timeoutMs)}`
+  const cause = error instanceof MediaUnavailableError ? 'media service unavailable' : 'an unexpected error'
+  return `could not be converted after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${cause}`
+}
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error))
+const inSeconds = (ms: number) => `${Number((ms / 1000).toFixed(3))} s`
+
+/** Seconds of audio in an MP3 this converter made, or undefined when ffprobe cannot tell. */
+async function audioSeconds(file: string): Promise<number | undefined> {
+  const args = ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file]
+  const result = await run('ffprobe', args, { timeoutMs: 30_000 }).catch(() => null)
+  const text = result?.code === 0 ? result.stdout.trim() : ''
+  const duration = Number(text)
+  return text && Number.isFinite(duration) && duration >= 0 ? duration : undefined
+}

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Counter, type Registry } from 'prom-client'
+import {
+  MEDIA_EXCHANGE,
+  MEDIA_FAILED,
+  MEDIA_READY,
+  MediaEvent,
+  NOTIFICATION_CREATED,
+  NOTIFICATIONS_EXCHANGE,
+  type NotificationCreated,
+} from '@convoy/contracts'
+import type { Logger } from '@convoy/platform/log'
+import type { Broker, Subscription } from '@convoy/platform/messaging'
+import { draftFor, eventProblem, type ContentSettings, type Draft } from './content.ts'
+import type { Mailer } from './mailer.ts'
+import type { Claimed, NotificationStore } from './store.ts'
+
+export const NOTIFICATION_QUEUE = 'notification.media'
+
+export interface NotifierOptions {
+  broker: Broker
+  store: NotificationStore
+  mailer: Mailer
+  log: Logger
+  metrics: Registry
+  content: ContentSettings
+  databaseReady: () => Promise<boolean>
+  /**
+   * How long one replica may take to push and mail a notification before another may take over
+   * (it crashed): longer than a send can take, pool queueing and timeouts included.
+   */
+  leaseMs: number
+  prefetch?: number
+  maxAttempts?: number
+  retryDelayMs?: number
+}
+
+/**
+ * Consumes `media.ready` and `media.failed` and tells the job's owner, once per job and kind
+ * however often the event arrives: records the notification, pushes `notification.created`,
+ * emails the owner, and acks only once all three are done. While the database or the mail
+ * transport is down, events wait unacknowledged rather than use up their attempts.
+ */
+export function startNotifier(options: NotifierOptions): Subscription {
+  const { broker, store, mailer, log } = options
+  const created = new Counter({
+    name: 'notifications_total',
+    help: 'Notifications created, by kind (media.ready or media.failed)',
+    labelNames: ['kind'] as const,
+    registers: [options.metrics],
+  })
+  const emails = new Counter({
+    name: 'emails_sent_total',
+    help: 'Attempts to send an email, by outcome (sent or failed)',
+    labelNames: ['outcome'] as const,
+    registers: [options.metrics],
+  })
+  for (const kind of [MEDIA_READY, MEDIA_FAILED]) created.inc({ kind }, 0)
+  for (const outcome of ['sent', 'failed']) emails.inc({ outcome }, 0)
+
+  // This process's name on the leases it takes: another replica leaves its notifications alone.
+  const holder = randomUUID()
+  let closing = false
+
+  // Deliveries of the same notification in this process take turns; other replicas are kept
+  // out by the lease in the database.
+  const inFlight = new Map<string, Promise<void>>()
+  async function oneAtATime(key: string, work: () => Promise<void>) {
+    for (let running = inFlight.get(key); running; running = inFlight.get(key)) await running.catch(() => {})
+    const done = work()
+    inFlight.set(key, done)
+    try {
+      await done
+    } finally {
+      inFlight.delete(key)
+    }
+  }
+
+  async function notify(draft: Draft) {
+    if (await store.record(draft)) {
+      created.inc({ kind: draft.kind })
+      log.info({ mediaId: draft.mediaId, kind: draft.kind }, 'notification created')
+    }
+    for (;;) {
+      const claim = await store.claim(draft, holder, options.leaseMs)
+      if ('heldForMs' in claim) {
+        // Another replica is on it: wait for it to finish (or for its lease to run out).
+        if (closing) throw new Error('stopping while another replica holds the notification')
+        await sleep(Math.min(Math.max(claim.heldForMs, 50), 1000))
+        continue
+      }
+      try {
+        await complete(claim)
+      } finally {
+        await store
+          .release(claim.notification.id, holder)
+          .catch((error: unknown) => log.warn({ err: error }, 'notification lease not released'))
+      }
+      return
+    }
+  }
+
+  async function complete({ owner, notification, pushed, email }: Claimed) {
+    const id = notification.id
+    if (!pushed) {
+      // A crash between the publish and the mark pushes it again: with the same message id,
+      // the notification's own, so the receiver can tell it is the same one.
+      const message: NotificationCreated = { version: 1, owner, notification }
+      await broker.publish(NOTIFICATIONS_EXCHANGE, NOTIFICATION_CREATED, message, { messageId: id })
+      await store.markPushed(id)
+    }
+    if (!email.sent) {
+      await store.countAttempt(id)
+      try {
+        await mailer.send({
+          id,
+          to: email.recipient,
+          subject: email.subject,
+          text: email.text,
+          messageId: email.messageId,
+        })
+      } catch (error) {
+        emails.inc({ outcome: 'failed' })
+        throw error
+      }
+      emails.inc({ outcome: 'sent' })
+      // The one window left: a crash after the server took the email and before this write
+      // sends it again on redelivery. It then carries the same Message-ID, by which the
+      // receiving side can drop the copy; no sender can close that window on its own.
+      await store.markSent(id)
+      log.info({ notificationId: id, messageId: email.messageId }, 'email sent')
+    }
+  }
+
+  const subscription = broker.consume({
+    queue: NOTIFICATION_QUEUE,
+    exchange: MEDIA_EXCHANGE,
+    routingKeys: [MEDIA_READY, MEDIA_FAILED],
+    schema: MediaEvent,
+    check: (event) => eventProblem(event, options.content.mailDomain),
+    prefetch: options.prefetch ?? 8,
+    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    ...(options.retryDelayMs ? { retryDelayMs: options.retryDelayMs } : {}),
+    dependenciesReady: async () => (await options.databaseReady()) && (await mailer.healthy()),
+    handler: async ({ body }) => {
+      const draft = draftFor(body, options.content)
+      await oneAtATime(`${draft.mediaId} ${draft.kind}`, () => notify(draft))
+    },
+  })
+
+  return {
+    isReady: subscription.isReady,
+    async close() {
+      closing = true
+      await subscription.close()
+    },
+  }
+}
