@@ -26,6 +26,8 @@ export interface StackOptions {
   onExit?: (service: ServiceName, code: number | null) => void
   /** Called at once with each message a service asks to show (see `EmbeddedOptions.onNotice`). */
   onNotice?: (notice: string) => void
+  /** Services not to start: the caller runs them itself (a test that kills and restarts one). */
+  skip?: ServiceName[]
 }
 
 /** Databases of the stateful services, each its own, as in every other topology. */
@@ -62,7 +64,7 @@ export async function startStack(options: StackOptions): Promise<RunningSystem> 
   }
 
   try {
-    for (const service of SERVICES) {
+    for (const service of SERVICES.filter((name) => !options.skip?.includes(name))) {
       const env: Record<string, string | undefined> = {
         ...process.env,
         ...options.env,
@@ -78,13 +80,7 @@ export async function startStack(options: StackOptions): Promise<RunningSystem> 
       if (database)
         env.DATABASE_URL =
           options.databaseUrls?.[service] ?? (await ensureDatabase(options.postgresUrl, database))
-      // Each service's package entry point is its main.ts, as in its container image.
-      const main = fileURLToPath(import.meta.resolve(`@convoy/${service}`))
-      const child = spawn(process.execPath, [main], {
-        cwd: ROOT,
-        env,
-        stdio: ['ignore', options.stdio ?? 'inherit', options.stdio ?? 'inherit', 'ipc'],
-      })
+      const child = spawnService(service, env, options.stdio)
       children.push({ service, child })
       const { url, notice } = await started(child, service)
       urls[service] = url
@@ -103,8 +99,26 @@ export async function startStack(options: StackOptions): Promise<RunningSystem> 
   }
 }
 
+/**
+ * Starts one service as its own Node process with `env`, as the stack does; `started` resolves
+ * once it listens.
+ *
+ * @example
+ * const converter = spawnService('converter', { ...process.env, PORT: '0', AMQP_URL, MEDIA_URL })
+ * const { url } = await started(converter, 'converter')
+ */
+export function spawnService(
+  service: ServiceName,
+  env: Record<string, string | undefined>,
+  stdio: 'inherit' | 'ignore' = 'inherit',
+): ChildProcess {
+  // Each service's package entry point is its main.ts, as in its container image.
+  const main = fileURLToPath(import.meta.resolve(`@convoy/${service}`))
+  return spawn(process.execPath, [main], { cwd: ROOT, env, stdio: ['ignore', stdio, stdio, 'ipc'] })
+}
+
 /** Resolves with the URL (and notice) a child reports once it listens; rejects if it exits first. */
-function started(
+export function started(
   child: ChildProcess,
   service: string,
   timeoutMs = 60_000,

@@ -31,7 +31,10 @@ export interface TestStack extends RunningSystem {
  * try { ... } finally { await system.close() }
  */
 export async function startTestStack(
-  options: Partial<Omit<StackOptions, 'postgresUrl'>> = {},
+  options: Partial<Omit<StackOptions, 'postgresUrl' | 'amqpUrl'>> & {
+    /** The services reach RabbitMQ at this port instead (a proxy the test can cut). */
+    amqpPort?: number
+  } = {},
 ): Promise<TestStack> {
   const databases = await Promise.all(STATEFUL.map(() => createTestDatabase()))
   const vhost = await createTestVhost()
@@ -41,9 +44,11 @@ export async function startTestStack(
     await rm(blobDir, { recursive: true, force: true })
   }
   try {
+    const amqpUrl = new URL(vhost.url)
+    if (options.amqpPort) amqpUrl.port = String(options.amqpPort)
     const system = await startStack({
       postgresUrl: TEST_POSTGRES_URL,
-      amqpUrl: vhost.url,
+      amqpUrl: amqpUrl.toString(),
       port: 0,
       stdio: process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore',
       ...options,

@@ -15,17 +15,25 @@ import {
   openBlobStore,
   type BlobStore,
 } from './index.ts'
+import { S3_TEST_CREDENTIALS, startS3Server } from '../testing/s3-server.ts'
+
+const MB = 1024 * 1024
 
 /**
  * Every blob store, for the contract below. `leftovers` lists whatever the store holds besides
- * its blobs (temporary files on disk; for S3 it would list unfinished multipart uploads).
+ * its blobs (temporary files on disk; unfinished multipart uploads on S3). `maxHeld` is the most
+ * memory a streamed put or get may hold, whatever the size of the blob. `unproven` names, with
+ * the reason, a guarantee that the backend run here cannot show though the real one gives it.
  */
 const blobTargets: Array<{
   kind: string
+  maxHeld: number
+  unproven?: { replaceWhileReading?: string }
   create(): Promise<{ store: BlobStore; leftovers(): Promise<string[]>; drop(): Promise<void> }>
 }> = [
   {
     kind: 'local disk',
+    maxHeld: 8 * MB,
     create: async () => {
       const root = await mkdtemp(path.join(tmpdir(), 'convoy-blobs-'))
       return {
@@ -38,13 +46,42 @@ const blobTargets: Array<{
       }
     },
   },
+  {
+    // s3rver, a fake S3 in Node, stands in for S3, which cannot run on this machine or in CI.
+    kind: 'S3 (s3rver)',
+    // lib-storage's multipart upload holds whole 8 MiB parts, two being sent and one being filled:
+    // about 27 MB measured (s3rver runs in this process too).
+    maxHeld: 40 * MB,
+    unproven: {
+      replaceWhileReading:
+        'S3 serves a started GET from the object it began with; s3rver rewrites the file being read in place',
+    },
+    create: async () => {
+      const server = await startS3Server('convoy-test')
+      // Found by the SDK's default chain, as the Pod Identity credentials are on EKS.
+      process.env.AWS_ACCESS_KEY_ID = S3_TEST_CREDENTIALS.accessKeyId
+      process.env.AWS_SECRET_ACCESS_KEY = S3_TEST_CREDENTIALS.secretAccessKey
+      const query = new URLSearchParams({
+        endpoint: server.endpoint,
+        forcePathStyle: 'true',
+        region: 'us-east-1',
+      })
+      return {
+        store: openBlobStore({ url: `s3://convoy-test/some/prefix?${query.toString()}` }),
+        leftovers: server.pendingUploads,
+        drop: server.close,
+      }
+    },
+  },
 ]
 
-const MB = 1024 * 1024
 const CHUNK = 64 * 1024
 
-// A garbage collection on demand, so that memory measured is memory held, not garbage.
+// A garbage collection on demand, so that memory measured is memory held, not garbage; and buffers
+// freed by it at once, not by a background thread that lags on a busy machine (then freed parts of
+// an S3 upload were counted as held, up to twice as much).
 setFlagsFromString('--expose-gc')
+setFlagsFromString('--no-concurrent-array-buffer-sweeping')
 const gc = runInNewContext('gc') as () => void
 
 /** Bytes the process holds (JavaScript heap and buffers), measured after a garbage collection. */
@@ -147,10 +184,10 @@ for (const target of blobTargets) {
       assert.equal(size, total)
       const read = { peakMemory: 0 }
       assert.equal(await hash(stream, read), expected)
-      // A store that gathered the file in memory would hold up to 50 MB; a streaming one, a few chunks.
+      // A store that gathered the file in memory would hold all of it; a streaming one, a few chunks.
       const grown = (peak: number) => `${((peak - before) / MB).toFixed(1)} MB`
-      assert.ok(written.peakMemory - before < 8 * MB, `put held ${grown(written.peakMemory)}`)
-      assert.ok(read.peakMemory - before < 8 * MB, `get held ${grown(read.peakMemory)}`)
+      assert.ok(written.peakMemory - before < target.maxHeld, `put held ${grown(written.peakMemory)}`)
+      assert.ok(read.peakMemory - before < target.maxHeld, `get held ${grown(read.peakMemory)}`)
       await store.delete('big')
     })
 
@@ -192,6 +229,35 @@ for (const target of blobTargets) {
       )
       assert.equal(await store.exists('aborted/one'), false)
       assert.equal(await store.exists('aborted/two'), false)
+      assert.deepEqual(await env.leftovers(), [])
+    })
+
+    test('an upload failing after many megabytes leaves nothing, though S3 had parts of it', async () => {
+      // 20 MB: past two 8 MiB parts of an S3 multipart upload, which must then be aborted.
+      const total = 20 * MB
+      async function* failing() {
+        yield* generate(total)
+        throw new Error('client went away')
+      }
+      await assert.rejects(store.put('late/failed', failing(), { maxBytes: 2 * total }), /client went away/)
+      await assert.rejects(
+        store.put('late/large', generate(2 * total), { maxBytes: total }),
+        BlobTooLargeError,
+      )
+      const controller = new AbortController()
+      const progress = { produced: 0, peakMemory: 0 }
+      async function* abortingLate() {
+        for await (const chunk of generate(2 * total, progress)) {
+          if (progress.produced > total) controller.abort()
+          yield chunk
+        }
+      }
+      await assert.rejects(
+        store.put('late/aborted', abortingLate(), { maxBytes: 2 * total, signal: controller.signal }),
+        { name: 'AbortError' },
+      )
+      for (const key of ['late/failed', 'late/large', 'late/aborted'])
+        assert.equal(await store.exists(key), false)
       assert.deepEqual(await env.leftovers(), [])
     })
 
@@ -247,13 +313,15 @@ for (const target of blobTargets) {
       assert.deepEqual(await env.leftovers(), [])
     })
 
-    test('a reader keeps its whole blob while a writer replaces it', async () => {
-      await store.put('reread', generate(4 * MB), { maxBytes: 4 * MB })
-      const expected = await hash(generate(4 * MB))
-      const { stream } = await store.get('reread')
-      await store.put('reread', [Buffer.from('new')], { maxBytes: 10 })
-      assert.equal(await hash(stream), expected)
-      assert.equal(await text(store, 'reread'), 'new')
-    })
+    // Not asserted where the backend run here cannot show it (the target says why).
+    if (!target.unproven?.replaceWhileReading)
+      test('a reader keeps its whole blob while a writer replaces it', async () => {
+        await store.put('reread', generate(4 * MB), { maxBytes: 4 * MB })
+        const expected = await hash(generate(4 * MB))
+        const { stream } = await store.get('reread')
+        await store.put('reread', [Buffer.from('new')], { maxBytes: 10 })
+        assert.equal(await hash(stream), expected)
+        assert.equal(await text(store, 'reread'), 'new')
+      })
   })
 }
