@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { openAsBlob } from 'node:fs'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import net from 'node:net'
 import path from 'node:path'
 import { after, test } from 'node:test'
-import type { Vehicle, VehicleHistory } from '@convoy/contracts'
-import { eventually, login } from '@convoy/platform/testing'
+import type { Media, Vehicle, VehicleHistory } from '@convoy/contracts'
+import { eventually, login, makeTestVideo, TEST_ADMIN_PASSWORD } from '@convoy/platform/testing'
 import { startEmbedded } from './embedded.ts'
 
 const dataDir = await mkdtemp(path.join(tmpdir(), 'convoy-embedded-'))
@@ -84,6 +85,46 @@ test('a first start that fails later still shows the admin password it created',
     }
   } finally {
     blocker.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('embedded mode runs the media pipeline: upload, MP3, and the email in the local outbox', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'convoy-embedded-media-'))
+  const system = await startEmbedded({
+    dataDir: dir,
+    port: 0,
+    env: { LOG_LEVEL: 'silent', VEHICLES: '0', CONVOY_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD },
+  })
+  try {
+    const bearer = { authorization: `Bearer ${await login(system.url)}` }
+    const clip = path.join(dir, 'clip.mp4')
+    await makeTestVideo(clip, { seconds: 1 })
+    const form = new FormData()
+    form.append('file', await openAsBlob(clip), 'clip.mp4')
+    const uploaded = await fetch(`${system.url}/api/media`, { method: 'POST', body: form, headers: bearer })
+    assert.equal(uploaded.status, 202)
+    const { id } = (await uploaded.json()) as Media
+    await eventually(
+      async () =>
+        ((await (await fetch(`${system.url}/api/media/${id}`, { headers: bearer })).json()) as Media)
+          .status === 'ready',
+      'the job ready',
+      30_000,
+    )
+    const mp3 = await fetch(`${system.url}/api/media/${id}/mp3`, { headers: bearer })
+    assert.equal(mp3.headers.get('content-type'), 'audio/mpeg')
+    assert.ok((await mp3.arrayBuffer()).byteLength > 1000)
+    const outbox = await eventually(
+      async () => (await readdir(path.join(dir, 'outbox'))).filter((f) => f.endsWith('.eml')),
+      'the email in the outbox',
+    )
+    assert.equal(outbox.length, 1)
+    const email = await readFile(path.join(dir, 'outbox', outbox[0]!), 'utf8')
+    assert.match(email, /^Subject: Your MP3 of clip\.mp4 is ready/m)
+    assert.match(email, /^To: admin@localhost/m)
+  } finally {
+    await system.close()
     await rm(dir, { recursive: true, force: true })
   }
 })
