@@ -227,7 +227,12 @@ describe('compose.yaml', () => {
             environment[variable],
             `${name}: ${variable} is not set (its default is ${String(value)})`,
           )
-      for (const [variable, value] of Object.entries(environment).filter(([key]) => key.endsWith('_URL'))) {
+      // Every URL the service calls names a compose service; PUBLIC_URL is the address people open
+      // (the published gateway), and a file: URL is a folder of the container.
+      const called = Object.entries(environment).filter(
+        ([key, value]) => key.endsWith('_URL') && key !== 'PUBLIC_URL' && !value.startsWith('file:'),
+      )
+      for (const [variable, value] of called) {
         const url = new URL(value)
         assert.ok(running[url.hostname], `${name}: ${variable} names ${url.hostname}, not a compose service`)
         if (ports.has(url.hostname))
@@ -250,9 +255,17 @@ describe('compose.yaml', () => {
     }
   })
 
-  test('publishes the gateway on 8080 and the RabbitMQ management UI on 15672; keeps data in volumes', () => {
+  test('publishes the gateway on 8080, the RabbitMQ and Mailpit UIs on 15672 and 8025; keeps data in volumes', () => {
     const running = compose()
     assert.deepEqual(running.gateway?.published, [8080])
+    // Nothing else is published: the databases, the broker's AMQP port and the services stay inside.
+    assert.deepEqual(
+      Object.entries(running)
+        .filter(([, service]) => service.published.length > 0)
+        .map(([name, service]) => `${name}:${service.published.join(',')}`)
+        .sort(),
+      ['gateway:8080', 'mailpit:8025', 'queue:15672'],
+    )
     const brokers = Object.values(running).filter((service) => service.image?.startsWith('rabbitmq:'))
     assert.equal(brokers.length, 1)
     assert.match(brokers[0]?.image ?? '', /-management/)
@@ -260,5 +273,22 @@ describe('compose.yaml', () => {
     for (const [name, service] of Object.entries(running))
       if (/^(postgres|rabbitmq):/.test(service.image ?? ''))
         assert.ok(service.volumes.length > 0, `${name}: no named volume for its data`)
+    // media's blob store is a folder on a named volume, where BLOB_STORE_URL points.
+    const blobs = running.media?.environment.BLOB_STORE_URL ?? ''
+    assert.match(blobs, /^file:\/\/\//)
+    assert.ok(running.media?.volumes.length, 'media: no named volume for its blobs')
+  })
+
+  test('sends the emails to the mail catcher, over plain SMTP on its own network', () => {
+    const running = compose()
+    const environment = running.notification?.environment ?? {}
+    assert.ok(
+      running[environment.SMTP_HOST ?? ''],
+      `SMTP_HOST ${environment.SMTP_HOST}: not a compose service`,
+    )
+    assert.match(running[environment.SMTP_HOST ?? '']?.image ?? '', /^axllent\/mailpit:/)
+    assert.equal(environment.SMTP_PORT, '1025')
+    assert.equal(environment.SMTP_TLS, 'none')
+    assert.equal(environment.OUTBOX_DIR, '', 'containers send by SMTP, not to an outbox folder')
   })
 })

@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { parseAllDocuments } from 'yaml'
+import { kedaReferenceProblems, scaledObjectShape, triggerAuthenticationShape } from './keda-checks.ts'
 
 /** A Kubernetes object as built: only the fields the checks read are typed. */
 export interface K8sObject {
@@ -67,7 +68,7 @@ export interface Workload {
   pod: PodSpec
 }
 
-const id = (o: K8sObject) =>
+export const id = (o: K8sObject) =>
   `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`
 const spec = <T>(o: K8sObject) => (o.spec ?? {}) as T
 const matches = (selector: Labels | undefined, labels: Labels | undefined) =>
@@ -101,7 +102,7 @@ export function workloads(objects: K8sObject[]): Workload[] {
 }
 
 const containersOf = (w: Workload) => [...(w.pod.initContainers ?? []), ...w.pod.containers]
-const find = (objects: K8sObject[], kind: string, namespace: string | undefined, name: string) =>
+export const find = (objects: K8sObject[], kind: string, namespace: string | undefined, name: string) =>
   objects.find(
     (o) => o.kind === kind && o.metadata.name === name && (o.metadata.namespace ?? undefined) === namespace,
   )
@@ -128,11 +129,24 @@ const MODULES: Record<string, string> = {
  */
 export const UNMODELLED_GROUPS = ['gateway.k8s.aws']
 
+/**
+ * Kinds without a model package here that the checks validate themselves, against the fields of
+ * their CRD (./keda-checks.ts): KEDA's ScaledObject and TriggerAuthentication.
+ */
+export const STRUCTURAL: Record<string, Record<string, (object: K8sObject) => string[]>> = {
+  'keda.sh/v1alpha1': { ScaledObject: scaledObjectShape, TriggerAuthentication: triggerAuthenticationShape },
+}
+
 /** Every object against the JSON schema of its apiVersion and kind (core and the CRDs used). */
 export async function schemaProblems(objects: K8sObject[]): Promise<string[]> {
   const problems: string[] = []
   for (const object of objects) {
     if (UNMODELLED_GROUPS.includes(object.apiVersion.split('/')[0]!)) continue
+    const structural = STRUCTURAL[object.apiVersion]?.[object.kind]
+    if (structural) {
+      problems.push(...structural(object).map((problem) => `${id(object)}: ${problem}`))
+      continue
+    }
     const module = MODULES[object.apiVersion]
     const model = module ? ((await import(module)) as Record<string, Model>)[object.kind] : undefined
     if (!model) {
@@ -166,7 +180,7 @@ function withUnwrappedSecretData(object: K8sObject): K8sObject {
 // ── References ───────────────────────────────────────────────────────────────────────────────
 
 /** The keys a Secret will hold: its own data, or what the ExternalSecret producing it writes. */
-function secretKeys(objects: K8sObject[], namespace: string, name: string): Set<string> | undefined {
+export function secretKeys(objects: K8sObject[], namespace: string, name: string): Set<string> | undefined {
   const secret = find(objects, 'Secret', namespace, name)
   if (secret) {
     return new Set([
@@ -360,6 +374,8 @@ export function referenceProblems(objects: K8sObject[]): string[] {
     }
   }
 
+  problems.push(...kedaReferenceProblems(objects, { find, secretKeys, id }))
+
   for (const route of objects.filter((o) => o.kind === 'HTTPRoute')) {
     const rules =
       spec<{ rules?: Array<{ backendRefs?: Array<{ name: string; namespace?: string; port?: number }> }> }>(
@@ -468,9 +484,11 @@ export function policyProblems(objects: K8sObject[]): string[] {
 // ── Network edges ────────────────────────────────────────────────────────────────────────────
 
 interface Peer {
-  /** `app` label, or a pseudo name: `internet`, `monitoring`, `kube-dns`. */
+  /** `app` label, or a pseudo name: `internet`, `monitoring`, `keda`, `kube-dns`, … */
   name: string
   namespace?: string
+  /** Outside the cluster: its address, which `ipBlock`s are matched against. */
+  ip?: string
   labels: Labels
   namespaceLabels: Labels
   ports: Port[]
@@ -478,7 +496,7 @@ interface Peer {
 interface PolicyPeer {
   namespaceSelector?: { matchLabels?: Labels }
   podSelector?: { matchLabels?: Labels }
-  ipBlock?: { cidr: string }
+  ipBlock?: { cidr: string; except?: string[] }
 }
 interface PolicyRule {
   from?: PolicyPeer[]
@@ -496,8 +514,22 @@ interface Policy {
 const selects = (selector: Labels | undefined, labels: Labels) =>
   !selector || Object.entries(selector).every(([key, value]) => labels[key] === value)
 
+/** Whether an IPv4 address is in a CIDR block; an IPv6 block holds no IPv4 address. */
+export function inCidr(ip: string, cidr: string): boolean {
+  const [base = '', bits = '32'] = cidr.split('/')
+  const toNumber = (address: string) => address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0)
+  if (!/^\d+(\.\d+){3}$/.test(base) || !/^\d+(\.\d+){3}$/.test(ip)) return false
+  const size = 2 ** (32 - Number(bits))
+  return Math.floor(toNumber(ip) / size) === Math.floor(toNumber(base) / size)
+}
+
 function peerMatches(peer: PolicyPeer, other: Peer, policyNamespace: string): boolean {
-  if (peer.ipBlock) return other.namespace === undefined // outside the cluster
+  // ipBlock is for addresses outside the cluster (the API's advice; what pods' addresses do with
+  // it depends on the network plugin, so the design never relies on it for pods).
+  if (peer.ipBlock) {
+    const { cidr, except = [] } = peer.ipBlock
+    return !!other.ip && inCidr(other.ip, cidr) && !except.some((block) => inCidr(other.ip!, block))
+  }
   if (other.namespace === undefined) return false
   const inNamespace = peer.namespaceSelector
     ? selects(peer.namespaceSelector.matchLabels, other.namespaceLabels)
@@ -547,9 +579,47 @@ function allowed(
 }
 
 /**
+ * Places outside the cluster a pod might call, each at an address `ipBlock`s are matched against:
+ * the internet (a documentation address, TEST-NET-2) on the ports a service could want there
+ * (a mail server's, an API's), and the node-local link addresses of the EKS Pod Identity Agent and
+ * the EC2 instance metadata service (which must stay out of reach: it hands out the node's role).
+ */
+const EXTERNAL: Peer[] = [
+  {
+    name: 'internet',
+    ip: '198.51.100.7',
+    labels: {},
+    namespaceLabels: {},
+    ports: [
+      { name: 'http', containerPort: 80 },
+      { name: 'https', containerPort: 443 },
+      { name: 'smtp', containerPort: 25 },
+      { name: 'submissions', containerPort: 465 },
+      { name: 'submission', containerPort: 587 },
+    ],
+  },
+  {
+    name: 'eks-pod-identity-agent',
+    ip: '169.254.170.23',
+    labels: {},
+    namespaceLabels: {},
+    ports: [{ name: 'http', containerPort: 80 }],
+  },
+  {
+    name: 'instance-metadata',
+    ip: '169.254.169.254',
+    labels: {},
+    namespaceLabels: {},
+    ports: [{ name: 'http', containerPort: 80 }],
+  },
+]
+
+/**
  * Every connection the NetworkPolicies allow, as `from → to:port`: between the pods of the build,
- * from outside the cluster (`internet`), from Prometheus (`monitoring`), and to the cluster DNS
- * (`kube-dns`). A connection needs both the sender's egress and the receiver's ingress allowed.
+ * from outside the cluster (`internet`), from Prometheus (`monitoring`) and KEDA's operator
+ * (`keda`), to the cluster DNS (`kube-dns`) and to the places outside the cluster of EXTERNAL.
+ * A connection needs both the sender's egress and the receiver's ingress allowed; outside the
+ * build's namespaces, only the end inside them decides.
  */
 export function allowedEdges(objects: K8sObject[]): Set<string> {
   const namespaceLabels = (name: string): Labels => ({
@@ -564,12 +634,19 @@ export function allowedEdges(objects: K8sObject[]): Set<string> {
     ports: containersOf(w).flatMap((c) => c.ports ?? []),
   }))
   const outsiders: Peer[] = [
-    { name: 'internet', labels: {}, namespaceLabels: {}, ports: [] },
+    EXTERNAL[0]!,
     {
       name: 'monitoring',
       namespace: 'monitoring',
       labels: { 'app.kubernetes.io/name': 'prometheus' },
       namespaceLabels: { 'kubernetes.io/metadata.name': 'monitoring' },
+      ports: [],
+    },
+    {
+      name: 'keda',
+      namespace: 'keda',
+      labels: { app: 'keda-operator', 'app.kubernetes.io/name': 'keda-operator' },
+      namespaceLabels: { 'kubernetes.io/metadata.name': 'keda' },
       ports: [],
     },
   ]
@@ -614,6 +691,14 @@ export function allowedEdges(objects: K8sObject[]): Set<string> {
         if (allowed(policies, 'egress', from, to, port) && allowed(policies, 'ingress', to, from, port)) {
           edges.add(`${from.name} → ${to.name}:${port.name ?? port.containerPort}`)
         }
+      }
+    }
+  }
+  // Outside the cluster: only the sender's egress decides.
+  for (const from of pods) {
+    for (const to of EXTERNAL) {
+      for (const port of to.ports) {
+        if (allowed(policies, 'egress', from, to, port)) edges.add(`${from.name} → ${to.name}:${port.name}`)
       }
     }
   }

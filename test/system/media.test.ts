@@ -19,6 +19,7 @@ import {
   login,
   makeTestVideo,
   queueCounts,
+  sendMultipart,
   startMailCatcher,
   tcpProxy,
   TEST_AMQP_HOST,
@@ -184,6 +185,17 @@ describe('the media pipeline in the stack topology', () => {
     )
     assert.equal(statusesOf(job.id).filter((status) => status === 'ready').length, 1)
     assert.equal(mailsAbout('long drive.mp4').length, 1)
+  })
+
+  test('a 1 GB upload through the gateway is refused with 413 early, whether its length is declared or not', async () => {
+    for (const declare of [true, false]) {
+      const result = await sendMultipart(`${system.url}/api/media`, token, { total: 1024 ** 3, declare })
+      assert.equal(result.status, 413, `declared: ${declare}`)
+      assert.match(result.body, /larger than the limit of 209715200 bytes/)
+      assert.ok(result.sent < 300 * 1024 ** 2, `the client got to send ${result.sent} bytes`)
+    }
+    const list = (await (await api('GET', '/media')).json()) as Media[]
+    assert.ok(!list.some((m) => m.filename === 'huge.mp4'))
   })
 
   test('RabbitMQ gone during a batch of uploads: every job still ends ready, none lost or stuck', async () => {

@@ -43,6 +43,21 @@ write position-tracker-postgres.env "username=position_tracker
 password=$password
 database-url=postgres://position_tracker:$password@position-tracker-postgres.position-tracker.svc.cluster.local:5432/position_tracker"
 
+password=$(random)
+write media-postgres.env "username=media
+password=$password
+database-url=postgres://media:$password@media-postgres.media.svc.cluster.local:5432/media"
+
+password=$(random)
+write notification-postgres.env "username=notification
+password=$password
+database-url=postgres://notification:$password@notification-postgres.notification.svc.cluster.local:5432/notification"
+
+# The mail server's login (notification's SMTP_USER and SMTP_PASSWORD): empty, as Mailpit (the
+# local overlay's mail server) wants none. For a real server, put its login here and re-apply.
+write notification-smtp.env "username=
+password="
+
 # The first admin's password (auth's CONVOY_ADMIN_PASSWORD), to sign in as `admin`.
 write auth-admin.env "password=$(random)"
 

@@ -267,3 +267,4 @@ export {
   type ParsedMail,
   type ReceivedMail,
 } from './mail-catcher.ts'
+export { sendMultipart } from './uploads.ts'
