@@ -172,6 +172,12 @@ export const Media = Type.Object({
 })
 export type Media = Static<typeof Media>
 
+/**
+ * Room a multipart upload may take around its file (boundaries, part headers): a declared
+ * `Content-Length` over the size limit plus this is refused before a byte is read.
+ */
+export const MULTIPART_ENVELOPE_BYTES = 64 * 1024
+
 const JobId = Type.String({ format: 'uuid' })
 /** A username, as tokens carry it (`sub`). */
 const Owner = Type.String({ minLength: 1, maxLength: 64 })

@@ -11,6 +11,11 @@ import { createLiveHub } from './live-hub.ts'
 /** Stand-ins for the tracker and web upstreams: they echo what reached them. */
 async function upstream(name: string): Promise<{ url: string; close(): Promise<void> }> {
   const app = Fastify({ routerOptions: { maxParamLength: 100_000 } })
+  // Any body is fine: it is read and dropped.
+  app.addContentTypeParser('*', (_request, payload, done) => {
+    payload.resume()
+    payload.once('end', () => done(null))
+  })
   app.all('/*', async (request, reply) => {
     if (request.url.includes('hang')) return new Promise(() => {}) // never answers
     if (request.url.includes('bad')) {
@@ -25,6 +30,7 @@ async function upstream(name: string): Promise<{ url: string; close(): Promise<v
       url: request.url,
       forwardedFor: request.headers['x-forwarded-for'],
       authorization: request.headers.authorization,
+      expect: request.headers.expect,
     }
   })
   const address = await app.listen({ port: 0, host: '127.0.0.1' })
@@ -72,6 +78,7 @@ describe('gateway routing', () => {
       notificationUrl: notification.url,
       upstreamTimeoutMs: 300,
       uploadTimeoutMs: 1000,
+      maxUploadBytes: 100_000,
     })
   })
   after(async () => {
@@ -129,6 +136,31 @@ describe('gateway routing', () => {
         `${url} reached ${body.url}`,
       )
     }
+  })
+
+  test('refuses an upload declaring more than the limit with 413 at the edge; media never sees it', async () => {
+    const upload = (length: number) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/media',
+        payload: Buffer.alloc(length),
+        headers: {
+          authorization: bearer,
+          'content-type': 'multipart/form-data; boundary=x',
+          expect: '100-continue',
+        },
+      })
+    const tooLarge = await upload(100_000 + 64 * 1024 + 1)
+    assert.equal(tooLarge.statusCode, 413)
+    assert.match(tooLarge.json<{ detail: string }>().detail, /larger than the limit of 100000 bytes/)
+    const fits = await upload(100_000)
+    assert.equal(fits.statusCode, 200, fits.body)
+    assert.equal(fits.json<{ upstream: string; expect?: string }>().upstream, 'media')
+    assert.equal(
+      fits.json<{ expect?: string }>().expect,
+      undefined,
+      'Expect was answered here, not passed on',
+    )
   })
 
   test("passes the tracker's problem+json through unchanged", async () => {

@@ -1,7 +1,13 @@
 import proxy from '@fastify/http-proxy'
 import websocket from '@fastify/websocket'
 import { authenticate, type Verifier } from '@convoy/platform/auth'
-import { GatewayTimeoutError, NotFoundError, UnavailableError } from '@convoy/platform/errors'
+import { MULTIPART_ENVELOPE_BYTES } from '@convoy/contracts'
+import {
+  GatewayTimeoutError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnavailableError,
+} from '@convoy/platform/errors'
 import { createHttpApp, type HttpAppOptions } from '@convoy/platform/http'
 import type { LiveHub } from './live-hub.ts'
 
@@ -33,6 +39,7 @@ export async function buildApp(
     verifier: Verifier
     upstreamTimeoutMs: number
     uploadTimeoutMs: number
+    maxUploadBytes: number
   },
 ) {
   const app = createHttpApp(options)
@@ -40,6 +47,16 @@ export async function buildApp(
     'onRequest',
     authenticate(options.verifier, (path) => !path.startsWith('/api/') || PUBLIC_API.has(path)),
   )
+
+  // An upload declaring more than the limit gets its 413 here. Passed on, media would refuse it
+  // before reading the body and close the connection while the proxy still sends: a race in
+  // which the proxy may see a broken pipe instead of the answer.
+  app.addHook('onRequest', async (request) => {
+    const declared = Number(request.headers['content-length'])
+    if (request.method === 'POST' && request.url.split('?', 1)[0] === '/api/media')
+      if (declared > options.maxUploadBytes + MULTIPART_ENVELOPE_BYTES)
+        throw new PayloadTooLargeError(options.maxUploadBytes)
+  })
 
   await app.register(websocket, {
     options: { maxPayload: MAX_CLIENT_MESSAGE_BYTES },
@@ -71,7 +88,12 @@ export async function buildApp(
       undici: { headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
       replyOptions: {
         // The client's address, as the gateway knows it, for the services' logs and rate limits.
-        rewriteRequestHeaders: (request, headers) => ({ ...headers, 'x-forwarded-for': request.ip }),
+        // `Expect: 100-continue` (curl sends it with bodies over 1 MB) was answered here already;
+        // the upstream client refuses to send it on.
+        rewriteRequestHeaders: (request, { expect: _, ...headers }) => ({
+          ...headers,
+          'x-forwarded-for': request.ip,
+        }),
         // Upstream down or too slow: a 503 or 504 problem naming the service, never a 500 or a hang.
         onError: (reply, { error }) => {
           reply.log.warn({ err: error, upstream: name }, 'upstream request failed')

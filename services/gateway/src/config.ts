@@ -14,6 +14,11 @@ export const Config = Type.Object({
   WEB_URL: Type.String({ default: 'http://127.0.0.1:8090' }),
   /** A service that has not answered (headers, then each body chunk) within this is given up on: 504. */
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  /**
+   * Largest video accepted at the edge: an upload declaring more is refused with 413 here, before
+   * a byte goes on to media. Keep it equal to media's MAX_UPLOAD_BYTES (media checks again).
+   */
+  MAX_UPLOAD_BYTES: Type.Integer({ minimum: 1, default: 200 * 1024 * 1024 }),
   /** The same for uploads (`POST /api/media`): media answers once the whole video is in. */
   UPLOAD_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 15 * 60_000 }),
   /** Live updates are batched into one frame per interval. */

@@ -82,6 +82,7 @@ export async function start(env: Env): Promise<RunningService & { url: string }>
     webUrl: config.WEB_URL,
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     uploadTimeoutMs: config.UPLOAD_TIMEOUT_MS,
+    maxUploadBytes: config.MAX_UPLOAD_BYTES,
     readiness: {
       broker: broker.isReady,
       'live updates': updates.isReady,

@@ -57,7 +57,7 @@ describe('media HTTP API', () => {
     const response = await upload(ann, await video(), 'Incident on the A61.mp4')
     assert.equal(response.status, 202)
     const job = (await response.json()) as Media
-    assert.equal(response.headers.get('location'), `/api/media/${job.id}`)
+    assert.equal(response.headers.get('location'), `/media/${job.id}`)
     assert.equal(job.status, 'uploaded')
     assert.equal(job.filename, 'Incident on the A61.mp4')
     assert.equal(job.size, (await video()).size)

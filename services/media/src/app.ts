@@ -65,7 +65,7 @@ export async function buildApp(options: MediaAppOptions) {
         if (!info.video) throw new UnsupportedMediaTypeError(`not a video: ${info.reason}`)
         const media = await pipeline.accept(file, request.principal!.username)
         request.log.info({ id: media.id, size: media.size, format: info.format }, 'video uploaded')
-        return reply.code(202).header('location', `/api/media/${media.id}`).send(media)
+        return reply.code(202).header('location', `/media/${media.id}`).send(media)
       } finally {
         await file.discard()
       }

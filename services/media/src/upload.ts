@@ -4,11 +4,10 @@ import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { FastifyRequest } from 'fastify'
+import { MULTIPART_ENVELOPE_BYTES } from '@convoy/contracts'
 import { BlobTooLargeError } from '@convoy/platform/blobs'
 import { BadRequestError, UnsupportedMediaTypeError } from '@convoy/platform/errors'
 
-/** Room for the multipart envelope around the file: boundaries and part headers. */
-const ENVELOPE_BYTES = 64 * 1024
 const FILENAME_MAX = 255
 
 export interface ReceivedFile {
@@ -31,7 +30,7 @@ export async function receiveFile(
   if (!request.isMultipart())
     throw new UnsupportedMediaTypeError('send the video as multipart/form-data, field "file"')
   const declared = Number(request.headers['content-length'])
-  if (declared > options.maxBytes + ENVELOPE_BYTES) throw new BlobTooLargeError(options.maxBytes)
+  if (declared > options.maxBytes + MULTIPART_ENVELOPE_BYTES) throw new BlobTooLargeError(options.maxBytes)
 
   const part = await request.file({ limits: { fileSize: options.maxBytes, files: 1, fields: 0, parts: 2 } })
   if (!part) throw new BadRequestError('the form has no file: send it in the field "file"')

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream'
-import { AppError, BadRequestError, NotFoundError } from '../errors/index.ts'
+import { BadRequestError, NotFoundError, PayloadTooLargeError } from '../errors/index.ts'
 
 /** What `put` accepts: a Node stream (an HTTP request, a file) or any (async) iterable of bytes. */
 export type BlobSource = Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>
@@ -42,13 +42,7 @@ export interface BlobStore {
 }
 
 /** An upload over its size limit: the HTTP layer answers 413. */
-export class BlobTooLargeError extends AppError {
-  readonly maxBytes: number
-  constructor(maxBytes: number) {
-    super(413, 'payload-too-large', 'Payload Too Large', `larger than the limit of ${maxBytes} bytes`)
-    this.maxBytes = maxBytes
-  }
-}
+export class BlobTooLargeError extends PayloadTooLargeError {}
 
 export class BlobNotFoundError extends NotFoundError {
   readonly key: string

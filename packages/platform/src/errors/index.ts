@@ -67,6 +67,15 @@ export class NotFoundError extends AppError {
   }
 }
 
+/** A body over its size limit. */
+export class PayloadTooLargeError extends AppError {
+  readonly maxBytes: number
+  constructor(maxBytes: number) {
+    super(413, 'payload-too-large', 'Payload Too Large', `larger than the limit of ${maxBytes} bytes`)
+    this.maxBytes = maxBytes
+  }
+}
+
 /** A body whose content is not of a kind the route takes (checked by looking inside, not at its label). */
 export class UnsupportedMediaTypeError extends AppError {
   constructor(detail: string) {

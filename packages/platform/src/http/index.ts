@@ -35,6 +35,29 @@ export type HttpApp = FastifyInstance<
   TypeBoxTypeProvider
 > & { metricsRegistry: Registry; markShuttingDown(): void }
 
+/** How much of an unread body is read and dropped after an early answer, at most, and for how long. */
+const LINGER_BYTES = 16 * 1024 * 1024
+const LINGER_MS = 2000
+
+/**
+ * A request answered before its body was read (refused: too large, wrong role, not a video):
+ * the rest of the body is read and dropped for a short while, so the client, still sending, gets
+ * to read the answer (closing at once would reset the connection under it, and it would see a
+ * broken pipe instead of the 413). Past `LINGER_BYTES` or `LINGER_MS` the connection is cut: a
+ * client sending a gigabyte is not read to the end.
+ */
+function lingerThenClose(request: import('node:http').IncomingMessage) {
+  let read = 0
+  const cut = () => request.socket.destroy()
+  const timer = setTimeout(cut, LINGER_MS).unref()
+  request.on('data', (chunk: Buffer) => {
+    read += chunk.length
+    if (read > LINGER_BYTES) cut()
+  })
+  request.once('close', () => clearTimeout(timer))
+  request.resume()
+}
+
 /** `Payload Too Large` → `payload-too-large`: a stable problem type for Fastify's own 4xx errors. */
 const slug = (status: number) =>
   (STATUS_CODES[status] ?? 'Bad Request').toLowerCase().replace(/[^a-z0-9]+/g, '-')
@@ -126,9 +149,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   })
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
-    // Refused before its body was read (an upload over its limit): close the connection after the
-    // answer, or Node would read and discard the rest of the body, a gigabyte perhaps, first.
-    if (!request.raw.complete) void reply.header('connection', 'close')
+    if (!request.raw.complete) lingerThenClose(request.raw)
     // The client went away mid-request (an upload cancelled): nobody to answer, nothing broken.
     if (request.raw.errored && request.raw.destroyed) {
       request.log.info({ url: request.url }, 'client went away before the request was complete')
