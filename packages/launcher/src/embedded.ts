@@ -57,7 +57,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<RunningSy
     // Media files on local disk, emails in a local outbox: nothing to install.
     BLOB_STORE_URL: pathToFileURL(path.join(dataDir, 'media')).href,
     OUTBOX_DIR: path.join(dataDir, 'outbox'),
-    PUBLIC_URL: options.env?.PUBLIC_URL ?? `http://localhost:${port}`,
+    // Where emails send users (a port picked by the OS is not known yet: then the default).
+    ...(port === 0 ? {} : { PUBLIC_URL: options.env?.PUBLIC_URL ?? `http://localhost:${port}` }),
   }
   const urls: Partial<Record<ServiceName, string>> = {}
   const started: RunningService[] = []

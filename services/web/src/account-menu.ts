@@ -6,11 +6,22 @@ export const ROLE_LABELS: Record<Role, string> = {
   viewer: 'Viewer',
 }
 
-export type Route = 'fleet' | 'users'
+export type Route = 'fleet' | 'uploads' | 'users'
+
+/** Who may open each page (the server refuses everyone else anyway). */
+const ROUTE_ROLES: Record<Route, readonly Role[]> = {
+  fleet: ['admin', 'dispatcher', 'viewer'],
+  uploads: ['admin', 'dispatcher'],
+  users: ['admin'],
+}
+
+/** Whether `role` may use the page `route`. */
+export const mayOpen = (route: Route, role: Role) => ROUTE_ROLES[route].includes(role)
 
 /**
- * The header's account area: who is signed in and their role, the pages (admins only: Fleet and
- * Users) and "Sign out". Inline on wide screens; on phones a menu behind the avatar (CSS decides
+ * The header's account area: who is signed in and their role, the pages they may open (Fleet,
+ * Uploads for dispatchers and admins, Users for admins; none for viewers, who have one page) and
+ * "Sign out". Inline on wide screens; on phones a menu behind the avatar (CSS decides
  * which; the toggle is only visible there).
  */
 export class AccountMenu {
@@ -56,7 +67,12 @@ export class AccountMenu {
     this.#field('username').textContent = user.username
     this.#field('role').textContent = role
     this.#toggle.setAttribute('aria-label', `Account: ${user.username}, ${role}`)
-    this.#nav.hidden = user.role !== 'admin'
+    let pages = 0
+    for (const link of this.#nav.querySelectorAll<HTMLElement>('[data-route]')) {
+      link.hidden = !mayOpen(link.dataset.route as Route, user.role)
+      if (!link.hidden) pages++
+    }
+    this.#nav.hidden = pages < 2
   }
 
   /** Marks the current page in the navigation. */

@@ -1,7 +1,8 @@
 import type { NewUser, UserChanges } from '@convoy/contracts'
 import { apiError } from './api-error.ts'
-import { isVehicle } from './frames.ts'
-import type { Position, User, Vehicle, VehicleHistory } from './types.ts'
+import { downloadName, mp3Name } from './download-name.ts'
+import { isMedia, isNotification, isVehicle } from './frames.ts'
+import type { Email, Media, Notification, Position, User, Vehicle, VehicleHistory } from './types.ts'
 
 /** How the API is called: `fetch` with the session's access token (see `Session.fetch`). */
 export type AuthorizedFetch = (url: string, init?: RequestInit) => Promise<Response>
@@ -17,6 +18,7 @@ export function createApi(authorized: AuthorizedFetch) {
     return response.status === 204 ? undefined : response.json()
   }
   const userUrl = (username: string) => `/api/auth/users/${encodeURIComponent(username)}`
+  const mediaUrl = (id: string) => `/api/media/${encodeURIComponent(id)}`
 
   return {
     /** `GET /api/vehicles`: the latest state of every vehicle. */
@@ -48,6 +50,34 @@ export function createApi(authorized: AuthorizedFetch) {
     deleteUser: async (username: string): Promise<void> => {
       await call(userUrl(username), { method: 'DELETE' })
     },
+
+    /** `GET /api/media`: the caller's jobs, newest first. */
+    async media(): Promise<Media[]> {
+      const body = await call('/api/media')
+      return Array.isArray(body) ? body.filter(isMedia) : []
+    },
+
+    /** `DELETE /api/media/{id}`: the job and both its files. */
+    deleteMedia: async (id: string): Promise<void> => {
+      await call(mediaUrl(id), { method: 'DELETE' })
+    },
+
+    /** `GET /api/media/{id}/mp3`: the MP3 and the name to save it under (409 while not ready). */
+    async mp3(media: Pick<Media, 'id' | 'filename'>): Promise<{ blob: Blob; filename: string }> {
+      const response = await authorized(`${mediaUrl(media.id)}/mp3`, { headers: { accept: 'audio/mpeg' } })
+      if (!response.ok) throw await apiError(response)
+      const filename = downloadName(response.headers.get('content-disposition'), mp3Name(media.filename))
+      return { blob: await response.blob(), filename }
+    },
+
+    /** `GET /api/notifications`: the caller's notifications, newest first. */
+    async notifications(): Promise<Notification[]> {
+      const body = await call('/api/notifications')
+      return Array.isArray(body) ? body.filter(isNotification) : []
+    },
+
+    /** `GET /api/notifications/emails`: the emails sent to the caller. */
+    emails: () => call('/api/notifications/emails') as Promise<Email[]>,
   }
 }
 

@@ -1,19 +1,27 @@
-import { AccountMenu, type Route } from './account-menu.ts'
+import { AccountMenu, mayOpen, type Route } from './account-menu.ts'
 import { createApi } from './api.ts'
 import { createFleetView, type FleetView } from './fleet-view.ts'
 import { HeaderBar } from './header-bar.ts'
 import { LoginPage } from './login-page.ts'
+import { NotificationBell } from './notification-bell.ts'
+import { NotificationCenter } from './notification-center.ts'
 import { Session, type EndReason } from './session.ts'
+import { Toasts } from './toasts.ts'
 import type { Me } from './types.ts'
+import { UploadsPage } from './uploads-page.ts'
 import { UsersPage } from './users-page.ts'
+import { uploadVideo, type XhrLike } from './video-upload.ts'
 
 type View = Route | 'login'
 
 const TITLES: Record<View, string> = {
   login: 'Convoy · Sign in',
   fleet: 'Convoy · Live fleet',
+  uploads: 'Convoy · Uploads',
   users: 'Convoy · Users',
 }
+
+const ROUTES: Record<string, Route> = { '#/uploads': 'uploads', '#/users': 'users' }
 
 const END_NOTES: Record<EndReason, string> = {
   'signed-out': 'You have signed out.',
@@ -21,8 +29,9 @@ const END_NOTES: Record<EndReason, string> = {
 }
 
 /**
- * The app's shell: the login page while there is no session, then the fleet (`#/`) or, for
- * admins, the user admin (`#/users`). The session survives reloads and is shared by the tabs.
+ * The app's shell: the login page while there is no session, then the fleet (`#/`), the uploads
+ * (`#/uploads`; viewers are told they cannot upload) or, for admins, the user admin (`#/users`),
+ * with the notifications' bell and toasts. The session survives reloads and is shared by the tabs.
  */
 export function startApp(doc: Document): void {
   const app = doc.querySelector('.app') as HTMLElement
@@ -44,6 +53,29 @@ export function startApp(doc: Document): void {
       await session.refresh().catch(() => false)
     },
   })
+  const uploadsRoot = byId('uploads')
+  const uploads = new UploadsPage(uploadsRoot, {
+    api,
+    upload: (file, onProgress) =>
+      uploadVideo(file, file.name, {
+        // XMLHttpRequest's handlers are typed for any event target; the upload uses a few fields.
+        createXhr: () => new XMLHttpRequest() as unknown as XhrLike,
+        token: async () => {
+          if (session.expired) await session.refresh()
+          return session.accessToken
+        },
+        renew: () => session.refresh(),
+        onProgress,
+      }),
+  })
+  const notifications = new NotificationCenter({
+    api,
+    bell: new NotificationBell(byId('bell'), () => notifications.markSeen()),
+    toasts: new Toasts(byId('toasts')),
+    storage: localStorage,
+    onUploadsPage: () => app.dataset.view === 'uploads',
+    onArrived: () => void uploads.loadEmails(),
+  })
   let fleet: FleetView | null = null
   /** Who was signed in last: their name is filled in when a session ends by itself. */
   let lastUsername: string | undefined
@@ -53,7 +85,10 @@ export function startApp(doc: Document): void {
     else if (event.type === 'user') {
       lastUsername = event.user.username
       account.show(event.user)
+      uploads.setRole(event.user.role)
+      notifications.start(event.user)
       route()
+      if (app.dataset.view === 'uploads') uploads.show()
     } else if (event.type === 'token') fleet?.authorize(event.accessToken)
     else leave(event.reason)
   })
@@ -65,6 +100,9 @@ export function startApp(doc: Document): void {
     login.hide()
     account.show(user)
     users.reset()
+    uploads.reset()
+    uploads.setRole(user.role)
+    notifications.start(user)
     route(true)
     // Made once the map's area is laid out (a map made in a hidden box has no size).
     fleet ??= createFleetView(doc, {
@@ -72,6 +110,13 @@ export function startApp(doc: Document): void {
       header,
       token: () => session.accessToken,
       renew: () => session.refresh(),
+      onMedia: (media) => uploads.apply(media),
+      onNotification: (notification) => notifications.receive(notification),
+      // Whatever happened while the feed was down (or before it connected) is loaded again.
+      onConnected: () => {
+        void notifications.load()
+        if (app.dataset.view === 'uploads') void uploads.load()
+      },
     })
     fleet.start()
   }
@@ -81,6 +126,8 @@ export function startApp(doc: Document): void {
     fleet?.stop()
     account.show(null)
     users.reset()
+    uploads.reset()
+    notifications.stop()
     closeDialogs()
     show('login')
     login.show({ note: END_NOTES[reason], username })
@@ -90,21 +137,24 @@ export function startApp(doc: Document): void {
   function route(reload = false): void {
     const user = session.user
     if (user === null) return
-    const wanted: Route = location.hash === '#/users' ? 'users' : 'fleet'
-    // Users is for admins (the server refuses everyone else anyway).
-    const view = wanted === 'users' && user.role !== 'admin' ? 'fleet' : wanted
+    const wanted: Route = ROUTES[location.hash] ?? 'fleet'
+    // Users is for admins. Uploads stays, to tell a viewer why they cannot upload.
+    const view = wanted === 'users' && !mayOpen('users', user.role) ? 'fleet' : wanted
     if (view !== wanted) history.replaceState(null, '', '#/')
     const before = app.dataset.view
     show(view)
     if (view === 'users' && (reload || before !== 'users')) void users.load()
+    if (view === 'uploads' && (reload || before !== 'uploads')) uploads.show()
   }
 
   function show(view: View): void {
     app.dataset.view = view
     doc.title = TITLES[view]
     usersRoot.hidden = view !== 'users'
+    uploadsRoot.hidden = view !== 'uploads'
     if (view !== 'login') account.setRoute(view)
     if (view !== 'users') closeDialogs()
+    if (view !== 'uploads') uploads.hide()
   }
 
   function closeDialogs(): void {

@@ -73,6 +73,40 @@ test('reports live, passes frames on and ignores unknown ones', (t) => {
   feed.stop()
 })
 
+test("passes the user's media and notification events on", (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] })
+  const sockets: FakeSocket[] = []
+  const events: Array<[string, string]> = []
+  const feed = new LiveFeed({
+    url: 'ws://example.test/api/live',
+    connect: () => {
+      const socket = new FakeSocket()
+      sockets.push(socket)
+      return socket
+    },
+    onVehicles: () => events.push(['vehicles', '']),
+    onMedia: (media) => events.push(['media', media.status]),
+    onNotification: (notification) => events.push(['notification', notification.title]),
+    onConnected: () => {},
+    onStatus: () => {},
+    token: () => 'token-1',
+    onUnauthorized: async () => true,
+  })
+  feed.start()
+  sockets[0]?.onopen?.({})
+  const at = '2026-03-01T08:00:00.000Z'
+  const media = { id: 'm1', filename: 'clip.mp4', size: 1, status: 'ready', createdAt: at, updatedAt: at }
+  sockets[0]?.onmessage?.({ data: JSON.stringify({ type: 'media', media }) })
+  const notification = { id: 'n1', kind: 'media.ready', title: 'Ready', body: '', createdAt: at }
+  sockets[0]?.onmessage?.({ data: JSON.stringify({ type: 'notification', notification }) })
+  sockets[0]?.onmessage?.({ data: JSON.stringify({ type: 'positions', vehicles: [] }) })
+  assert.deepEqual(events, [
+    ['media', 'ready'],
+    ['notification', 'Ready'],
+  ])
+  feed.stop()
+})
+
 test('reconnects with growing delays, and calls onConnected again after each reconnect', (t) => {
   const { feed, sockets, statuses, connects } = harness(t)
   feed.start()

@@ -1,6 +1,6 @@
 import { backoffDelay } from './backoff.ts'
-import { parseFrame } from './frames.ts'
-import type { LiveAuth, Vehicle } from './types.ts'
+import { readFrame } from './frames.ts'
+import type { LiveAuth, Media, Notification, Vehicle } from './types.ts'
 
 /** A connection that stayed open this long was healthy: the next retry starts from the base delay. */
 const HEALTHY_MS = 5000
@@ -23,6 +23,10 @@ export interface LiveFeedOptions {
   url: string
   connect?: (url: string) => SocketLike
   onVehicles(vehicles: Vehicle[]): void
+  /** One of the user's media jobs changed (uploaded → converting → ready or failed). */
+  onMedia?(media: Media): void
+  /** A notification was created for the user. */
+  onNotification?(notification: Notification): void
   /** Called after every successful (re)connect: the place to re-fetch the full state. */
   onConnected(): void
   onStatus(status: FeedStatus): void
@@ -110,8 +114,10 @@ export class LiveFeed {
       // Only a feed that delivers data counts as healthy: a server that accepts and drops at once
       // must not reset the backoff.
       this.#attempt = 0
-      const vehicles = parseFrame(event.data)
-      if (vehicles && vehicles.length > 0) this.#options.onVehicles(vehicles)
+      const frame = readFrame(event.data)
+      if (frame?.type === 'positions' && frame.vehicles.length > 0) this.#options.onVehicles(frame.vehicles)
+      else if (frame?.type === 'media') this.#options.onMedia?.(frame.media)
+      else if (frame?.type === 'notification') this.#options.onNotification?.(frame.notification)
     }
     socket.onerror = () => socket.close()
     socket.onclose = (event) => {

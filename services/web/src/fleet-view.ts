@@ -11,6 +11,7 @@ import { loadRoadMap, RoadsLayer } from './roads-layer.ts'
 import { snapshotLoader } from './snapshot.ts'
 import { TrailLayer } from './trail-layer.ts'
 import { VehicleLayer } from './vehicle-layer.ts'
+import type { Media, Notification } from './types.ts'
 import { VehicleList } from './vehicle-list.ts'
 
 /** How often the list, the details and the "last seen" texts are redrawn. */
@@ -26,6 +27,11 @@ export interface FleetViewOptions {
   token(): string | null
   /** The live feed's token was refused: renew the session (see `LiveFeedOptions.onUnauthorized`). */
   renew(): Promise<boolean>
+  /** The user's own events on the feed: a media job changed, a notification was created. */
+  onMedia?(media: Media): void
+  onNotification?(notification: Notification): void
+  /** The feed (re)connected: events may have been missed meanwhile. */
+  onConnected?(): void
 }
 
 export interface FleetView {
@@ -37,7 +43,7 @@ export interface FleetView {
   authorize(token: string): void
 }
 
-/** Wires the fleet state to the map, the list and the live feed. */
+/** Wires the fleet state to the map, the list and the live feed (whose user events go on to `options`). */
 export function createFleetView(doc: Document, options: FleetViewOptions): FleetView {
   const { api, header } = options
   const byId = <T extends HTMLElement = HTMLElement>(id: string) => doc.getElementById(id) as T
@@ -119,8 +125,13 @@ export function createFleetView(doc: Document, options: FleetViewOptions): Fleet
   const feed = new LiveFeed({
     url: liveUrl(location),
     onVehicles: (changed) => fleet.update(changed),
+    onMedia: (media) => options.onMedia?.(media),
+    onNotification: (notification) => options.onNotification?.(notification),
     // A full snapshot after every (re)connect, so nothing missed while disconnected stays on screen.
-    onConnected: loadSnapshot,
+    onConnected: () => {
+      loadSnapshot()
+      options.onConnected?.()
+    },
     onStatus: (status) => header.setStatus(status),
     token: () => options.token(),
     onUnauthorized: () => options.renew(),

@@ -1,11 +1,15 @@
-import type { Vehicle } from './types.ts'
+import type { LiveFrame, Media, Notification, Vehicle } from './types.ts'
+
+const STATUSES = new Set(['uploaded', 'converting', 'ready', 'failed'])
 
 /**
- * Reads one message of the `/api/live` feed. Returns the vehicles of a `positions` frame, and null
- * for anything else (unknown frame types are ignored, as the contract asks). Vehicles that do not
- * look like the contract's `Vehicle` are dropped rather than drawn in the wrong place.
+ * Reads one message of the `/api/live` feed: a `positions` frame (its vehicles), or a `media` or
+ * `notification` event of the signed-in user. Anything else is null (unknown frame types are
+ * ignored, as the contract asks). Vehicles that do not look like the contract's `Vehicle` are
+ * dropped rather than drawn in the wrong place; an event that does not look like its contract is
+ * dropped whole.
  */
-export function parseFrame(data: unknown): Vehicle[] | null {
+export function readFrame(data: unknown): LiveFrame | null {
   if (typeof data !== 'string') return null
   let frame: unknown
   try {
@@ -13,8 +17,13 @@ export function parseFrame(data: unknown): Vehicle[] | null {
   } catch {
     return null
   }
-  if (!isObject(frame) || frame.type !== 'positions' || !Array.isArray(frame.vehicles)) return null
-  return frame.vehicles.filter(isVehicle)
+  if (!isObject(frame)) return null
+  if (frame.type === 'positions' && Array.isArray(frame.vehicles))
+    return { type: 'positions', vehicles: frame.vehicles.filter(isVehicle) }
+  if (frame.type === 'media' && isMedia(frame.media)) return { type: 'media', media: frame.media }
+  if (frame.type === 'notification' && isNotification(frame.notification))
+    return { type: 'notification', notification: frame.notification }
+  return null
 }
 
 export function isVehicle(value: unknown): value is Vehicle {
@@ -26,8 +35,33 @@ export function isVehicle(value: unknown): value is Vehicle {
     isFiniteNumber(value.lng) &&
     isFiniteNumber(value.speedKmh) &&
     isFiniteNumber(value.heading) &&
-    typeof value.timestamp === 'string' &&
-    !Number.isNaN(Date.parse(value.timestamp))
+    isTimestamp(value.timestamp)
+  )
+}
+
+export function isMedia(value: unknown): value is Media {
+  return (
+    isObject(value) &&
+    typeof value.id === 'string' &&
+    typeof value.filename === 'string' &&
+    isFiniteNumber(value.size) &&
+    typeof value.status === 'string' &&
+    STATUSES.has(value.status) &&
+    isTimestamp(value.createdAt) &&
+    isTimestamp(value.updatedAt) &&
+    (value.error === undefined || typeof value.error === 'string')
+  )
+}
+
+export function isNotification(value: unknown): value is Notification {
+  return (
+    isObject(value) &&
+    typeof value.id === 'string' &&
+    typeof value.kind === 'string' &&
+    typeof value.title === 'string' &&
+    typeof value.body === 'string' &&
+    (value.mediaId === undefined || typeof value.mediaId === 'string') &&
+    isTimestamp(value.createdAt)
   )
 }
 
@@ -37,4 +71,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function isFiniteNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value)
+}
+
+function isTimestamp(value: unknown): value is string {
+  return typeof value === 'string' && !Number.isNaN(Date.parse(value))
 }

@@ -7,6 +7,8 @@ import './styles/narrow.css'
 import './styles/forms.css'
 import './styles/views.css'
 import './styles/users.css'
+import './styles/uploads.css'
+import './styles/notifications.css'
 import { startApp } from './app.ts'
 
 startApp(document)

@@ -15,3 +15,15 @@ export function formatAgo(ageMs: number): string {
 export function ageOf(timestamp: string, now: number): number {
   return now - Date.parse(timestamp)
 }
+
+/**
+ * When something happened, for lists of things that last: "just now", "4 min ago", "2 h ago",
+ * then the day ("1 Mar"). The exact time goes in a tooltip (`toLocaleString`).
+ */
+export function formatWhen(timestamp: string, now: number, timeZone?: string): string {
+  const age = ageOf(timestamp, now)
+  if (Number.isNaN(age)) return ''
+  if (age < 60_000) return 'just now'
+  if (age < 86_400_000) return formatAgo(age)
+  return new Date(timestamp).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone })
+}

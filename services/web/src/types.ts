@@ -7,6 +7,10 @@ export type {
   Me,
   Role,
   User,
+  Media,
+  MediaStatus,
+  Notification,
+  Email,
 } from '@convoy/contracts'
 
 /** `[[south, west], [north, east]]` in degrees, as Leaflet takes it. */

@@ -2,8 +2,9 @@ import type { UserChanges } from '@convoy/contracts'
 import { ROLE_LABELS } from './account-menu.ts'
 import type { Api } from './api.ts'
 import { plural } from './plural.ts'
+import { problemText } from './problem-text.ts'
 import type { Role, User } from './types.ts'
-import { askPassword, confirmDelete, problemText } from './user-dialogs.ts'
+import { askPassword, confirmDelete } from './user-dialogs.ts'
 
 const ROLES: Role[] = ['admin', 'dispatcher', 'viewer']
 const A_ROLE: Record<Role, string> = { admin: 'an admin', dispatcher: 'a dispatcher', viewer: 'a viewer' }
