@@ -1,7 +1,6 @@
 // End to end: the whole system (embedded) serving the built app, driven by headless Chromium.
 // Needs a build first: `npm run build -w @convoy/web`. Chromium: /usr/bin/chromium or CHROMIUM_PATH.
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,25 +8,14 @@ import { fileURLToPath } from 'node:url'
 import { after, before, test, type TestContext } from 'node:test'
 import { startEmbedded } from '@convoy/launcher'
 import { login, TEST_ADMIN_PASSWORD } from '@convoy/platform/testing'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import type { Bounds, RoadMap, Vehicle } from '../src/types.ts'
+import { ADMIN, launchBrowser, PHONE } from './chromium.ts'
 
-const DIST_INDEX = fileURLToPath(new URL('../dist/index.html', import.meta.url))
 const DIST_ASSETS = fileURLToPath(new URL('../dist/assets', import.meta.url))
 const RESULTS = fileURLToPath(new URL('../test-results/', import.meta.url))
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-]
 const VEHICLES = 38
-const ADMIN = { username: 'admin', password: TEST_ADMIN_PASSWORD }
 const DESKTOP = { width: 1280, height: 800 }
-const PHONE = { width: 390, height: 844 }
 /** Where the app keeps its session (see src/session.ts). */
 const SESSION_KEY = 'convoy.session'
 
@@ -37,11 +25,7 @@ let browser: Browser
 let roadMap: RoadMap
 
 before(async () => {
-  if (!existsSync(DIST_INDEX)) {
-    throw new Error(`${DIST_INDEX} is missing: build the app first with \`npm run build -w @convoy/web\``)
-  }
-  if (!existsSync(CHROMIUM))
-    throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`)
+  browser = await launchBrowser()
   const roadsFile = (await readdir(DIST_ASSETS)).find((file) => /^roads-.*\.json$/.test(file))
   assert.ok(roadsFile, 'the build has a road drawing')
   roadMap = JSON.parse(await readFile(join(DIST_ASSETS, roadsFile), 'utf8')) as RoadMap
@@ -51,7 +35,6 @@ before(async () => {
     port: 0,
     env: { LOG_LEVEL: 'warn', CONVOY_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD },
   })
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
   await mkdir(RESULTS, { recursive: true })
 })
 

@@ -3,31 +3,18 @@
 // Needs a build first (`npm run build -w @convoy/web`), Chromium (/usr/bin/chromium or
 // CHROMIUM_PATH) and ffmpeg. Screenshots go to /tmp/convoy-uploads*.png.
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { after, before, test, type TestContext } from 'node:test'
 import { startEmbedded } from '@convoy/launcher'
 import { login, makeTestVideo, TEST_ADMIN_PASSWORD } from '@convoy/platform/testing'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import type { Media } from '../src/types.ts'
+import { ADMIN, launchBrowser, PHONE } from './chromium.ts'
 
-const DIST_INDEX = fileURLToPath(new URL('../dist/index.html', import.meta.url))
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-]
 const SCREENSHOTS = process.env.SCREENSHOT_DIR ?? '/tmp'
-const ADMIN = { username: 'admin', password: TEST_ADMIN_PASSWORD }
 const DESKTOP = { width: 1280, height: 900 }
-const PHONE = { width: 390, height: 844 }
 /** Media's size limit here: small, so that a test can go over it. */
 const MAX_UPLOAD_BYTES = 4 * 1024 * 1024
 
@@ -37,11 +24,7 @@ let system: Awaited<ReturnType<typeof startEmbedded>>
 let browser: Browser
 
 before(async () => {
-  if (!existsSync(DIST_INDEX)) {
-    throw new Error(`${DIST_INDEX} is missing: build the app first with \`npm run build -w @convoy/web\``)
-  }
-  if (!existsSync(CHROMIUM))
-    throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`)
+  browser = await launchBrowser()
   dataDir = await mkdtemp(join(tmpdir(), 'convoy-uploads-'))
   files = await mkdtemp(join(tmpdir(), 'convoy-upload-files-'))
   // A short video (quick to convert), a longer one (to watch its upload), one without sound, and
@@ -62,7 +45,6 @@ before(async () => {
       MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
     },
   })
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
 })
 
 after(async () => {

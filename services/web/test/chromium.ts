@@ -1,0 +1,28 @@
+/** What the browser tests share: the built app, the browser, the first admin, the screen sizes. */
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { TEST_ADMIN_PASSWORD } from '@convoy/platform/testing'
+import { chromium, type Browser } from 'playwright-core'
+
+export const DIST_INDEX = fileURLToPath(new URL('../dist/index.html', import.meta.url))
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+]
+export const ADMIN = { username: 'admin', password: TEST_ADMIN_PASSWORD }
+export const PHONE = { width: 390, height: 844 }
+
+/** Headless Chromium, once the app is built; a clear error naming what is missing otherwise. */
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(DIST_INDEX)) {
+    throw new Error(`${DIST_INDEX} is missing: build the app first with \`npm run build -w @convoy/web\``)
+  }
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`)
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+}
