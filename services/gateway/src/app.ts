@@ -96,6 +96,11 @@ export async function buildApp(
         }),
         // Upstream down or too slow: a 503 or 504 problem naming the service, never a 500 or a hang.
         onError: (reply, { error }) => {
+          // The client went away (an upload cancelled): nothing failed upstream, nobody to answer.
+          if (reply.request.raw.socket.destroyed) {
+            reply.log.info({ upstream: name }, 'client went away before the answer')
+            return void reply.code(499).send()
+          }
           reply.log.warn({ err: error, upstream: name }, 'upstream request failed')
           const timedOut = (error as { statusCode?: number }).statusCode === 504
           void reply.send(
