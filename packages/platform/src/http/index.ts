@@ -46,15 +46,24 @@ const LINGER_MS = 2000
  * broken pipe instead of the 413). Past `LINGER_BYTES` or `LINGER_MS` the connection is cut: a
  * client sending a gigabyte is not read to the end.
  */
-function lingerThenClose(request: import('node:http').IncomingMessage) {
+function lingerThenClose(
+  request: import('node:http').IncomingMessage,
+  reply: { header(name: string, value: string): unknown },
+) {
+  const socket = request.socket
   let read = 0
-  const cut = () => request.socket.destroy()
+  const cut = () => socket.destroy()
   const timer = setTimeout(cut, LINGER_MS).unref()
-  request.on('data', (chunk: Buffer) => {
+  socket.once('close', () => clearTimeout(timer))
+  // The answer says the connection ends with it; Node then ends it and destroys it at once.
+  // Instead: end the sending side only (the client sees the answer, then the end), and keep
+  // reading what the client still sends until it stops, or the limits say enough.
+  void reply.header('connection', 'close')
+  socket.destroySoon = () => void socket.end()
+  socket.on('data', (chunk: Buffer) => {
     read += chunk.length
     if (read > LINGER_BYTES) cut()
   })
-  request.once('close', () => clearTimeout(timer))
   request.resume()
 }
 
@@ -149,7 +158,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   })
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
-    if (!request.raw.complete) lingerThenClose(request.raw)
+    if (!request.raw.complete) lingerThenClose(request.raw, reply)
     // The client went away mid-request (an upload cancelled): nobody to answer, nothing broken.
     if (request.raw.errored && request.raw.destroyed) {
       request.log.info({ url: request.url }, 'client went away before the request was complete')

@@ -23,10 +23,10 @@ export function sendMultipart(
     }
     const tail = Buffer.from(`\r\n--${BOUNDARY}--\r\n`)
     if (options.declare) headers['content-length'] = HEAD.length + options.total + tail.length
-    const request = http.request(url, { method: 'POST', headers })
+    const request = http.request(url, { method: 'POST', headers, agent: false })
     let sent = 0
     let answered = false
-    const chunk = Buffer.alloc(256 * 1024)
+    const chunk = Buffer.alloc(options.abortAfter === undefined ? 1024 * 1024 : 64 * 1024)
     request.on('response', (response) => {
       answered = true
       let body = ''
@@ -42,7 +42,7 @@ export function sendMultipart(
     const pump = () => {
       for (let burst = 0; !answered && !failed && sent < options.total; burst++) {
         // A breath now and then, so the answer (or the error) is seen while sending.
-        if (burst === 64) return void setImmediate(pump)
+        if (burst === 256) return void setImmediate(pump)
         if (options.abortAfter !== undefined && sent >= options.abortAfter) {
           request.destroy()
           return resolve({ body: '', sent })
