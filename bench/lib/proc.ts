@@ -19,13 +19,17 @@ export function rssMiB(pid: number): number | undefined {
   }
 }
 
-/** User + system CPU seconds a process has used, 0 when it is gone. */
-export function cpuSeconds(pid: number): number {
+/**
+ * User + system CPU seconds a process has used, 0 when it is gone; with `exitedChildren`, plus
+ * what its children used once they exited and were waited for (the ffmpeg runs of a converter).
+ */
+export function cpuSeconds(pid: number, exitedChildren = false): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     // Fields after the command name, which may itself contain spaces and parentheses.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+    const own = Number(fields[11]) + Number(fields[12])
+    return (exitedChildren ? own + Number(fields[13]) + Number(fields[14]) : own) / CLOCK_TICKS
   } catch {
     return 0
   }
@@ -68,11 +72,16 @@ export const serverGroups: ProcessGroups = {
  * the groups used (in % of one core). PostgreSQL's figure covers all its processes, other
  * users' included.
  */
-export function startCpuMeter(groups: ProcessGroups) {
+export function startCpuMeter(
+  groups: ProcessGroups,
+  /** Groups whose processes' exited children count as theirs (short-lived ffmpeg/ffprobe runs). */
+  withExitedChildren: string[] = [],
+) {
   const sample = () => {
     const seconds: Record<string, number> = {}
     for (const [name, pids] of Object.entries(groups)) {
-      seconds[name] = pids().reduce((sum, pid) => sum + cpuSeconds(pid), 0)
+      const children = withExitedChildren.includes(name)
+      seconds[name] = pids().reduce((sum, pid) => sum + cpuSeconds(pid, children), 0)
     }
     const all = new Map(allPids().map((pid) => [pid, cpuSeconds(pid)]))
     return { seconds, all, machine: machineTicks(), at: performance.now() }

@@ -13,7 +13,15 @@ import { onCleanup } from './cleanup.ts'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
-export type ServiceName = 'auth' | 'position-tracker' | 'web' | 'gateway' | 'position-simulator'
+export type ServiceName =
+  | 'auth'
+  | 'position-tracker'
+  | 'media'
+  | 'converter'
+  | 'notification'
+  | 'web'
+  | 'gateway'
+  | 'position-simulator'
 
 export interface RunningService {
   name: ServiceName
@@ -25,11 +33,14 @@ export interface RunningService {
 export interface ServiceOptions {
   port: number
   amqpUrl: string
-  /** The service's own database (auth, tracker). */
+  /** The service's own database (auth, tracker, media, notification). */
   databaseUrl?: string
   /** Where auth listens: the gateway proxies to it, every verifying service fetches its JWKS. */
   authUrl?: string
   trackerUrl?: string
+  /** Where media listens: the gateway proxies to it, converters fetch videos from it. */
+  mediaUrl?: string
+  notificationUrl?: string
   webUrl?: string
   env?: Record<string, string>
   /** Extra Node options for this process (e.g. --cpu-prof, --trace-gc), before its entry point. */
@@ -57,6 +68,8 @@ export async function startService(
     AUTH_URL: options.authUrl,
     AUTH_JWKS_URL: options.authUrl && `${options.authUrl}/auth/.well-known/jwks.json`,
     POSITION_TRACKER_URL: options.trackerUrl,
+    MEDIA_URL: options.mediaUrl,
+    NOTIFICATION_URL: options.notificationUrl,
     WEB_URL: options.webUrl,
     DATABASE_URL: options.databaseUrl,
   }

@@ -1,11 +1,36 @@
 /**
  * The stack topology (every service its own process, real PostgreSQL and RabbitMQ) on a
  * throw-away database and vhost, started service by service like the launcher does, so each
- * service's PID is known.
+ * service's PID is known. Media and notification get their own scratch databases, media and the
+ * converters a temp folder (blob store, work folders), notification a mail catcher for its SMTP,
+ * each made the first time a service needs it.
  */
-import { freePorts, login, TEST_ADMIN_PASSWORD } from '@convoy/platform/testing'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import {
+  freePorts,
+  login,
+  startMailCatcher,
+  TEST_ADMIN_PASSWORD,
+  type MailCatcher,
+} from '@convoy/platform/testing'
+import { onCleanup } from './cleanup.ts'
+import { serverGroups, type ProcessGroups } from './proc.ts'
 import { scratchDatabase, scratchVhost, type Scratch } from './scratch.ts'
 import { startService, type RunningService, type ServiceName } from './services.ts'
+
+const SERVICES: ServiceName[] = [
+  'auth',
+  'position-tracker',
+  'media',
+  'converter',
+  'notification',
+  'web',
+  'gateway',
+  'position-simulator',
+]
 
 export interface BenchStack {
   database: Scratch
@@ -13,12 +38,28 @@ export interface BenchStack {
   vhost: Scratch
   ports: Record<ServiceName, number>
   services: Partial<Record<ServiceName, RunningService>>
-  /** Starts (or restarts, with other settings) one service. */
-  start(name: ServiceName, env?: Record<string, string>): Promise<RunningService>
-  /** PIDs of the running services, by name. */
+  /** Further processes of a service (a second converter), named `<service> 2`, `<service> 3`… */
+  replicas: Map<string, RunningService>
+  /** Starts (or restarts, with other settings or Node options) one service. */
+  start(name: ServiceName, env?: Record<string, string>, nodeArgs?: string[]): Promise<RunningService>
+  /** Stops a service (and forgets it). */
+  stop(name: ServiceName): Promise<void>
+  /** Starts one more process of a service, on a port of its own, beside the running one. */
+  startReplica(name: ServiceName, env?: Record<string, string>): Promise<RunningService>
+  /** PIDs of the running services and replicas, by name. */
   pids(): Record<string, number>
   /** An access token of the first admin, from the running auth service. */
   token(): Promise<string>
+  /** The SMTP server notification sends to (started with notification). */
+  mail(): Promise<MailCatcher>
+  /** The temp folder of media's blob store and the work folders (made with media or a converter). */
+  dataDir(): Promise<string>
+}
+
+/** Runs `make` once, the first time the value is asked for. */
+function lazy<T>(make: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined
+  return () => (value ??= make())
 }
 
 export async function benchStack(): Promise<BenchStack> {
@@ -27,37 +68,126 @@ export async function benchStack(): Promise<BenchStack> {
     scratchDatabase(),
     scratchVhost(),
   ])
-  const [auth, gateway, tracker, simulator, web] = await freePorts(5)
-  const ports = {
-    auth: auth!,
-    gateway: gateway!,
-    'position-tracker': tracker!,
-    'position-simulator': simulator!,
-    web: web!,
+  const free = await freePorts(SERVICES.length)
+  const ports = Object.fromEntries(SERVICES.map((name, i) => [name, free[i]!])) as Record<ServiceName, number>
+  const url = (name: ServiceName) => `http://127.0.0.1:${ports[name]}`
+  const databases: Partial<Record<ServiceName, () => Promise<Scratch>>> = {
+    media: lazy(scratchDatabase),
+    notification: lazy(scratchDatabase),
   }
+  const dataDir = lazy(async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'convoy-bench-media-'))
+    onCleanup('media temp dir', () => rm(dir, { recursive: true, force: true }))
+    return dir
+  })
+  const mail = lazy(async () => {
+    const catcher = await startMailCatcher()
+    onCleanup('mail catcher', () => catcher.close())
+    return catcher
+  })
+
+  /** What a service needs beyond the common wiring: its database, folders, SMTP server. */
+  async function ownEnv(name: ServiceName): Promise<{ databaseUrl?: string; env: Record<string, string> }> {
+    switch (name) {
+      case 'auth':
+        return { databaseUrl: authDatabase.url, env: { CONVOY_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD } }
+      case 'position-tracker':
+        return { databaseUrl: database.url, env: {} }
+      case 'media': {
+        const dir = await dataDir()
+        return {
+          databaseUrl: (await databases.media!()).url,
+          env: {
+            BLOB_STORE_URL: pathToFileURL(path.join(dir, 'blobs')).href,
+            WORK_DIR: path.join(dir, 'media-work'),
+          },
+        }
+      }
+      case 'converter':
+        return { env: { WORK_DIR: path.join(await dataDir(), 'converter-work') } }
+      case 'notification':
+        return {
+          databaseUrl: (await databases.notification!()).url,
+          env: { SMTP_HOST: '127.0.0.1', SMTP_PORT: String((await mail()).port) },
+        }
+      default:
+        return { env: {} }
+    }
+  }
+
+  async function spawnOne(name: ServiceName, port: number, env: Record<string, string>, nodeArgs?: string[]) {
+    const own = await ownEnv(name)
+    return startService(name, {
+      nodeArgs,
+      port,
+      amqpUrl: vhost.url,
+      databaseUrl: own.databaseUrl,
+      authUrl: url('auth'),
+      trackerUrl: url('position-tracker'),
+      mediaUrl: url('media'),
+      notificationUrl: url('notification'),
+      webUrl: url('web'),
+      env: { ...own.env, ...env },
+    })
+  }
+
   const services: BenchStack['services'] = {}
+  const replicas = new Map<string, RunningService>()
   return {
     database,
     authDatabase,
     vhost,
     ports,
     services,
-    async start(name, env = {}) {
+    replicas,
+    async start(name, env = {}, nodeArgs) {
       await services[name]?.stop()
-      const service = await startService(name, {
-        port: ports[name],
-        amqpUrl: vhost.url,
-        databaseUrl:
-          name === 'position-tracker' ? database.url : name === 'auth' ? authDatabase.url : undefined,
-        authUrl: `http://127.0.0.1:${ports.auth}`,
-        trackerUrl: `http://127.0.0.1:${ports['position-tracker']}`,
-        webUrl: `http://127.0.0.1:${ports.web}`,
-        env: name === 'auth' ? { CONVOY_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, ...env } : env,
-      })
+      const service = await spawnOne(name, ports[name], env, nodeArgs)
       services[name] = service
       return service
     },
-    pids: () => Object.fromEntries(Object.values(services).map((s) => [s.name, s.pid])),
-    token: () => login(`http://127.0.0.1:${ports.auth}`, 'admin', TEST_ADMIN_PASSWORD, '/auth/login'),
+    async stop(name) {
+      const service = services[name]
+      delete services[name]
+      await service?.stop()
+    },
+    async startReplica(name, env = {}) {
+      const [port] = await freePorts(1)
+      const service = await spawnOne(name, port!, env)
+      let n = 2
+      while (replicas.has(`${name} ${n}`)) n++
+      const key = `${name} ${n}`
+      replicas.set(key, {
+        ...service,
+        stop: async () => {
+          replicas.delete(key)
+          await service.stop()
+        },
+      })
+      return replicas.get(key)!
+    },
+    pids: () => ({
+      ...Object.fromEntries(Object.values(services).map((s) => [s.name, s.pid])),
+      ...Object.fromEntries([...replicas].map(([key, s]) => [key, s.pid])),
+    }),
+    token: () => login(url('auth'), 'admin', TEST_ADMIN_PASSWORD, '/auth/login'),
+    mail,
+    dataDir,
   }
+}
+
+/**
+ * CPU groups for `startCpuMeter`: each running service with its replicas (the converter
+ * processes together as `converters`), this process (`bench`), RabbitMQ and PostgreSQL.
+ */
+export function stackCpuGroups(stack: BenchStack): ProcessGroups {
+  const groups: ProcessGroups = { bench: () => [process.pid], ...serverGroups }
+  const serviceOf = (name: string) => name.split(' ')[0]!
+  for (const service of new Set(Object.keys(stack.pids()).map(serviceOf))) {
+    groups[service === 'converter' ? 'converters' : service] = () =>
+      Object.entries(stack.pids())
+        .filter(([name]) => serviceOf(name) === service)
+        .map(([, pid]) => pid)
+  }
+  return groups
 }

@@ -39,7 +39,13 @@ export async function wrk(
   onStart?.(child.pid!)
   let output = ''
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  // Not installed: a rejection (so the benchmark cleans up), not an unhandled 'error' event.
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', (error) =>
+      reject(new Error(`wrk could not run (apt-get install -y wrk): ${error.message}`)),
+    )
+    child.on('close', resolve)
+  })
   if (code !== 0) throw new Error(`wrk exited with ${code}: ${output}`)
   const percentile = (p: string) => duration(new RegExp(`^\\s*${p}%\\s+(\\S+)`, 'm').exec(output)?.[1])
   const nonOk = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0)

@@ -8,7 +8,7 @@ export function conversionMetrics(registry: Registry) {
     name: 'conversion_duration_seconds',
     help: 'Time of the attempt that ended a job (download, ffmpeg, upload), by outcome',
     labelNames: ['outcome'] as const,
-    buckets: [1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600],
+    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600],
     registers: [registry],
   })
   const total = new Counter({
