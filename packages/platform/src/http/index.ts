@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { STATUS_CODES } from 'node:http'
+import { Socket } from 'node:net'
 import Fastify, { LogController, type FastifyInstance, type FastifyError } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Registry } from 'prom-client'
@@ -51,6 +52,8 @@ function lingerThenClose(
   reply: { header(name: string, value: string): unknown },
 ) {
   const socket = request.socket
+  // Injected requests (tests) have no connection to keep open or cut.
+  if (!(socket instanceof Socket)) return
   let read = 0
   const cut = () => socket.destroy()
   const timer = setTimeout(cut, LINGER_MS).unref()
