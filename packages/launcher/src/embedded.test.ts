@@ -115,10 +115,10 @@ test('embedded mode runs the media pipeline: upload, MP3, and the email in the l
     const mp3 = await fetch(`${system.url}/api/media/${id}/mp3`, { headers: bearer })
     assert.equal(mp3.headers.get('content-type'), 'audio/mpeg')
     assert.ok((await mp3.arrayBuffer()).byteLength > 1000)
-    const outbox = await eventually(
-      async () => (await readdir(path.join(dir, 'outbox'))).filter((f) => f.endsWith('.eml')),
-      'the email in the outbox',
-    )
+    const outbox = await eventually(async () => {
+      const emails = (await readdir(path.join(dir, 'outbox'))).filter((f) => f.endsWith('.eml'))
+      return emails.length > 0 ? emails : null
+    }, 'the email in the outbox')
     assert.equal(outbox.length, 1)
     const email = await readFile(path.join(dir, 'outbox', outbox[0]!), 'utf8')
     assert.match(email, /^Subject: Your MP3 of clip\.mp4 is ready/m)
