@@ -55,7 +55,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<RunningSy
     ...options.env,
     AMQP_URL: `memory://convoy-${randomUUID()}`,
     // Media files on local disk, emails in a local outbox: nothing to install.
-    BLOB_STORE_URL: pathToFileURL(path.join(dataDir, 'media')).href,
+    BLOB_STORE_URL: pathToFileURL(path.join(dataDir, 'media-files')).href,
     OUTBOX_DIR: path.join(dataDir, 'outbox'),
     // Where emails send users (a port picked by the OS is not known yet: then the default).
     ...(port === 0 ? {} : { PUBLIC_URL: options.env?.PUBLIC_URL ?? `http://localhost:${port}` }),

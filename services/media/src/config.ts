@@ -11,7 +11,7 @@ export const Config = Type.Object({
   AMQP_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
   ...VerifierConfig,
   /** Where videos and MP3s live: `file:///dir` (local disk, a PVC) or `s3://bucket/prefix`. */
-  BLOB_STORE_URL: Type.String({ minLength: 1, default: pathToFileURL('.data/media').href }),
+  BLOB_STORE_URL: Type.String({ minLength: 1, default: pathToFileURL('.data/media-files').href }),
   /** Largest video accepted; a larger upload is refused with 413 as soon as it is known. */
   MAX_UPLOAD_BYTES: Type.Integer({ minimum: 1, default: 200 * 1024 * 1024 }),
   /** Where an upload is held while ffprobe looks at it (at most MAX_UPLOAD_BYTES per upload). */

@@ -13,7 +13,7 @@ import type { Upload } from './video-upload.ts'
 
 /** How often "4 min ago" is redrawn, and how soon an email waiting to be sent is looked at again. */
 const TICK_MS = 20_000
-const EMAIL_RETRY_MS = 3_000
+const EMAIL_RETRY_MS = 1_000
 
 export interface UploadsPageOptions {
   api: Pick<Api, 'media' | 'deleteMedia' | 'mp3' | 'emails'>
