@@ -13,15 +13,9 @@ import { onCleanup } from './cleanup.ts'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
-export type ServiceName =
-  | 'auth'
-  | 'position-tracker'
-  | 'media'
-  | 'converter'
-  | 'notification'
-  | 'web'
-  | 'gateway'
-  | 'position-simulator'
+import type { ServiceName } from '@convoy/launcher'
+
+export type { ServiceName }
 
 export interface RunningService {
   name: ServiceName

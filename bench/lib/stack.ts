@@ -17,20 +17,10 @@ import {
   type MailCatcher,
 } from '@convoy/platform/testing'
 import { onCleanup } from './cleanup.ts'
+import { SERVICES } from '@convoy/launcher'
 import { serverGroups, type ProcessGroups } from './proc.ts'
 import { scratchDatabase, scratchVhost, type Scratch } from './scratch.ts'
 import { startService, type RunningService, type ServiceName } from './services.ts'
-
-const SERVICES: ServiceName[] = [
-  'auth',
-  'position-tracker',
-  'media',
-  'converter',
-  'notification',
-  'web',
-  'gateway',
-  'position-simulator',
-]
 
 export interface BenchStack {
   database: Scratch

@@ -3,9 +3,7 @@
  * Known positions go in at the broker; what comes out of the gateway's API and live feed is checked.
  */
 import assert from 'node:assert/strict'
-import { once } from 'node:events'
 import { after, before, describe, test } from 'node:test'
-import { WebSocket } from 'ws'
 import {
   POSITION_REPORTED,
   POSITIONS_EXCHANGE,
@@ -15,7 +13,14 @@ import {
 } from '@convoy/contracts'
 import { startTestStack, type TestStack } from '@convoy/launcher'
 import { connectBroker, deadLetterQueue, type Broker } from '@convoy/platform/messaging'
-import { drainQueue, eventually, login, testLogger } from '@convoy/platform/testing'
+import {
+  drainQueue,
+  eventually,
+  login,
+  openLiveFeed,
+  testLogger,
+  type LiveFeed,
+} from '@convoy/platform/testing'
 
 const VEHICLES = ['Test Van A', 'Test Van B', 'Test Van C']
 const POINTS = 100
@@ -33,9 +38,8 @@ const report = (vehicle: string, i: number) => ({
 describe('fleet tracking in the stack topology', () => {
   let system: TestStack
   let broker: Broker
-  let live: WebSocket
+  let live: LiveFeed<LiveFrame>
   let trackerUrl: string
-  const frames: LiveFrame[] = []
   let token: string
 
   before(async () => {
@@ -45,10 +49,7 @@ describe('fleet tracking in the stack topology', () => {
     await eventually(async () => (await fetch(`${trackerUrl}/readyz`)).ok, 'tracker ready', 30_000)
     await eventually(async () => (await fetch(`${system.url}/readyz`)).ok, 'gateway ready', 30_000)
     token = await login(system.url)
-    live = new WebSocket(`${system.url.replace('http', 'ws')}/api/live`)
-    live.on('message', (data: Buffer) => frames.push(JSON.parse(data.toString()) as LiveFrame))
-    await once(live, 'open')
-    live.send(JSON.stringify({ type: 'auth', token }))
+    live = await openLiveFeed<LiveFrame>(system.url, token)
   })
 
   after(async () => {
@@ -124,7 +125,7 @@ describe('fleet tracking in the stack topology', () => {
     await eventually(
       () =>
         VEHICLES.every((name) =>
-          frames.some(
+          live.frames.some(
             (f) => f.type === 'positions' && f.vehicles.some((v) => v.name === name && v.timestamp === last),
           ),
         ),

@@ -11,7 +11,6 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { WebSocket } from 'ws'
 import type { LiveFrame, Media } from '@convoy/contracts'
 import { spawnService, started, startTestStack, type TestStack } from '@convoy/launcher'
 import {
@@ -25,6 +24,8 @@ import {
   TEST_AMQP_HOST,
   type MailCatcher,
   type TcpProxy,
+  openLiveFeed,
+  type LiveFeed,
 } from '@convoy/platform/testing'
 
 describe('the media pipeline in the stack topology', () => {
@@ -34,8 +35,7 @@ describe('the media pipeline in the stack topology', () => {
   let system: TestStack
   let token: string
   const converters: ChildProcess[] = []
-  const frames: LiveFrame[] = []
-  let live: WebSocket
+  let live: LiveFeed<LiveFrame>
   let clip: string // 2 s, with sound
   let silent: string // no audio track
   let long: string // ten minutes of sound: a conversion that takes a while
@@ -64,10 +64,7 @@ describe('the media pipeline in the stack topology', () => {
     })
     await startConverter()
     token = await login(system.url)
-    live = new WebSocket(`${system.url.replace('http', 'ws')}/api/live`)
-    live.on('message', (data: Buffer) => frames.push(JSON.parse(data.toString()) as LiveFrame))
-    await once(live, 'open')
-    live.send(JSON.stringify({ type: 'auth', token }))
+    live = await openLiveFeed<LiveFrame>(system.url, token)
   })
 
   after(async () => {
@@ -110,7 +107,9 @@ describe('the media pipeline in the stack topology', () => {
     return (await response.json()) as Media
   }
   const statusesOf = (id: string) =>
-    frames.flatMap((frame) => (frame.type === 'media' && frame.media.id === id ? [frame.media.status] : []))
+    live.frames.flatMap((frame) =>
+      frame.type === 'media' && frame.media.id === id ? [frame.media.status] : [],
+    )
   const mailsAbout = (filename: string) =>
     smtp.mails.filter((mail) => mail.headers.subject?.includes(filename))
 
@@ -120,7 +119,8 @@ describe('the media pipeline in the stack topology', () => {
     await eventually(() => statusesOf(job.id).includes('ready'), 'ready on the live feed', 60_000)
     assert.deepEqual(statusesOf(job.id), ['uploaded', 'converting', 'ready'])
     const notification = await eventually(
-      () => frames.find((frame) => frame.type === 'notification' && frame.notification.mediaId === job.id),
+      () =>
+        live.frames.find((frame) => frame.type === 'notification' && frame.notification.mediaId === job.id),
       'the in-app notification',
     )
     assert.equal(notification.type === 'notification' && notification.notification.kind, 'media.ready')

@@ -268,3 +268,4 @@ export {
   type ReceivedMail,
 } from './mail-catcher.ts'
 export { sendMultipart } from './uploads.ts'
+export { openLiveFeed, type LiveFeed } from './live-feed.ts'

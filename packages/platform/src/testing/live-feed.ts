@@ -1,0 +1,42 @@
+import { eventually, metricValue } from './index.ts'
+
+/** A frame of the feed: `LiveFrame` of `@convoy/contracts`, which callers pass as `Frame`. */
+export interface LiveFeed<Frame extends { type: string } = { type: string }> {
+  /** Every frame received so far, in order. */
+  frames: Frame[]
+  close(): void
+}
+
+/**
+ * A user's live feed from a gateway (`/api/live`), opened as the web app opens it, and resolved
+ * only once the gateway has verified the token and counts the client: from then on no frame for
+ * this user is missed. `onFrame` sees each frame as it arrives (with `performance.now()`).
+ *
+ * @example
+ * const live = await openLiveFeed<LiveFrame>(system.url, token)
+ * await eventually(() => live.frames.some((f) => f.type === 'media'), 'a media event')
+ */
+export async function openLiveFeed<Frame extends { type: string } = { type: string }>(
+  gatewayUrl: string,
+  token: string,
+  onFrame?: (frame: Frame, at: number) => void,
+): Promise<LiveFeed<Frame>> {
+  const clientsBefore = await metricValue(gatewayUrl, 'live_clients')
+  const socket = new WebSocket(`${gatewayUrl.replace('http', 'ws')}/api/live`)
+  const frames: Frame[] = []
+  socket.addEventListener('message', (event) => {
+    const frame = JSON.parse(String(event.data)) as Frame
+    frames.push(frame)
+    onFrame?.(frame, performance.now())
+  })
+  await new Promise((resolve, reject) => {
+    socket.addEventListener('open', resolve, { once: true })
+    socket.addEventListener('error', reject, { once: true })
+  })
+  socket.send(JSON.stringify({ type: 'auth', token }))
+  await eventually(
+    async () => (await metricValue(gatewayUrl, 'live_clients')) > clientsBefore,
+    'the live feed authenticated',
+  )
+  return { frames, close: () => socket.close() }
+}
