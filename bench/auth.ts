@@ -120,7 +120,11 @@ runBench(async () => {
     .sign(privateKey)
   // Requests auth has served on its JWKS route (the platform's RED histogram counts them).
   const jwksRequests = () =>
-    metricValue(auth.url, 'http_request_duration_seconds_count', 'route="/auth/.well-known/jwks.json"')
+    metricValue(
+      auth.opsUrl,
+      'http_server_request_duration_seconds_count',
+      'route="/auth/.well-known/jwks.json"',
+    )
   const floods = []
   for (const [name, token] of [
     ['unknown kid (forged)', forged],

@@ -66,7 +66,7 @@ runBench(async () => {
   const tracker = await stack.start('position-tracker')
   const gateway = await stack.start('gateway')
   const headers = { authorization: `Bearer ${await stack.token()}` }
-  const [nginxPort, baselineTrackerPort, baselineGatewayPort] = await freePorts(3)
+  const [nginxPort, baselineTrackerPort, baselineGatewayPort, ...opsPorts] = await freePorts(5)
   const baseline = options.baseline
     ? await (async () => {
         const common = { amqpUrl: stack.vhost.url, root: options.baseline }
@@ -74,11 +74,13 @@ runBench(async () => {
         const baselineTracker = await startService('position-tracker', {
           ...common,
           port: baselineTrackerPort!,
+          opsPort: opsPorts[0]!,
           databaseUrl: stack.database.url,
         })
         const baselineGateway = await startService('gateway', {
           ...common,
           port: baselineGatewayPort!,
+          opsPort: opsPorts[1]!,
           trackerUrl,
           webUrl: `http://127.0.0.1:${stack.ports.web}`,
         })

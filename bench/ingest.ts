@@ -169,15 +169,16 @@ async function convoy(config: string): Promise<Run> {
     .join(' ')
   progress(`Convoy tracker, ${label}`)
   const [database, vhost] = await Promise.all([scratchDatabase(), scratchVhost()])
-  const [port] = await freePorts(1)
+  const [port, opsPort] = await freePorts(2)
   const tracker = await startService('position-tracker', {
     port: port!,
+    opsPort: opsPort!,
     amqpUrl: vhost.url,
     databaseUrl: database.url,
     nodeArgs: options['tracker-node-args'].split(' ').filter(Boolean),
     env: { ...envList(options['tracker-env']), ...settings },
   })
-  const stored = pollCount(() => metricValue(tracker.url, 'positions_stored_total'))
+  const stored = pollCount(() => metricValue(tracker.opsUrl, 'positions_stored_total'))
 
   const result = await measure(vhost.url, stored, tracker.pid)
   await eventually(async () => (await stored.refresh()) >= result.confirmed, 'all stored', 60_000).catch(

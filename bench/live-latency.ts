@@ -134,7 +134,7 @@ runBench(async () => {
       await Promise.all(
         Object.entries(counters).map(async ([key, [service, metric]]) => [
           key,
-          await metricValue(stack.services[service]!.url, metric),
+          await metricValue(stack.services[service]!.opsUrl, metric),
         ]),
       ),
     ) as Record<keyof typeof counters, number>

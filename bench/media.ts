@@ -85,7 +85,7 @@ runBench(async () => {
   await stack.start('notification')
   const gateway = await stack.start('gateway', limit, nodeArgs(options['gateway-node-args']))
   const token = await stack.token()
-  const feed = await openLiveFeed(gateway.url, token)
+  const feed = await openLiveFeed(gateway, token)
 
   // No converter yet: the uploads' jobs wait in no queue and are deleted after each run.
   const uploads = await measureUploads(stack, token, {

@@ -9,9 +9,9 @@ import { onCleanup } from './cleanup.ts'
 export type UserFrame = Exclude<LiveFrame, { type: 'positions' }>
 export type FrameListener = (frame: UserFrame, at: number) => void
 
-export async function openLiveFeed(gatewayUrl: string, token: string) {
+export async function openLiveFeed(gateway: { url: string; opsUrl: string }, token: string) {
   const listeners = new Set<FrameListener>()
-  const feed = await openFeed<LiveFrame>(gatewayUrl, token, (frame, at) => {
+  const feed = await openFeed<LiveFrame>(gateway, token, (frame, at) => {
     if (frame.type !== 'positions') for (const listener of listeners) listener(frame, at)
   })
   onCleanup('live feed', () => feed.close())

@@ -87,7 +87,7 @@ export async function measureConversions(
   )
   const started: RunningService[] = [await stack.start('converter')]
   for (let i = 1; i < count; i++) started.push(await stack.startReplica('converter'))
-  const urls = started.map((s) => s.url)
+  const urls = started.map((s) => s.opsUrl)
 
   let stopping = false
   const laneErrors: unknown[] = []

@@ -20,12 +20,16 @@ export type { ServiceName }
 export interface RunningService {
   name: ServiceName
   pid: number
+  /** Its API (a worker's port is unused). */
   url: string
+  /** Its operational endpoints: `/healthz`, `/readyz`, `/metrics`. */
+  opsUrl: string
   stop(): Promise<void>
 }
 
 export interface ServiceOptions {
   port: number
+  opsPort: number
   amqpUrl: string
   /** The service's own database (auth, tracker, media, notification). */
   databaseUrl?: string
@@ -44,8 +48,8 @@ export interface ServiceOptions {
 }
 
 /**
- * Starts one service and resolves once it answers `/healthz` (and `/readyz` when `ready` is
- * set: broker connected, queues declared and consumed, database reachable).
+ * Starts one service and resolves once it answers `/healthz` on its ops port (and `/readyz` when
+ * `ready` is set: broker connected, queues declared and consumed, database reachable).
  */
 export async function startService(
   name: ServiceName,
@@ -58,6 +62,8 @@ export async function startService(
     ...options.env,
     PORT: String(options.port),
     HOST: '127.0.0.1',
+    OPS_PORT: String(options.opsPort),
+    OPS_HOST: '127.0.0.1',
     AMQP_URL: options.amqpUrl,
     AUTH_URL: options.authUrl,
     AUTH_JWKS_URL: options.authUrl && `${options.authUrl}/auth/.well-known/jwks.json`,
@@ -79,15 +85,16 @@ export async function startService(
   const stop = () => stopChild(child)
   onCleanup(name, stop)
   const url = `http://127.0.0.1:${options.port}`
+  const opsUrl = `http://127.0.0.1:${options.opsPort}`
   await eventually(
     async () => {
       if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`)
-      return (await fetch(`${url}/${wait === 'ready' ? 'readyz' : 'healthz'}`)).ok
+      return (await fetch(`${opsUrl}/${wait === 'ready' ? 'readyz' : 'healthz'}`)).ok
     },
     `${name} ${wait}`,
     60_000,
   )
-  return { name, pid: child.pid!, url, stop }
+  return { name, pid: child.pid!, url, opsUrl, stop }
 }
 
 /** SIGTERM, then SIGKILL if the child has not exited within `graceMs`. */

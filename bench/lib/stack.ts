@@ -107,9 +107,11 @@ export async function benchStack(): Promise<BenchStack> {
 
   async function spawnOne(name: ServiceName, port: number, env: Record<string, string>, nodeArgs?: string[]) {
     const own = await ownEnv(name)
+    const [opsPort] = await freePorts(1)
     return startService(name, {
       nodeArgs,
       port,
+      opsPort: opsPort!,
       amqpUrl: vhost.url,
       databaseUrl: own.databaseUrl,
       authUrl: url('auth'),

@@ -41,7 +41,10 @@ function runtimeWorkspaces(name: string, seen = new Set<string>()): Set<string> 
   return seen
 }
 
-/** Each service: its entry point (package.json `exports`), its config schema, its default port. */
+/**
+ * Each service: its entry point (package.json `exports`), its config schema, its default ports:
+ * the API's (a worker has none) and the operational endpoints'.
+ */
 const services = await Promise.all(
   [...workspaces.values()]
     .filter(({ folder }) => folder.startsWith('services/'))
@@ -57,15 +60,19 @@ const services = await Promise.all(
         manifest,
         entry,
         config,
-        port: Number(config.PORT?.default),
+        port: config.PORT ? Number(config.PORT.default) : undefined,
+        opsPort: Number(config.OPS_PORT?.default),
       }
     }),
 )
 const NODE_VERSION = (JSON.parse(read('package.json')) as Manifest).devDependencies?.node
 
-test('there are services, each with a default port', () => {
+test('there are services, each with a default ops port apart from its API port', () => {
   assert.ok(services.length >= 5)
-  for (const { name, port } of services) assert.ok(port > 0, `${name}: no PORT default in its config`)
+  for (const { name, port, opsPort } of services) {
+    assert.ok(opsPort > 0, `${name}: no OPS_PORT default in its config`)
+    assert.notEqual(opsPort, port, `${name}: the ops port is the API's`)
+  }
 })
 
 for (const service of services) {
@@ -91,10 +98,11 @@ for (const service of services) {
         assert.ok(base.startsWith(`node:${NODE_VERSION}-`), `${base}: the project pins Node ${NODE_VERSION}`)
     })
 
-    test(`starts ${service.entry} with node as PID 1 and exposes port ${service.port}`, () => {
+    const ports = [service.port, service.opsPort].filter((port) => port !== undefined)
+    test(`starts ${service.entry} with node as PID 1 and exposes port ${ports.join(' and ')}`, () => {
       assert.deepEqual(execForm(args('CMD').at(-1) ?? ''), ['node', service.entry])
       assert.deepEqual(args('ENTRYPOINT'), [])
-      assert.ok(args('EXPOSE').includes(String(service.port)), `EXPOSE ${service.port}`)
+      assert.deepEqual(args('EXPOSE').join(' ').split(/\s+/), ports.map(String), `EXPOSE ${ports.join(' ')}`)
     })
 
     test('installs only its own production dependencies, and ships the workspace packages it needs', () => {
@@ -217,9 +225,11 @@ describe('compose.yaml', () => {
     const running = compose()
     const ports = new Map(services.map(({ name, port }) => [name, port]))
     assert.equal(running.auth?.environment.CONVOY_ADMIN_PASSWORD, PASSWORD)
-    for (const { name, config, port } of services) {
+    for (const { name, config, port, opsPort } of services) {
       const environment = running[name]?.environment ?? {}
-      assert.equal(environment.PORT, String(port), `${name}: PORT`)
+      assert.equal(environment.PORT, port === undefined ? undefined : String(port), `${name}: PORT`)
+      // The healthcheck reads it: /readyz is on the ops port.
+      assert.equal(environment.OPS_PORT, String(opsPort), `${name}: OPS_PORT`)
       // A default URL on loopback would have the container call itself.
       for (const [variable, { default: value }] of Object.entries(config))
         if (/^\w+:\/\/([^@/]*@)?(127\.0\.0\.1|localhost)[:/]/.test(String(value)))

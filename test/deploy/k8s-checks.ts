@@ -615,8 +615,20 @@ const EXTERNAL: Peer[] = [
 ]
 
 /**
+ * A load balancer in the cluster's VPC (an ALB's interface), at an address of the VPC's CIDR
+ * (10.0.0.0/16, the aws overlay's and deploy/terraform's) that no pod has.
+ */
+const LOAD_BALANCER: Peer = {
+  name: 'load-balancer',
+  ip: '10.0.64.10',
+  labels: {},
+  namespaceLabels: {},
+  ports: [],
+}
+
+/**
  * Every connection the NetworkPolicies allow, as `from → to:port`: between the pods of the build,
- * from outside the cluster (`internet`), from Prometheus (`monitoring`) and KEDA's operator
+ * from outside the cluster (`internet`, `load-balancer`), from Prometheus (`monitoring`) and KEDA's operator
  * (`keda`), to the cluster DNS (`kube-dns`) and to the places outside the cluster of EXTERNAL.
  * A connection needs both the sender's egress and the receiver's ingress allowed; outside the
  * build's namespaces, only the end inside them decides.
@@ -635,6 +647,7 @@ export function allowedEdges(objects: K8sObject[]): Set<string> {
   }))
   const outsiders: Peer[] = [
     EXTERNAL[0]!,
+    LOAD_BALANCER,
     {
       name: 'monitoring',
       namespace: 'monitoring',

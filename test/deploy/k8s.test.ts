@@ -38,6 +38,7 @@ const SERVICES = [
 /** The edges of the design (DESIGN.md, docs/deploy.md#network-policies), and nothing else but DNS. */
 const DESIGNED = [
   'internet → gateway:http',
+  'load-balancer → gateway:http',
   'gateway → auth:http',
   'gateway → position-tracker:http',
   'gateway → media:http',
@@ -61,15 +62,18 @@ const DESIGNED = [
   'notification → internet:submission',
   'notification → internet:submissions',
   // KEDA's operator reads converter.videos' depth over AMQP (the ScaledObject's trigger); like
-  // anyone, it may also reach the gateway.
+  // anyone, it and Prometheus may also reach the gateway's public port.
   'keda → queue:amqp',
   'keda → gateway:http',
-  ...SERVICES.map((service) => `monitoring → ${service}:http`),
+  'monitoring → gateway:http',
+  // Prometheus scrapes each service's ops port, never its API.
+  ...SERVICES.map((service) => `monitoring → ${service}:ops`),
 ]
 /** What each overlay adds: Mailpit as the local mail server; S3 and its credentials on AWS. */
 const OVERLAY_EDGES: Record<string, string[]> = {
   local: ['notification → mailpit:smtp'],
-  aws: ['media → internet:https', 'media → eks-pod-identity-agent:http'],
+  // The ALB's health checks reach the gateway's /readyz on its ops port.
+  aws: ['media → internet:https', 'media → eks-pod-identity-agent:http', 'load-balancer → gateway:ops'],
 }
 /** The converter's queue (DESIGN.md, "Messaging"; services/converter/src/main.ts). */
 const CONVERTER_QUEUE = 'converter.videos'

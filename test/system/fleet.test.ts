@@ -44,12 +44,16 @@ describe('fleet tracking in the stack topology', () => {
 
   before(async () => {
     system = await startTestStack({ serviceEnv: { 'position-simulator': { VEHICLES: '0' } } })
-    trackerUrl = system.services['position-tracker']
+    trackerUrl = system.services['position-tracker']!
     broker = connectBroker({ url: system.amqpUrl, log: testLogger() })
-    await eventually(async () => (await fetch(`${trackerUrl}/readyz`)).ok, 'tracker ready', 30_000)
-    await eventually(async () => (await fetch(`${system.url}/readyz`)).ok, 'gateway ready', 30_000)
+    await eventually(
+      async () => (await fetch(`${system.ops['position-tracker']}/readyz`)).ok,
+      'tracker ready',
+      30_000,
+    )
+    await eventually(async () => (await fetch(`${system.ops.gateway}/readyz`)).ok, 'gateway ready', 30_000)
     token = await login(system.url)
-    live = await openLiveFeed<LiveFrame>(system.url, token)
+    live = await openLiveFeed<LiveFrame>({ url: system.url, opsUrl: system.ops.gateway }, token)
   })
 
   after(async () => {
@@ -170,12 +174,12 @@ describe('fleet tracking in the stack topology', () => {
   }
 
   test('exposes the telemetry of what happened on /metrics', async () => {
-    const tracker = await (await fetch(`${trackerUrl}/metrics`)).text()
+    const tracker = await (await fetch(`${system.ops['position-tracker']}/metrics`)).text()
     const stored = Number(/^positions_stored_total\{[^}]*\} (\d+)/m.exec(tracker)?.[1])
     // Every position once: the duplicates published were not counted, and 'Test Van D' was one more.
     assert.equal(stored, VEHICLES.length * POINTS + 1)
     assert.match(tracker, /messages_consumed_total\{[^}]*outcome="dead"[^}]*\} 1/)
-    const gateway = await (await fetch(`${system.url}/metrics`)).text()
+    const gateway = await (await fetch(`${system.ops.gateway}/metrics`)).text()
     assert.match(gateway, /^live_clients\{[^}]*service="gateway"[^}]*\} 1$/m)
     assert.match(gateway, /live_frames_sent_total\{[^}]*\} [1-9]/)
   })

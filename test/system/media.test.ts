@@ -64,7 +64,7 @@ describe('the media pipeline in the stack topology', () => {
     })
     await startConverter()
     token = await login(system.url)
-    live = await openLiveFeed<LiveFrame>(system.url, token)
+    live = await openLiveFeed<LiveFrame>({ url: system.url, opsUrl: system.ops.gateway }, token)
   })
 
   after(async () => {
@@ -82,8 +82,8 @@ describe('the media pipeline in the stack topology', () => {
       'converter',
       {
         ...process.env,
-        PORT: '0',
-        HOST: '127.0.0.1',
+        OPS_PORT: '0',
+        OPS_HOST: '127.0.0.1',
         LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
         AMQP_URL: viaProxy(system.amqpUrl),
         MEDIA_URL: system.services.media,

@@ -57,6 +57,8 @@ describe('position-tracker through outages', () => {
     tracker = await start({
       PORT: '0',
       HOST: '127.0.0.1',
+      OPS_PORT: '0',
+      OPS_HOST: '127.0.0.1',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       DATABASE_URL: db.toString(),
       AMQP_URL: amqp.toString(),
@@ -73,7 +75,7 @@ describe('position-tracker through outages', () => {
     await Promise.all([database?.drop(), vhost?.drop()])
   })
 
-  const ready = async () => (await fetch(`${tracker.url}/readyz`)).status === 200
+  const ready = async () => (await fetch(`${tracker.opsUrl}/readyz`)).status === 200
   // Counted in the database itself, past the proxy the outages cut.
   const stored = async () => {
     const client = new pg.Client({ connectionString: database.url })

@@ -77,13 +77,12 @@ process.on('SIGTERM', () => stop(0))
 main().then(
   (running) => {
     system = running
-    const services = Object.entries(running.services)
-      .filter(([name]) => name !== 'gateway')
+    const services = Object.entries(running.ops)
       .map(([name, url]) => `  ${name.padEnd(20)} ${url}`)
       .join('\n')
     process.stdout.write(
       `\nConvoy is running (${topology}) at ${running.url.replace('127.0.0.1', 'localhost')}\n` +
-        `Internal services (health, readiness and metrics):\n${services}\nPress Ctrl-C to stop.\n\n`,
+        `Health, readiness and metrics of each service (/healthz, /readyz, /metrics):\n${services}\nPress Ctrl-C to stop.\n\n`,
     )
     if (stopping) stop(0)
   },

@@ -29,7 +29,7 @@ export interface EmbeddedOptions {
   onNotice?: (notice: string) => void
 }
 
-const START: Record<ServiceName, (env: Env) => Promise<RunningService & { url: string }>> = {
+const START: Record<ServiceName, (env: Env) => Promise<RunningService & { opsUrl: string }>> = {
   auth,
   'position-tracker': positionTracker,
   media,
@@ -61,6 +61,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<RunningSy
     ...(port === 0 ? {} : { PUBLIC_URL: options.env?.PUBLIC_URL ?? `http://localhost:${port}` }),
   }
   const urls: Partial<Record<ServiceName, string>> = {}
+  const ops: Partial<Record<ServiceName, string>> = {}
   const started: RunningService[] = []
   const notices: string[] = []
   const stopAll = async () => {
@@ -77,17 +78,26 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<RunningSy
         ...base,
         HOST: isGateway ? (options.host ?? '127.0.0.1') : '127.0.0.1',
         PORT: isGateway ? String(port) : '0',
+        OPS_HOST: '127.0.0.1',
+        OPS_PORT: '0',
         DATABASE_URL: `pglite://${path.join(dataDir, service)}`,
         ...wiring(service, urls),
       })
       started.push(running)
-      urls[service] = running.url
+      if (running.url) urls[service] = running.url
+      ops[service] = running.opsUrl
       if (running.notice) {
         notices.push(running.notice)
         options.onNotice?.(running.notice)
       }
     }
-    return { url: urls.gateway!, services: urls as Record<ServiceName, string>, notices, close: stopAll }
+    return {
+      url: urls.gateway!,
+      services: urls,
+      ops: ops as Record<ServiceName, string>,
+      notices,
+      close: stopAll,
+    }
   } catch (error) {
     await stopAll().catch(() => {})
     throw error

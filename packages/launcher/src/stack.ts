@@ -45,6 +45,7 @@ const DATABASES: Partial<Record<ServiceName, string>> = {
  */
 export async function startStack(options: StackOptions): Promise<RunningSystem> {
   const urls: Partial<Record<ServiceName, string>> = {}
+  const ops: Partial<Record<ServiceName, string>> = {}
   const children: Array<{ service: ServiceName; child: ChildProcess }> = []
   const notices: string[] = []
   let stopping = false
@@ -71,6 +72,8 @@ export async function startStack(options: StackOptions): Promise<RunningSystem> 
         ...options.serviceEnv?.[service],
         PORT: service === 'gateway' ? String(options.port) : '0',
         HOST: service === 'gateway' ? (options.host ?? '127.0.0.1') : '127.0.0.1',
+        OPS_PORT: '0',
+        OPS_HOST: '127.0.0.1',
         AMQP_URL: options.amqpUrl,
         ...wiring(service, urls),
       }
@@ -82,8 +85,9 @@ export async function startStack(options: StackOptions): Promise<RunningSystem> 
           options.databaseUrls?.[service] ?? (await ensureDatabase(options.postgresUrl, database))
       const child = spawnService(service, env, options.stdio)
       children.push({ service, child })
-      const { url, notice } = await started(child, service)
-      urls[service] = url
+      const { url, opsUrl, notice } = await started(child, service)
+      if (url) urls[service] = url
+      ops[service] = opsUrl
       if (notice) {
         notices.push(notice)
         options.onNotice?.(notice)
@@ -92,7 +96,13 @@ export async function startStack(options: StackOptions): Promise<RunningSystem> 
         if (!stopping) options.onExit?.(service, code)
       })
     }
-    return { url: urls.gateway!, services: urls as Record<ServiceName, string>, notices, close: stopAll }
+    return {
+      url: urls.gateway!,
+      services: urls,
+      ops: ops as Record<ServiceName, string>,
+      notices,
+      close: stopAll,
+    }
   } catch (error) {
     await stopAll().catch(() => {})
     throw error
@@ -104,7 +114,7 @@ export async function startStack(options: StackOptions): Promise<RunningSystem> 
  * once it listens.
  *
  * @example
- * const converter = spawnService('converter', { ...process.env, PORT: '0', AMQP_URL, MEDIA_URL })
+ * const converter = spawnService('converter', { ...process.env, OPS_PORT: '0', AMQP_URL, MEDIA_URL })
  * const { url } = await started(converter, 'converter')
  */
 export function spawnService(
@@ -117,21 +127,24 @@ export function spawnService(
   return spawn(process.execPath, [main], { cwd: ROOT, env, stdio: ['ignore', stdio, stdio, 'ipc'] })
 }
 
-/** Resolves with the URL (and notice) a child reports once it listens; rejects if it exits first. */
+/**
+ * Resolves with the URLs (and notice) a child reports once it listens: its API's (none for a
+ * worker) and its operational endpoints'. Rejects if it exits first.
+ */
 export function started(
   child: ChildProcess,
   service: string,
   timeoutMs = 60_000,
-): Promise<{ url: string; notice?: string }> {
+): Promise<{ url?: string; opsUrl: string; notice?: string }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${service} did not start within ${timeoutMs} ms`)),
       timeoutMs,
     )
-    child.on('message', (message: { type?: string; url?: string; notice?: string }) => {
-      if (message.type !== 'started' || !message.url) return
+    child.on('message', (message: { type?: string; url?: string; opsUrl?: string; notice?: string }) => {
+      if (message.type !== 'started' || !message.opsUrl) return
       clearTimeout(timer)
-      resolve({ url: message.url, notice: message.notice })
+      resolve({ url: message.url, opsUrl: message.opsUrl, notice: message.notice })
     })
     child.once('exit', (code) => {
       clearTimeout(timer)

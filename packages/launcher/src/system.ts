@@ -2,8 +2,10 @@
 export interface RunningSystem {
   /** The gateway: the system's one public entry. */
   url: string
-  /** Where each service listens (internal services on loopback). */
-  services: Record<ServiceName, string>
+  /** Where each service's API listens (internal services on loopback; workers have none). */
+  services: Partial<Record<ServiceName, string>>
+  /** Where each service's operational endpoints listen: `/healthz`, `/readyz`, `/metrics`. */
+  ops: Record<ServiceName, string>
   /** Messages services asked to show once at start (the first admin's generated password). */
   notices: string[]
   close(): Promise<void>

@@ -1,9 +1,10 @@
-import { logLevel, port, Type, type Static } from '@convoy/platform/config'
+import { logLevel, opsConfig, port, Type, type Static } from '@convoy/platform/config'
 import { VerifierConfig } from '@convoy/platform/auth'
 
 export const Config = Type.Object({
   PORT: port(8083),
   HOST: Type.String({ default: '0.0.0.0' }),
+  ...opsConfig(9083),
   LOG_LEVEL: logLevel(),
   DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/auth' }),
   AUTH_ISSUER: VerifierConfig.AUTH_ISSUER,

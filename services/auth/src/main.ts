@@ -14,6 +14,7 @@ export const SERVICE = 'auth'
 
 export interface RunningAuth extends RunningService {
   url: string
+  opsUrl: string
   /** Set on the start that created the first admin with a generated password: show it once. */
   notice?: string
 }
@@ -70,12 +71,13 @@ export async function start(env: Env): Promise<RunningAuth> {
       maxFailuresPerUser: config.LOGIN_MAX_FAILURES_PER_USER,
       maxAttemptsPerIp: config.LOGIN_MAX_ATTEMPTS_PER_IP,
     },
-    readiness: { database: database.ping },
   })
-  const running = await serve(app, {
-    port: config.PORT,
-    host: config.HOST,
+  const running = await serve({
     log,
+    listen: config,
+    api: app,
+    metrics,
+    readiness: { database: database.ping },
     release: [
       ['signing keys', async () => (keys.close(), clearInterval(sweep))],
       ['database', () => database.close()],

@@ -9,8 +9,8 @@ import { start } from './main.ts'
 
 test('defaults', () => {
   assert.deepEqual(loadConfig(Config, {}), {
-    PORT: 8085,
-    HOST: '0.0.0.0',
+    OPS_PORT: 9085,
+    OPS_HOST: '0.0.0.0',
     LOG_LEVEL: 'info',
     AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672',
     MEDIA_URL: 'http://127.0.0.1:8084',

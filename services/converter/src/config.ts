@@ -1,10 +1,9 @@
 import { tmpdir } from 'node:os'
-import { logLevel, port, Type, type Static } from '@convoy/platform/config'
+import { logLevel, opsConfig, Type, type Static } from '@convoy/platform/config'
 
 export const Config = Type.Object({
-  /** Serves only /healthz, /readyz and /metrics. */
-  PORT: port(8085),
-  HOST: Type.String({ default: '0.0.0.0' }),
+  /** A worker: no API, only the operational endpoints. */
+  ...opsConfig(9085),
   LOG_LEVEL: logLevel(),
   AMQP_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
   /** Where media serves its internal API: the videos to convert and the MP3s handed back. */

@@ -27,7 +27,7 @@ describe('converter jobs', () => {
   let videos: Awaited<ReturnType<typeof testVideos>>
   let media: StandInMedia
   let listener: Awaited<ReturnType<typeof resultsListener>>
-  let converter: RunningService & { url: string }
+  let converter: RunningService & { opsUrl: string }
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'converter-test-'))
@@ -36,8 +36,8 @@ describe('converter jobs', () => {
     media = await standInMedia(dir)
     listener = await resultsListener(brokerUrl)
     converter = await start({
-      PORT: '0',
-      HOST: '127.0.0.1',
+      OPS_PORT: '0',
+      OPS_HOST: '127.0.0.1',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       AMQP_URL: brokerUrl,
       MEDIA_URL: media.url,
@@ -55,7 +55,7 @@ describe('converter jobs', () => {
 
   /** Messages the converter has acked so far: a job without a result is over once counted. */
   const acked = async () => {
-    const text = await (await fetch(`${converter.url}/metrics`)).text()
+    const text = await (await fetch(`${converter.opsUrl}/metrics`)).text()
     return metricValue(text, 'messages_consumed_total', { queue: VIDEOS_QUEUE, outcome: 'ack' }) ?? 0
   }
   /** Runs `job` to its end (acked), which must publish nothing. */
@@ -151,7 +151,7 @@ describe('converter jobs', () => {
 
   test('/metrics counts conversions by outcome and times them', async () => {
     const series = async () => {
-      const text = await (await fetch(`${converter.url}/metrics`)).text()
+      const text = await (await fetch(`${converter.opsUrl}/metrics`)).text()
       return Object.fromEntries(
         (['converted', 'failed'] as const).flatMap((outcome) => [
           [`${outcome} total`, metricValue(text, 'conversions_total', { outcome })],
@@ -185,8 +185,8 @@ describe('converter jobs past their time limit', () => {
     media = await standInMedia(dir)
     listener = await resultsListener(brokerUrl)
     converter = await start({
-      PORT: '0',
-      HOST: '127.0.0.1',
+      OPS_PORT: '0',
+      OPS_HOST: '127.0.0.1',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       AMQP_URL: brokerUrl,
       MEDIA_URL: media.url,

@@ -17,12 +17,12 @@ describe('converter on RabbitMQ', () => {
   let videos: Awaited<ReturnType<typeof testVideos>>
   let media: StandInMedia
   let listener: Awaited<ReturnType<typeof resultsListener>>
-  const running = new Set<RunningService & { url: string }>()
+  const running = new Set<RunningService & { opsUrl: string }>()
 
   const startConverter = async () => {
     const converter = await start({
-      PORT: '0',
-      HOST: '127.0.0.1',
+      OPS_PORT: '0',
+      OPS_HOST: '127.0.0.1',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       AMQP_URL: vhost.url,
       MEDIA_URL: media.url,
@@ -31,15 +31,15 @@ describe('converter on RabbitMQ', () => {
       WORK_DIR: path.join(dir, 'work'),
     })
     running.add(converter)
-    await eventually(async () => (await fetch(`${converter.url}/readyz`)).ok, 'converter ready')
+    await eventually(async () => (await fetch(`${converter.opsUrl}/readyz`)).ok, 'converter ready')
     return converter
   }
   const stop = async (converter: RunningService) => {
-    running.delete(converter as RunningService & { url: string })
+    running.delete(converter as RunningService & { opsUrl: string })
     await converter.close()
   }
-  const metrics = async (converter: { url: string }) => (await fetch(`${converter.url}/metrics`)).text()
-  const converted = async (converter: { url: string }) =>
+  const metrics = async (converter: { opsUrl: string }) => (await fetch(`${converter.opsUrl}/metrics`)).text()
+  const converted = async (converter: { opsUrl: string }) =>
     metricValue(await metrics(converter), 'conversions_total', { outcome: 'converted' }) ?? 0
   /** True once the queue, its retry queue and its dead letters are all empty. */
   const allEmpty = async () => {
@@ -67,7 +67,7 @@ describe('converter on RabbitMQ', () => {
 
   test('is ready once it consumes its queue, converts, and shows it in /metrics', async () => {
     const converter = await startConverter()
-    const ready = await fetch(`${converter.url}/readyz`)
+    const ready = await fetch(`${converter.opsUrl}/readyz`)
     assert.deepEqual(await ready.json(), { status: 'ready', checks: { broker: true, videos: true } })
 
     const job = media.add(videos.clip)
@@ -138,7 +138,7 @@ describe('converter on RabbitMQ', () => {
     await eventually(() => arrived, 'the video requested')
 
     const closing = stop(converter!)
-    await eventually(async () => (await fetch(`${converter!.url}/readyz`)).status === 503, 'not ready')
+    await eventually(async () => (await fetch(`${converter!.opsUrl}/readyz`)).status === 503, 'not ready')
     release()
     await closing
     const result = await listener.next(job.id)

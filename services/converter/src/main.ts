@@ -2,7 +2,7 @@ import { constants } from 'node:fs'
 import { access, mkdir } from 'node:fs/promises'
 import { MEDIA_EXCHANGE, VIDEO_UPLOADED, VideoUploaded } from '@convoy/contracts'
 import { loadConfig, type Env } from '@convoy/platform/config'
-import { createHttpApp, createMetrics } from '@convoy/platform/http'
+import { createMetrics } from '@convoy/platform/http'
 import { runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
 import { createLogger } from '@convoy/platform/log'
 import { connectBroker } from '@convoy/platform/messaging'
@@ -15,7 +15,7 @@ export const SERVICE = 'converter'
 /** Shared by every converter process: each job goes to one of them (competing consumers). */
 export const VIDEOS_QUEUE = 'converter.videos'
 
-export async function start(env: Env): Promise<RunningService & { url: string }> {
+export async function start(env: Env): Promise<RunningService & { opsUrl: string }> {
   const config = loadConfig(Config, env)
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL })
   const metrics = createMetrics(SERVICE)
@@ -42,18 +42,13 @@ export async function start(env: Env): Promise<RunningService & { url: string }>
       maxAttempts: config.MAX_ATTEMPTS,
     }),
   })
-  const app = createHttpApp({
-    service: SERVICE,
-    log,
-    metrics,
-    readiness: { broker: broker.isReady, videos: videos.isReady },
-  })
   // Closing lets the conversions in flight finish; one cut short by a kill was never acked, so
   // the broker hands its job to another converter.
-  return serve(app, {
-    port: config.PORT,
-    host: config.HOST,
+  return serve({
     log,
+    listen: config,
+    metrics,
+    readiness: { broker: broker.isReady, videos: videos.isReady },
     drain: [['videos', () => videos.close()]],
     release: [['broker', () => broker.close()]],
   })

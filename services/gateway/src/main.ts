@@ -23,7 +23,7 @@ import { createLiveHub } from './live-hub.ts'
 
 export const SERVICE = 'gateway'
 
-export async function start(env: Env): Promise<RunningService & { url: string }> {
+export async function start(env: Env): Promise<RunningService & { url: string; opsUrl: string }> {
   const config = loadConfig(Config, env)
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL })
   const metrics = createMetrics(SERVICE)
@@ -83,17 +83,18 @@ export async function start(env: Env): Promise<RunningService & { url: string }>
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     uploadTimeoutMs: config.UPLOAD_TIMEOUT_MS,
     maxUploadBytes: config.MAX_UPLOAD_BYTES,
+  })
+  return serve({
+    log,
+    listen: config,
+    api: app,
+    metrics,
     readiness: {
       broker: broker.isReady,
       'live updates': updates.isReady,
       'media events': mediaEvents.isReady,
       notifications: notifications.isReady,
     },
-  })
-  return serve(app, {
-    port: config.PORT,
-    host: config.HOST,
-    log,
     drain: [
       ['live updates', () => updates.close()],
       ['media events', () => mediaEvents.close()],

@@ -204,7 +204,7 @@ describe('media HTTP API', () => {
     assert.equal(now.status, 'failed')
     assert.equal(now.error, 'no audio track')
     // A late success does not turn a failed job ready.
-    const handled = () => metricValue(media.url, 'messages_consumed_total', 'queue="media.results"')
+    const handled = () => metricValue(media.opsUrl, 'messages_consumed_total', 'queue="media.results"')
     const before = await handled()
     await converted(job.id)
     await eventually(async () => (await handled()) > before, 'the late result handled')

@@ -15,7 +15,7 @@ import { jobsRepository } from './repository.ts'
 
 export const SERVICE = 'media'
 
-export async function start(env: Env): Promise<RunningService & { url: string }> {
+export async function start(env: Env): Promise<RunningService & { url: string; opsUrl: string }> {
   const config = loadConfig(Config, env)
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL })
   const metrics = createMetrics(SERVICE)
@@ -43,12 +43,13 @@ export async function start(env: Env): Promise<RunningService & { url: string }>
     verifier: verifierFromConfig(config),
     maxUploadBytes: config.MAX_UPLOAD_BYTES,
     workDir: config.WORK_DIR,
-    readiness: { database: database.ping, broker: broker.isReady, results: results.isReady },
   })
-  return serve(app, {
-    port: config.PORT,
-    host: config.HOST,
+  return serve({
     log,
+    listen: config,
+    api: app,
+    metrics,
+    readiness: { database: database.ping, broker: broker.isReady, results: results.isReady },
     drain: [
       ['results', () => results.close()],
       ['sweeper', () => sweeper.close()],

@@ -36,6 +36,8 @@ export async function startMedia(env: Record<string, string> = {}) {
   const service = await start({
     PORT: '0',
     HOST: '127.0.0.1',
+    OPS_PORT: '0',
+    OPS_HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     DATABASE_URL: database.url,
     AMQP_URL: amqpUrl,
@@ -62,6 +64,7 @@ export async function startMedia(env: Record<string, string> = {}) {
 
   return {
     url: service.url,
+    opsUrl: service.opsUrl,
     issuer,
     broker,
     seen,

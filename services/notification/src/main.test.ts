@@ -29,6 +29,7 @@ let broker: Broker
 let service: ChildProcess
 const output: string[] = []
 let url: string
+let opsUrl: string
 
 before(async () => {
   ;[database, vhost, issuer] = await Promise.all([createTestDatabase(), createTestVhost(), testIssuer()])
@@ -43,6 +44,8 @@ before(async () => {
       PATH: process.env.PATH,
       PORT: '0',
       HOST: '127.0.0.1',
+      OPS_PORT: '0',
+      OPS_HOST: '127.0.0.1',
       LOG_LEVEL: 'debug',
       DATABASE_URL: database.url,
       AMQP_URL: vhost.url,
@@ -59,13 +62,14 @@ before(async () => {
   })
   for (const stream of [service.stdout!, service.stderr!])
     stream.on('data', (chunk: Buffer) => output.push(...chunk.toString().split('\n').filter(Boolean)))
-  url = await eventually(
-    () => logs().find((line) => line.msg === 'listening')?.url as string | undefined,
+  const listening = await eventually(
+    () => logs().find((line) => line.msg === 'listening') as { url: string; opsUrl: string } | undefined,
     'the service listening',
     30_000,
   )
+  ;({ url, opsUrl } = listening)
   broker = connectBroker({ url: vhost.url, log: testLogger() })
-  await eventually(async () => (await fetch(`${url}/readyz`)).ok, 'the service ready')
+  await eventually(async () => (await fetch(`${opsUrl}/readyz`)).ok, 'the service ready')
 })
 
 after(async () => {
@@ -114,7 +118,7 @@ test('a job finishes: the owner gets an email and a notification; metrics count 
   assert.equal((await get('/notifications')).status, 401)
   assert.deepEqual(await (await get('/notifications', 'someone-else')).json(), [])
 
-  const metrics = await (await get('/metrics')).text()
+  const metrics = await (await fetch(`${opsUrl}/metrics`)).text()
   assert.match(metrics, /emails_sent_total\{outcome="sent",service="notification"\} 1/)
   assert.match(metrics, /emails_sent_total\{outcome="failed",service="notification"\} 1/)
   assert.match(metrics, /notifications_total\{kind="media\.ready",service="notification"\} 1/)

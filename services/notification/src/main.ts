@@ -14,7 +14,7 @@ import { notificationStore } from './store.ts'
 
 export const SERVICE = 'notification'
 
-export async function start(env: Env): Promise<RunningService & { url: string }> {
+export async function start(env: Env): Promise<RunningService & { url: string; opsUrl: string }> {
   const config = loadConfig(Config, env)
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL })
   const metrics = createMetrics(SERVICE)
@@ -61,12 +61,13 @@ export async function start(env: Env): Promise<RunningService & { url: string }>
     metrics,
     store,
     verifier: verifierFromConfig(config),
-    readiness: { database: database.ping, broker: broker.isReady, subscription: notifier.isReady },
   })
-  return serve(app, {
-    port: config.PORT,
-    host: config.HOST,
+  return serve({
     log,
+    listen: config,
+    api: app,
+    metrics,
+    readiness: { database: database.ping, broker: broker.isReady, subscription: notifier.isReady },
     drain: [['notifier', () => notifier.close()]],
     release: [
       ['mailer', () => mailer.close()],

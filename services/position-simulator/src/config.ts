@@ -1,8 +1,8 @@
-import { logLevel, port, Type, type Static } from '@convoy/platform/config'
+import { logLevel, opsConfig, Type, type Static } from '@convoy/platform/config'
 
 export const Config = Type.Object({
-  PORT: port(8082),
-  HOST: Type.String({ default: '0.0.0.0' }),
+  /** A worker: no API, only the operational endpoints. */
+  ...opsConfig(9082),
   LOG_LEVEL: logLevel(),
   AMQP_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
   /** How many of the 38 recorded vehicles drive. */

@@ -1,5 +1,5 @@
 import { loadConfig, type Env } from '@convoy/platform/config'
-import { createHttpApp, createMetrics } from '@convoy/platform/http'
+import { createMetrics } from '@convoy/platform/http'
 import { runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
 import { createLogger } from '@convoy/platform/log'
 import { connectBroker } from '@convoy/platform/messaging'
@@ -10,14 +10,13 @@ import { startSimulation } from './simulation.ts'
 
 export const SERVICE = 'position-simulator'
 
-export async function start(env: Env): Promise<RunningService & { url: string }> {
+export async function start(env: Env): Promise<RunningService & { opsUrl: string }> {
   const config = loadConfig(Config, env)
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL })
   const metrics = createMetrics(SERVICE)
   const broker = connectBroker({ url: config.AMQP_URL, log, metrics })
   const fleet = createFleet(await loadTracks(), config.VEHICLES, config.SYNTHETIC_VEHICLES)
 
-  const app = createHttpApp({ service: SERVICE, log, metrics, readiness: { broker: broker.isReady } })
   const simulation = startSimulation({
     fleet,
     broker,
@@ -27,10 +26,11 @@ export async function start(env: Env): Promise<RunningService & { url: string }>
     speedup: config.SPEEDUP,
     maxInFlight: config.MAX_IN_FLIGHT,
   })
-  return serve(app, {
-    port: config.PORT,
-    host: config.HOST,
+  return serve({
     log,
+    listen: config,
+    metrics,
+    readiness: { broker: broker.isReady },
     drain: [['simulation', () => simulation.close()]],
     release: [['broker', () => broker.close()]],
   })

@@ -1,9 +1,10 @@
 import { VerifierConfig } from '@convoy/platform/auth'
-import { logLevel, port, Type, type Static } from '@convoy/platform/config'
+import { logLevel, opsConfig, port, Type, type Static } from '@convoy/platform/config'
 
 export const Config = Type.Object({
   PORT: port(8081),
   HOST: Type.String({ default: '0.0.0.0' }),
+  ...opsConfig(9081),
   LOG_LEVEL: logLevel(),
   DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/position_tracker' }),
   AMQP_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),

@@ -14,7 +14,7 @@ import { startRetention } from './retention.ts'
 
 export const SERVICE = 'position-tracker'
 
-export async function start(env: Env): Promise<RunningService & { url: string }> {
+export async function start(env: Env): Promise<RunningService & { url: string; opsUrl: string }> {
   const config = loadConfig(Config, env)
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL })
   const metrics = createMetrics(SERVICE)
@@ -39,7 +39,6 @@ export async function start(env: Env): Promise<RunningService & { url: string }>
     metrics,
     repository,
     verifier: verifierFromConfig(config),
-    readiness: { database: database.ping, broker: broker.isReady, ingest: ingest.isReady },
   })
   const retention = startRetention({
     repository,
@@ -47,10 +46,12 @@ export async function start(env: Env): Promise<RunningService & { url: string }>
     days: config.RETENTION_DAYS,
     sweepSeconds: config.RETENTION_SWEEP_SECONDS,
   })
-  return serve(app, {
-    port: config.PORT,
-    host: config.HOST,
+  return serve({
     log,
+    listen: config,
+    api: app,
+    metrics,
+    readiness: { database: database.ping, broker: broker.isReady, ingest: ingest.isReady },
     drain: [
       ['ingest', () => ingest.close()],
       ['retention', () => retention.close()],

@@ -9,6 +9,7 @@ import { start } from '../src/server/main.ts'
 const INDEX =
   '<!doctype html><title>Convoy</title><script type="module" src="/assets/index-a1b2c3.js"></script>'
 const SCRIPT = `console.log(${JSON.stringify('convoy '.repeat(200))})`
+const PORTS = { PORT: '0', HOST: '127.0.0.1', OPS_PORT: '0', OPS_HOST: '127.0.0.1' }
 let root: string
 let server: Awaited<ReturnType<typeof start>>
 
@@ -21,7 +22,7 @@ before(async () => {
   await writeFile(join(dist, 'assets', 'index-a1b2c3.js.br'), brotliCompressSync(SCRIPT))
   await writeFile(join(dist, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>')
   await writeFile(join(root, 'secret.txt'), 'not for the web')
-  server = await start({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', WEB_DIST_DIR: dist })
+  server = await start({ ...PORTS, LOG_LEVEL: 'silent', WEB_DIST_DIR: dist })
 })
 
 after(async () => {
@@ -98,26 +99,26 @@ test('never serves files outside the dist directory', async () => {
   }
 })
 
-test('is ready when the build is there, and keeps the platform routes', async () => {
-  const ready = await get('/readyz')
+test('is ready when the build is there, and answers health and metrics on its ops port', async () => {
+  const ops = (path: string) => fetch(new URL(path, server.opsUrl))
+  const ready = await ops('/readyz')
   assert.equal(ready.status, 200)
   assert.deepEqual(await ready.json(), { status: 'ready', checks: { dist: true } })
-  assert.equal((await get('/healthz')).status, 200)
+  assert.equal((await ops('/healthz')).status, 200)
   assert.match(
-    await (await get('/metrics')).text(),
+    await (await ops('/metrics')).text(),
     /http_server_request_duration_seconds_count\{[^}]*route="\/\*"/,
   )
 })
 
 test('is not ready without a build', async () => {
   const empty = await start({
-    PORT: '0',
-    HOST: '127.0.0.1',
+    ...PORTS,
     LOG_LEVEL: 'silent',
     WEB_DIST_DIR: join(root, 'missing'),
   })
   try {
-    const response = await fetch(new URL('/readyz', empty.url))
+    const response = await fetch(new URL('/readyz', empty.opsUrl))
     assert.equal(response.status, 503)
     assert.equal((await fetch(new URL('/', empty.url))).status, 404)
   } finally {

@@ -145,18 +145,15 @@ declare module 'fastify' {
 
 /**
  * A Fastify `onRequest` hook: lets through requests with a valid access token (setting
- * `request.principal`) and answers every other with a 401 problem; the operational routes
- * (`/healthz`, `/readyz`, `/metrics`) and any path `isPublic` names need no token.
+ * `request.principal`) and answers every other with a 401 problem; any path `isPublic` names
+ * needs no token.
  */
 export function authenticate(verifier: Verifier, isPublic: (path: string) => boolean = () => false) {
   return async (request: FastifyRequest) => {
-    const path = request.url.split('?', 1)[0]!
-    if (OPERATIONAL.has(path) || isPublic(path)) return
+    if (isPublic(request.url.split('?', 1)[0]!)) return
     request.principal = await verifier.verify(bearerToken(request.headers.authorization))
   }
 }
-
-const OPERATIONAL = new Set(['/healthz', '/readyz', '/metrics'])
 
 /** A `preHandler` that refuses (403) a principal whose role is not one of `roles`. */
 export function requireRole(...roles: Role[]) {

@@ -47,6 +47,16 @@ function missingProperty(params: unknown): string {
 export const port = (defaultPort: number) =>
   Type.Integer({ minimum: 0, maximum: 65535, default: defaultPort })
 
+/**
+ * The port and interface of a service's operational endpoints (`/healthz`, `/readyz`,
+ * `/metrics`), apart from its API: spread into its config schema. By convention the port is the
+ * API's plus 1000 (gateway 8080 → 9080).
+ */
+export const opsConfig = (defaultPort: number) => ({
+  OPS_PORT: port(defaultPort),
+  OPS_HOST: Type.String({ default: '0.0.0.0' }),
+})
+
 /** A log level with a default of `info`. */
 export const logLevel = () =>
   Type.Union(

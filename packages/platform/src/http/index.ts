@@ -9,16 +9,13 @@ import { AppError, isConnectionError, PROBLEM_CONTENT_TYPE, problem } from '../e
 import { createMetrics, httpDurationHistogram } from './metrics.ts'
 
 export { createMetrics } from './metrics.ts'
-
-/** A named dependency check for `/readyz`; it answers true when the dependency can serve. */
-export type ReadinessCheck = () => boolean | Promise<boolean>
+export { createOpsApp, type OpsApp, type ReadinessCheck } from './ops.ts'
 
 export interface HttpAppOptions {
   service: string
   log: Logger
-  /** Registry the app exposes on `/metrics`; one is created when absent. */
+  /** Registry the app's request metrics go to (served by the ops app); one is created when absent. */
   metrics?: Registry
-  readiness?: Record<string, ReadinessCheck>
   /** Largest request body accepted, in bytes. */
   bodyLimit?: number
   /**
@@ -34,7 +31,7 @@ export type HttpApp = FastifyInstance<
   import('node:http').ServerResponse,
   Logger,
   TypeBoxTypeProvider
-> & { metricsRegistry: Registry; markShuttingDown(): void }
+> & { metricsRegistry: Registry }
 
 /** How much of an unread body is read and dropped after an early answer, at most, and for how long. */
 const LINGER_BYTES = 16 * 1024 * 1024
@@ -77,17 +74,17 @@ const slug = (status: number) =>
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 
 /**
- * A Fastify app with the platform's conventions: request ids, problem+json errors, RED metrics,
- * and the operational routes `/healthz` (alive), `/readyz` (dependencies answer) and `/metrics`.
+ * A service's API as a Fastify app with the platform's conventions: request ids, problem+json
+ * errors, RED metrics (in `metricsRegistry`). The operational routes are not here: they have a
+ * port of their own ({@link createOpsApp}, started by `serve` in `@convoy/platform/lifecycle`).
  *
  * @example
- * const app = createHttpApp({ service: 'gateway', log, readiness: { broker: () => broker.isReady() } })
+ * const app = createHttpApp({ service: 'gateway', log, metrics })
  * app.get('/hello', async () => ({ hello: 'world' }))
  */
 export function createHttpApp(options: HttpAppOptions): HttpApp {
   const registry = options.metrics ?? createMetrics(options.service)
   const duration = httpDurationHistogram(registry)
-  let shuttingDown = false
 
   const app = Fastify({
     loggerInstance: options.log,
@@ -141,9 +138,6 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpApp
 
   app.decorate('metricsRegistry', registry)
-  app.decorate('markShuttingDown', () => {
-    shuttingDown = true
-  })
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
@@ -202,25 +196,6 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       problem(404, 'not-found', 'Not Found', `no route for ${request.method} ${request.url.split('?')[0]}`),
     ),
   )
-
-  app.get('/healthz', async () => ({ status: 'ok' }))
-
-  app.get('/readyz', async (_request, reply) => {
-    const checks: Record<string, boolean> = {}
-    for (const [name, check] of Object.entries(options.readiness ?? {})) {
-      checks[name] = await Promise.resolve()
-        .then(check)
-        .catch(() => false)
-    }
-    const ready = !shuttingDown && Object.values(checks).every(Boolean)
-    return reply
-      .code(ready ? 200 : 503)
-      .send({ status: ready ? 'ready' : shuttingDown ? 'stopping' : 'not ready', checks })
-  })
-
-  app.get('/metrics', async (_request, reply) => {
-    return reply.type(registry.contentType).send(await registry.metrics())
-  })
 
   return app
 }

@@ -1,12 +1,15 @@
-import type { HttpApp } from '../http/index.ts'
+import type { Registry } from 'prom-client'
+import { createOpsApp, type HttpApp, type ReadinessCheck } from '../http/index.ts'
 import type { Logger } from '../log/index.ts'
 export { startPeriodic, type PeriodicTask } from './periodic.ts'
 
 /** A started service: what `main.ts` gets back from the service's `start`. */
 export interface RunningService {
   log: Logger
-  /** Where it listens, once it does. */
+  /** Where its API listens, once it does (a worker has none). */
   url?: string
+  /** Where its operational endpoints listen: `/healthz`, `/readyz`, `/metrics`. */
+  opsUrl?: string
   /**
    * A message for whoever started it, to be shown once and kept out of the logs (the first
    * admin's generated password): the launcher prints it; a process on its own prints it on stderr.
@@ -54,7 +57,8 @@ export function runUntilSignal(
       process.once('SIGTERM', () => stop('SIGTERM'))
       process.once('SIGINT', () => stop('SIGINT'))
       // A launcher that spawned this process with an IPC channel learns that it is up, and where.
-      if (process.send) process.send({ type: 'started', url: service.url, notice: service.notice })
+      if (process.send)
+        process.send({ type: 'started', url: service.url, opsUrl: service.opsUrl, notice: service.notice })
       else if (service.notice) process.stderr.write(`\n${service.notice}\n\n`)
     },
     (error: unknown) => {
@@ -86,37 +90,71 @@ export async function closeInOrder(
 
 type Steps = Array<[name: string, close: () => unknown]>
 
+export interface ServeOptions {
+  log: Logger
+  /**
+   * Where to listen, from the service's configuration: its API on `PORT` and `HOST`, the
+   * operational endpoints (`/healthz`, `/readyz`, `/metrics`) on `OPS_PORT` and `OPS_HOST`.
+   */
+  listen: { PORT?: number; HOST?: string; OPS_PORT: number; OPS_HOST: string }
+  /** The service's API; a worker has none. */
+  api?: HttpApp
+  /** The registry `/metrics` serves. */
+  metrics: Registry
+  /** The checks `/readyz` runs. */
+  readiness?: Record<string, ReadinessCheck>
+  /** Stop taking work and finish what is in flight (consumers, timers), in this order. */
+  drain?: Steps
+  /** Connections to brokers and databases, closed last, in this order. */
+  release?: Steps
+}
+
 /**
- * Starts listening and returns the running service (if it cannot listen, it closes everything
- * it was given and rethrows). Its `close` is the graceful shutdown every
- * service needs, in this order: report not-ready, run the `drain` steps (stop taking work, finish
- * what is in flight), close the HTTP server (finishing requests), then the `release` steps
- * (connections to brokers and databases).
+ * Starts listening, the API on its port and the operational endpoints on theirs, and returns the
+ * running service (if either cannot listen, it closes everything it was given and rethrows). Its
+ * `close` is the graceful shutdown every service needs, in this order: report not-ready, run the
+ * `drain` steps (stop taking work, finish what is in flight), close the API (finishing requests),
+ * the `release` steps (connections to brokers and databases), and the operational port last, so
+ * `/readyz` answers "stopping" until the end.
  *
  * @example
- * return serve(app, { port: config.PORT, host: config.HOST, log, drain: [['ingest', () => ingest.close()]],
- *   release: [['broker', () => broker.close()], ['database', () => database.close()]] })
+ * return serve({
+ *   log,
+ *   listen: config,
+ *   api: app,
+ *   metrics,
+ *   readiness: { database: database.ping },
+ *   drain: [['ingest', () => ingest.close()]],
+ *   release: [['broker', () => broker.close()], ['database', () => database.close()]],
+ * })
  */
 export async function serve(
-  app: HttpApp,
-  options: { port: number; host: string; log: Logger; drain?: Steps; release?: Steps },
-): Promise<RunningService & { url: string }> {
-  const { log } = options
+  options: ServeOptions & { api: HttpApp; listen: { PORT: number; HOST: string } },
+): Promise<RunningService & { url: string; opsUrl: string }>
+export async function serve(options: ServeOptions): Promise<RunningService & { opsUrl: string }>
+export async function serve(options: ServeOptions): Promise<RunningService & { opsUrl: string }> {
+  const { log, api, listen } = options
+  const ops = createOpsApp({ log, metrics: options.metrics, readiness: options.readiness })
+  const http: Steps = api ? [['http', () => api.close()]] : []
   const close = () =>
     closeInOrder(log, [
-      ['readiness', () => app.markShuttingDown()],
+      ['readiness', () => ops.markShuttingDown()],
       ...(options.drain ?? []),
-      ['http', () => app.close()],
+      ...http,
       ...(options.release ?? []),
+      ['ops', () => ops.close()],
     ])
-  let url: string
+  let url: string | undefined
+  let opsUrl: string
   try {
-    url = await app.listen({ port: options.port, host: options.host })
+    // The public port first: the one a user chose, and the likeliest to be taken.
+    if (api) url = await api.listen({ port: listen.PORT ?? 0, host: listen.HOST ?? '0.0.0.0' })
+    opsUrl = await ops.listen({ port: listen.OPS_PORT, host: listen.OPS_HOST })
   } catch (error) {
-    // Not listening (the port is taken...): release what the service opened before failing.
+    // Not listening (a port is taken...): release what the service opened before failing.
     await close().catch(() => {})
     throw error
   }
-  log.info({ url }, 'listening')
-  return { log, url, close }
+  log.info({ url, opsUrl }, 'listening')
+  return { log, url, opsUrl, close }
 }

@@ -112,11 +112,11 @@ export async function eventually<T>(
 }
 
 /**
- * Value of a counter (summed over its label sets) on a service's `/metrics`; with `label`
- * (e.g. `route="/healthz"`), only over the label sets that carry it.
+ * Value of a counter (summed over its label sets) on a service's `/metrics`, at its ops URL; with
+ * `label` (e.g. `route="/vehicles"`), only over the label sets that carry it.
  */
-export async function metricValue(serviceUrl: string, name: string, label?: string): Promise<number> {
-  const text = await (await fetch(`${serviceUrl}/metrics`)).text()
+export async function metricValue(opsUrl: string, name: string, label?: string): Promise<number> {
+  const text = await (await fetch(`${opsUrl}/metrics`)).text()
   let total = 0
   for (const line of text.split('\n')) {
     const named = line.startsWith(`${name}{`) || line.startsWith(`${name} `)

@@ -10,19 +10,20 @@ export interface LiveFeed<Frame extends { type: string } = { type: string }> {
 /**
  * A user's live feed from a gateway (`/api/live`), opened as the web app opens it, and resolved
  * only once the gateway has verified the token and counts the client: from then on no frame for
- * this user is missed. `onFrame` sees each frame as it arrives (with `performance.now()`).
+ * this user is missed (the gateway's count is read on its ops port). `onFrame` sees each frame as
+ * it arrives (with `performance.now()`).
  *
  * @example
- * const live = await openLiveFeed<LiveFrame>(system.url, token)
+ * const live = await openLiveFeed<LiveFrame>({ url: system.url, opsUrl: system.ops.gateway }, token)
  * await eventually(() => live.frames.some((f) => f.type === 'media'), 'a media event')
  */
 export async function openLiveFeed<Frame extends { type: string } = { type: string }>(
-  gatewayUrl: string,
+  gateway: { url: string; opsUrl: string },
   token: string,
   onFrame?: (frame: Frame, at: number) => void,
 ): Promise<LiveFeed<Frame>> {
-  const clientsBefore = await metricValue(gatewayUrl, 'live_clients')
-  const socket = new WebSocket(`${gatewayUrl.replace('http', 'ws')}/api/live`)
+  const clientsBefore = await metricValue(gateway.opsUrl, 'live_clients')
+  const socket = new WebSocket(`${gateway.url.replace('http', 'ws')}/api/live`)
   const frames: Frame[] = []
   socket.addEventListener('message', (event) => {
     const frame = JSON.parse(String(event.data)) as Frame
@@ -35,7 +36,7 @@ export async function openLiveFeed<Frame extends { type: string } = { type: stri
   })
   socket.send(JSON.stringify({ type: 'auth', token }))
   await eventually(
-    async () => (await metricValue(gatewayUrl, 'live_clients')) > clientsBefore,
+    async () => (await metricValue(gateway.opsUrl, 'live_clients')) > clientsBefore,
     'the live feed authenticated',
   )
   return { frames, close: () => socket.close() }

@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs'
-import { join, relative, sep } from 'node:path'
+import { relative, sep } from 'node:path'
 import fastifyStatic from '@fastify/static'
 import Type from 'typebox'
 import { createHttpApp, type HttpAppOptions } from '@convoy/platform/http'
@@ -24,12 +23,9 @@ const Params = Type.Object({ '*': Type.String() })
  * path without an extension (client-side routes). A missing file is a problem+json 404, never the
  * app's HTML (a stale page asking for an old hashed script must see it fail, not parse HTML as JS).
  */
-export function buildApp(options: Omit<HttpAppOptions, 'readiness'> & { distDir: string }) {
+export function buildApp(options: HttpAppOptions & { distDir: string }) {
   const { distDir } = options
-  const app = createHttpApp({
-    ...options,
-    readiness: { dist: () => existsSync(join(distDir, 'index.html')) },
-  })
+  const app = createHttpApp(options)
 
   void app.register(fastifyStatic, {
     root: distDir,
