@@ -184,6 +184,67 @@ describe('fleet tracking in the stack topology', () => {
     assert.match(gateway, /live_frames_sent_total\{[^}]*\} [1-9]/)
   })
 
+  // What an attacker sends at every service through the one public door. Each answer is a 4xx
+  // problem that names no internal path (the services' own are /auth…, /vehicles…), no address,
+  // port or service, and is neither cached nor sniffed.
+  const multipart = (body: string, boundary = '; boundary=xyz') => ({
+    headers: { 'content-type': `multipart/form-data${boundary}` },
+    body,
+  })
+  const attacks: Array<
+    [string, string, number, { headers?: Record<string, string>; body?: string }?, string?]
+  > = [
+    ['GET', '/api/vehicles/Test%20Van%20A/history?limit=Infinity', 400],
+    ['GET', '/api/vehicles/Test%20Van%20A/history?limit=-Infinity', 400],
+    ['GET', '/api/vehicles/Test%20Van%20A/history?limit=1e400', 400],
+    ['GET', `/api/vehicles/Test%20Van%20A/history?limit=${'9'.repeat(400)}`, 400],
+    ['GET', '/api/vehicles/Test%20Van%20A/history?limit=0x10', 400],
+    ['PUT', '/api/vehicles', 405, {}, 'GET, HEAD'],
+    ['GET', '/api/auth/login', 405, {}, 'POST'],
+    ['DELETE', '/api/auth/me', 405, {}, 'GET, HEAD'],
+    ['PATCH', '/api/notifications', 405, {}, 'GET, HEAD'],
+    [
+      'POST',
+      '/api/auth/users',
+      400,
+      {
+        headers: { 'content-type': 'application/json' },
+        body: '{"username":123,"password":"a long passphrase","role":"viewer"}',
+      },
+    ],
+    [
+      'POST',
+      '/api/media',
+      400,
+      multipart('--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\n\r\nabc', ''),
+    ],
+    [
+      'POST',
+      '/api/media',
+      400,
+      multipart('--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\n\r\nabc'),
+    ],
+    ['GET', '/api/media/not-an-id', 400],
+    ['GET', '/api/nowhere', 404],
+  ]
+  for (const [method, path, status, request = {}, allow] of attacks) {
+    test(`${method} ${path.slice(0, 60)} → ${status} problem naming nothing internal`, async () => {
+      const response = await fetch(`${system.url}${path}`, {
+        method,
+        body: request.body,
+        headers: { authorization: `Bearer ${token}`, ...request.headers },
+      })
+      const body = await response.text()
+      assert.equal(response.status, status, body)
+      assert.match(response.headers.get('content-type') ?? '', /^application\/problem\+json/)
+      if (allow) assert.equal(response.headers.get('allow'), allow)
+      assert.equal(response.headers.get('x-content-type-options'), 'nosniff')
+      assert.equal(response.headers.get('cache-control'), 'no-store')
+      assert.doesNotMatch(body, /(?<!\/api)\/(auth|vehicles|media|notifications|internal)\b/)
+      assert.doesNotMatch(body, /127\.0\.0\.1|localhost|:\d{4,5}\b|position-tracker|converter/)
+    })
+  }
+
   test('everything is behind auth: a viewer reads the fleet, is refused user admin, and no token gets 401', async () => {
     const asAdmin = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
     const created = await fetch(`${system.url}/api/auth/users`, {

@@ -11,11 +11,16 @@ export const POSITION_REPORTED = 'position.reported'
 export const VEHICLES_EXCHANGE = 'vehicles'
 export const VEHICLES_UPDATED = 'vehicles.updated'
 
-/** 1–100 characters, none of them a control character (C0, DEL or C1). */
+/**
+ * 1–100 characters, none of them a control character (C0, DEL or C1) nor an invisible format
+ * character that reorders or hides the text shown to every user (U+202E RIGHT-TO-LEFT OVERRIDE,
+ * zero-width spaces, isolates, the byte-order mark, line and paragraph separators).
+ */
 export const VehicleName = Type.String({
   minLength: 1,
   maxLength: 100,
-  pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]+$',
+  pattern:
+    '^[^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]+$',
 })
 const Latitude = Type.Number({ minimum: -90, maximum: 90 })
 const Longitude = Type.Number({ minimum: -180, maximum: 180 })

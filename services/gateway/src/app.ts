@@ -2,12 +2,7 @@ import proxy from '@fastify/http-proxy'
 import websocket from '@fastify/websocket'
 import { authenticate, type Verifier } from '@convoy/platform/auth'
 import { MULTIPART_ENVELOPE_BYTES } from '@convoy/contracts'
-import {
-  GatewayTimeoutError,
-  NotFoundError,
-  PayloadTooLargeError,
-  UnavailableError,
-} from '@convoy/platform/errors'
+import { GatewayTimeoutError, PayloadTooLargeError, UnavailableError } from '@convoy/platform/errors'
 import { createHttpApp, type HttpAppOptions } from '@convoy/platform/http'
 import type { LiveHub } from './live-hub.ts'
 
@@ -94,7 +89,8 @@ export async function buildApp(
           ...headers,
           'x-forwarded-for': request.ip,
         }),
-        // Upstream down or too slow: a 503 or 504 problem naming the service, never a 500 or a hang.
+        // Upstream down or too slow: a 503 or 504 problem, never a 500 or a hang. The log names the
+        // service; the answer does not (which services stand behind a path is not public).
         onError: (reply, { error }) => {
           // The client went away (an upload cancelled): nothing failed upstream, nobody to answer.
           if (reply.request.raw.socket.destroyed) {
@@ -105,8 +101,10 @@ export async function buildApp(
           const timedOut = (error as { statusCode?: number }).statusCode === 504
           void reply.send(
             timedOut
-              ? new GatewayTimeoutError(`${name} did not answer within ${timeoutMs} ms`)
-              : new UnavailableError(`${name} is unavailable; try again shortly`),
+              ? new GatewayTimeoutError(
+                  'the service behind this path did not answer in time; try again shortly',
+                )
+              : new UnavailableError('the service behind this path is unavailable; try again shortly'),
           )
         },
       },
@@ -117,9 +115,10 @@ export async function buildApp(
   await route(options.mediaUrl, '/api/media', '/media', 'media', ['POST'], options.uploadTimeoutMs)
   await route(options.mediaUrl, '/api/media', '/media', 'media', [...READ, 'DELETE'])
   await route(options.notificationUrl, '/api/notifications', '/notifications', 'notification')
-  // An unknown API path is a 404 problem, not the web app's index.html.
-  app.all('/api/*', async (request) => {
-    throw new NotFoundError(`no route for ${request.method} ${request.url.split('?')[0]}`)
+  // An unknown API path is a 404 problem (a known one asked with another method, a 405), not the
+  // web app's index.html.
+  app.all('/api/*', { config: { fallback: true } }, async (request) => {
+    throw app.noRoute(request)
   })
   await route(options.webUrl, '/', '/', 'web')
   return app

@@ -109,6 +109,19 @@ describe('media HTTP API', () => {
     assert.equal(((await response.json()) as Media).filename, 'badname.mp4')
   })
 
+  test('a file name loses the invisible characters that reorder or hide text (U+202E and the like)', async () => {
+    // "incident‮4pm.exe" would show as "incidentexe.mp4": the right-to-left override reverses the rest.
+    const spoof = 'incident\u202e4pm.exe'
+    const response = await upload(ann, await video(), `${spoof}\u200b\u2066\ufeff\u2028.mp4`)
+    assert.equal(response.status, 202)
+    const media = (await response.json()) as Media
+    assert.equal(media.filename, 'incident4pm.exe.mp4')
+    assert.equal(
+      ((await (await call('GET', `/media/${media.id}`, ann)).json()) as Media).filename,
+      media.filename,
+    )
+  })
+
   test('another user cannot see, download or delete a job: 404, as if it did not exist', async () => {
     const { job } = await uploaded()
     for (const [method, url] of [

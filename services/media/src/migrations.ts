@@ -1,5 +1,6 @@
 import { sql, type Generated, type Migration } from '@convoy/platform/db'
 import type { MediaStatus } from '@convoy/contracts'
+import { cleanFilename } from './filename.ts'
 
 export const migrations: Record<string, Migration> = {
   '0001_jobs': {
@@ -28,6 +29,17 @@ export const migrations: Record<string, Migration> = {
       await sql`CREATE INDEX jobs_sweep_idx ON jobs (created_at) WHERE NOT published OR deleted_at IS NOT NULL`.execute(
         db,
       )
+    },
+  },
+  // Jobs stored before names were cleaned of invisible format characters (U+202E…) at upload.
+  '0002_clean_filenames': {
+    async up(db) {
+      const { rows } = await sql<{ id: string; filename: string }>`SELECT id, filename FROM jobs`.execute(db)
+      for (const row of rows) {
+        const clean = cleanFilename(row.filename)
+        if (clean !== row.filename)
+          await sql`UPDATE jobs SET filename = ${clean} WHERE id = ${row.id}`.execute(db)
+      }
     },
   },
 }

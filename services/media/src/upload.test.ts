@@ -66,3 +66,41 @@ describe('media uploads at the limit', () => {
     assert.equal(response.status, 202)
   })
 })
+
+describe('media uploads that are not proper multipart', () => {
+  let media: TestMedia
+  let token: string
+
+  before(async () => {
+    media = await startMedia()
+    token = await media.issuer.token({ sub: 'ann', role: 'dispatcher' })
+  })
+  after(() => media.close())
+
+  const upload = (contentType: string, body: string) =>
+    fetch(`${media.url}/media`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
+      body,
+    })
+  const part = (boundary: string, content: string) =>
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="clip.mp4"\r\n` +
+    `Content-Type: video/mp4\r\n\r\n${content}`
+
+  for (const [what, contentType, body] of [
+    ['multipart/form-data without a boundary', 'multipart/form-data', part('xyz', 'abc') + '\r\n--xyz--\r\n'],
+    ['a form whose closing boundary never comes', 'multipart/form-data; boundary=xyz', part('xyz', 'abc')],
+    ['a form that ends in a part header', 'multipart/form-data; boundary=xyz', '--xyz\r\nContent-Disp'],
+    ['a form with no part at all', 'multipart/form-data; boundary=xyz', '--xyz--\r\n'],
+    ['a body that is not a form at all', 'multipart/form-data; boundary=xyz', 'just some text'],
+  ]) {
+    test(`${what} is a 400 problem, and nothing is kept`, async () => {
+      const response = await upload(contentType!, body!)
+      assert.equal(response.status, 400)
+      assert.match(response.headers.get('content-type') ?? '', /^application\/problem\+json/)
+      const problem = (await response.json()) as { detail: string }
+      assert.match(problem.detail, /multipart|form/i)
+      await eventually(async () => (await media.leftovers()).length === 0, 'nothing left on disk')
+    })
+  }
+})

@@ -7,8 +7,7 @@ import type { FastifyRequest } from 'fastify'
 import { MULTIPART_ENVELOPE_BYTES } from '@convoy/contracts'
 import { BlobTooLargeError } from '@convoy/platform/blobs'
 import { BadRequestError, UnsupportedMediaTypeError } from '@convoy/platform/errors'
-
-const FILENAME_MAX = 255
+import { cleanFilename } from './filename.ts'
 
 export interface ReceivedFile {
   /** A temporary file holding the upload; the caller removes it with `discard`. */
@@ -32,7 +31,9 @@ export async function receiveFile(
   const declared = Number(request.headers['content-length'])
   if (declared > options.maxBytes + MULTIPART_ENVELOPE_BYTES) throw new BlobTooLargeError(options.maxBytes)
 
-  const part = await request.file({ limits: { fileSize: options.maxBytes, files: 1, fields: 0, parts: 2 } })
+  const part = await request
+    .file({ limits: { fileSize: options.maxBytes, files: 1, fields: 0, parts: 2 } })
+    .catch(refuseMalformed)
   if (!part) throw new BadRequestError('the form has no file: send it in the field "file"')
   if (part.fieldname !== 'file') {
     part.file.resume()
@@ -49,15 +50,19 @@ export async function receiveFile(
     await discard()
     if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE')
       throw new BlobTooLargeError(options.maxBytes)
-    throw error
+    refuseMalformed(error)
   }
   return { path: temp, filename: cleanFilename(part.filename), size: part.file.bytesRead, discard }
 }
 
-/** The name the user gave the file, without any folder, control characters or excess length. */
-export function cleanFilename(name: string | undefined): string {
-  const base = (name ?? '').split(/[\\/]/).pop() ?? ''
-  // eslint-disable-next-line no-control-regex
-  const clean = base.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim()
-  return (clean || 'video').slice(0, FILENAME_MAX)
+/**
+ * The multipart parser's (busboy's) words for a body that is not a well-formed form — no boundary
+ * in the Content-Type, a closing boundary that never comes, a part cut short — are a client's
+ * mistake: a 400 saying so, not a 500.
+ */
+function refuseMalformed(error: unknown): never {
+  const message = error instanceof Error ? error.message : ''
+  if (/^Multipart: |unexpected end of multipart data/i.test(message))
+    throw new BadRequestError(`the body is not a complete multipart form (${message.toLowerCase()})`)
+  throw error
 }

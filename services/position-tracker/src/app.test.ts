@@ -110,10 +110,19 @@ describe('position-tracker HTTP API', () => {
     ['/vehicles/%E0%A4%A', 400, /malformed/],
     ['/vehicles/a%7Fb', 400, /name/],
     ['/vehicles/a%C2%85b', 400, /name/],
+    ['/vehicles/Van%E2%80%AEkcurT', 400, /name/], // U+202E, which would show "VanTruck" reversed
+    ['/vehicles/Van%E2%80%8B', 400, /name/], // a zero-width space: two names that look the same
     ['/vehicles/Van/history?from=1969-12-31T23:59:60Z', 400, /from must be an instant/],
     ['/vehicles/Van/history?from=0000-01-01T00:00:00Z', 400, /from must be an instant/],
     ['/vehicles/Van/history?to=2026-01-01', 400, /to/],
-    ['/nowhere', 404, /no route for GET \/nowhere/],
+    ['/nowhere', 404, /nothing here/],
+    ['/vehicles/Van/history?limit=Infinity', 400, /limit must be integer/],
+    ['/vehicles/Van/history?limit=-Infinity', 400, /limit must be integer/],
+    ['/vehicles/Van/history?limit=1e400', 400, /limit must be integer/],
+    [`/vehicles/Van/history?limit=${'9'.repeat(400)}`, 400, /limit must be integer/],
+    ['/vehicles/Van/history?limit=0x10', 400, /limit must be integer/],
+    ['/vehicles/Van/history?limit=1e3', 400, /limit must be integer/],
+    ['/vehicles/Van/history?limit=%205', 400, /limit must be integer/],
   ]
   for (const [url, status, detail] of badRequests) {
     test(`GET ${url.slice(0, 60)} → ${status} problem+json`, async () => {

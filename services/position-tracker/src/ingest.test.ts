@@ -46,6 +46,7 @@ test('reports no database can hold are dead-lettered alone; the rest of their ba
     { ...good[0]!, timestamp: '0000-01-01T00:00:00Z' },
     { ...good[0]!, timestamp: '2026-06-30T23:59:60Z' },
     { ...good[0]!, timestamp: new Date(Date.now() + 3_600_000).toISOString() },
+    { ...good[0]!, vehicle: 'Batch\u202enaV' },
   ]
   await Promise.all(
     [...good.slice(0, 10), ...bad, ...good.slice(10)].map((r) =>
@@ -64,7 +65,9 @@ test('reports no database can hold are dead-lettered alone; the rest of their ba
     )
   await eventually(async () => (await count()) === 20, 'the 20 good reports stored')
   const dead = await drainQueue(url, deadLetterQueue(POSITIONS_QUEUE))
-  assert.deepEqual(dead.map((m) => m.headers['x-convoy-death-reason']).sort(), [
+  const reasons = dead.map((m) => String(m.headers['x-convoy-death-reason'])).sort()
+  assert.match(reasons.shift()!, /^invalid body: \/vehicle must match pattern/)
+  assert.deepEqual(reasons, [
     'invalid body: timestamp is in the future',
     'invalid body: timestamp is not a representable instant',
     'invalid body: timestamp is not a representable instant',

@@ -86,7 +86,7 @@ test('a missing asset is a problem+json 404, not the app', async () => {
   const response = await get('/assets/nope.js')
   assert.equal(response.status, 404)
   assert.match(response.headers.get('content-type') ?? '', /^application\/problem\+json/)
-  assert.equal(response.headers.get('cache-control'), null)
+  assert.equal(response.headers.get('cache-control'), 'no-store')
   const body = (await response.json()) as { status: number; title: string }
   assert.equal(body.status, 404)
   assert.equal(body.title, 'Not Found')

@@ -112,7 +112,9 @@ function verificationError(error: unknown): Error {
     !(error instanceof errors.JOSEError) ||
     error.constructor === errors.JOSEError
   ) {
-    return new UnavailableError('token keys cannot be fetched from auth right now; try again shortly')
+    return new UnavailableError(
+      'tokens cannot be checked right now (their keys are unavailable); try again shortly',
+    )
   }
   const reason =
     error instanceof errors.JWTClaimValidationFailed

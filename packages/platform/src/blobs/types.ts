@@ -47,7 +47,8 @@ export class BlobTooLargeError extends PayloadTooLargeError {}
 export class BlobNotFoundError extends NotFoundError {
   readonly key: string
   constructor(key: string) {
-    super(`no blob under ${JSON.stringify(key)}`)
+    // The key is the store's business: callers see only that the file is missing.
+    super('the file is not there')
     this.key = key
   }
 }

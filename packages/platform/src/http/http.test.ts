@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import type { InjectOptions } from 'fastify'
 import { testLogger } from '../testing/index.ts'
+import Type from 'typebox'
 import { createHttpApp } from './index.ts'
 
 const app = createHttpApp({
@@ -14,6 +15,27 @@ app.get('/fail', async () => {
   throw new Error('secret internal detail')
 })
 app.get('/items/:id', async (request) => request.params)
+app.delete('/items/:id', async (_request, reply) => reply.code(204).send())
+app.get(
+  '/page',
+  {
+    schema: {
+      querystring: Type.Object({
+        limit: Type.Integer({ default: 10 }),
+        exact: Type.Optional(Type.Boolean()),
+      }),
+    },
+  },
+  async (request) => request.query,
+)
+app.post(
+  '/named',
+  { schema: { body: Type.Object({ name: Type.String(), admin: Type.Optional(Type.Boolean()) }) } },
+  async (request) => request.body,
+)
+app.get('/cached', async (_request, reply) =>
+  reply.header('cache-control', 'public, max-age=60').send({ ok: true }),
+)
 after(() => app.close())
 
 const problemOf = async (request: string | InjectOptions) => {
@@ -90,4 +112,59 @@ test('a request whose headers are too large is a 431 problem, straight from the 
   } finally {
     await server.close()
   }
+})
+
+test('a path asked with a method it does not take is a 405 naming the ones it does; neither 405 nor 404 names the path', async () => {
+  const wrong = await app.inject({ method: 'PUT', url: '/items/7' })
+  assert.equal(wrong.statusCode, 405)
+  assert.equal(wrong.headers.allow, 'DELETE, GET, HEAD')
+  assert.deepEqual(wrong.json(), {
+    type: 'https://convoy.dev/problems/method-not-allowed',
+    title: 'Method Not Allowed',
+    status: 405,
+    detail: 'PUT is not allowed here; use DELETE or GET or HEAD',
+  })
+  const missing = await app.inject('/secret-internal-path/7')
+  assert.equal(missing.statusCode, 404)
+  assert.doesNotMatch(missing.body, /secret-internal-path/)
+})
+
+test('query numbers are decimal integers or a 400; JSON bodies are never coerced', async () => {
+  assert.deepEqual((await app.inject('/page?limit=16&exact=true')).json(), { limit: 16, exact: true })
+  assert.deepEqual((await app.inject('/page')).json(), { limit: 10 })
+  for (const limit of [
+    '0x10',
+    '1e3',
+    'Infinity',
+    '-Infinity',
+    '1e400',
+    '9'.repeat(400),
+    '+5',
+    '%205',
+    '5.0',
+    '',
+  ])
+    assert.equal((await problemOf(`/page?limit=${limit}`)).status, 400, `limit=${limit}`)
+  assert.equal((await problemOf('/page?limit=1&exact=1')).status, 400, 'exact=1 is not a boolean')
+  for (const body of [
+    { name: 123 },
+    { name: 'ann', admin: 'true' },
+    { name: 'ann', admin: 1 },
+    { name: null },
+  ]) {
+    const refused = await problemOf({ method: 'POST', url: '/named', payload: body })
+    assert.equal(refused.status, 400, JSON.stringify(body))
+    assert.match(refused.body.detail, /^body\/(name|admin) must be (string|boolean)$/)
+  }
+})
+
+test('answers are never sniffed nor cached unless a route says otherwise', async () => {
+  for (const url of ['/items/1', '/fail', '/nowhere']) {
+    const response = await app.inject(url)
+    assert.equal(response.headers['x-content-type-options'], 'nosniff', url)
+    assert.equal(response.headers['cache-control'], 'no-store', url)
+  }
+  const cached = await app.inject('/cached')
+  assert.equal(cached.headers['cache-control'], 'public, max-age=60')
+  assert.equal(cached.headers['x-content-type-options'], 'nosniff')
 })

@@ -6,10 +6,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Registry } from 'prom-client'
 import type { Logger } from '../log/index.ts'
 import { AppError, isConnectionError, PROBLEM_CONTENT_TYPE, problem } from '../errors/index.ts'
+import { allowedMethods } from './allowed-methods.ts'
+import { strictParameters } from './decimal-numbers.ts'
 import { createMetrics, httpDurationHistogram } from './metrics.ts'
 
 export { createMetrics } from './metrics.ts'
 export { createOpsApp, type OpsApp, type ReadinessCheck } from './ops.ts'
+export { MethodNotAllowedError, type FallbackConfig } from './allowed-methods.ts'
 
 export interface HttpAppOptions {
   service: string
@@ -31,7 +34,11 @@ export type HttpApp = FastifyInstance<
   import('node:http').ServerResponse,
   Logger,
   TypeBoxTypeProvider
-> & { metricsRegistry: Registry }
+> & {
+  metricsRegistry: Registry
+  /** The 404 or 405 (with `Allow`) for a request no route takes: what a fallback route throws. */
+  noRoute(request: import('fastify').FastifyRequest): AppError
+}
 
 /** How much of an unread body is read and dropped after an early answer, at most, and for how long. */
 const LINGER_BYTES = 16 * 1024 * 1024
@@ -98,7 +105,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
-    ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+    // No type coercion: a JSON body's `123` is not the string "123". Query and path parameters,
+    // which are text, are converted by the route's schema, strictly (decimal-numbers.ts).
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
     // A request Node's parser refuses (headers over 16 kB, a broken request line): problem+json
     // too, written straight to the socket, since there is no request to reply to.
@@ -138,9 +147,18 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpApp
 
   app.decorate('metricsRegistry', registry)
+  app.decorate('noRoute', allowedMethods(app))
+  strictParameters(app)
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
+  })
+  // API answers are for the caller alone and never to be sniffed into another type. A route that
+  // sets its own Cache-Control (the JWKS, the web app's assets) keeps it.
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff')
+    if (!reply.hasHeader('cache-control') && !reply.raw.hasHeader('cache-control'))
+      reply.header('cache-control', 'no-store')
   })
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched'
@@ -190,12 +208,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     )
   })
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
-      reply,
-      problem(404, 'not-found', 'Not Found', `no route for ${request.method} ${request.url.split('?')[0]}`),
-    ),
-  )
+  app.setNotFoundHandler((request) => {
+    throw app.noRoute(request)
+  })
 
   return app
 }

@@ -16,7 +16,23 @@ const REDACT = [
 ]
 
 /**
+ * True for the errors of a client that went away mid-request: Node's `aborted` (ECONNRESET) on a
+ * request whose connection closed before its body was complete, and a stream cut short by it.
+ * Nothing broke on our side; libraries (the proxy among them) still log them as warnings.
+ */
+export function clientWentAway(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false
+  const { code, message } = error as { code?: unknown; message?: unknown }
+  return (code === 'ECONNRESET' && message === 'aborted') || code === 'ERR_STREAM_PREMATURE_CLOSE'
+}
+
+const WARN = 40
+
+/**
  * One JSON object per line on stdout: `time`, `level`, `service`, `msg`, plus a fields object.
+ * A warning or error whose error is a client going away ({@link clientWentAway}) becomes an
+ * info line without a stack, whoever logs it: a thousand cancelled uploads are not a thousand
+ * stack traces.
  *
  * @example
  * const log = createLogger({ service: 'position-tracker', level: 'info' })
@@ -35,6 +51,15 @@ export function createLogger(options: {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACT, censor: '[redacted]' },
+      hooks: {
+        logMethod(args, method, level) {
+          const [first, message] = args as unknown[]
+          const error = first instanceof Error ? first : (first as { err?: unknown } | undefined)?.err
+          if (level < WARN || !clientWentAway(error)) return method.apply(this, args)
+          const text = typeof message === 'string' ? message : (error as Error).message
+          this.info({ reason: (error as Error).message }, `${text}: the client went away`)
+        },
+      },
     },
     options.destination,
   )
