@@ -49,6 +49,7 @@ const DESIGNED = [
   'position-tracker → queue:amqp',
   'position-tracker → auth:http',
   'auth → auth-postgres:postgres',
+  'auth → queue:amqp',
   'position-simulator → queue:amqp',
   'media → media-postgres:postgres',
   'media → queue:amqp',

@@ -39,7 +39,7 @@ describe('position-tracker through outages', () => {
   let tracker: Awaited<ReturnType<typeof start>>
   let broker: Broker
   let published = 0
-  let jwks: { url: string; close(): Promise<void> }
+  let jwks: { env: Record<string, string>; close(): Promise<void> }
   let token: string
 
   before(async () => {
@@ -50,7 +50,7 @@ describe('position-tracker through outages', () => {
     const [amqpHost, amqpPort] = TEST_AMQP_HOST.split(':')
     amqpProxy = await tcpProxy({ host: amqpHost!, port: Number(amqpPort) })
     const issuer = await testIssuer()
-    jwks = await issuer.serveJwks()
+    jwks = await issuer.serveAuth()
     token = await issuer.token()
     db.port = String(dbProxy.port)
     amqp.port = String(amqpProxy.port)
@@ -62,7 +62,7 @@ describe('position-tracker through outages', () => {
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       DATABASE_URL: db.toString(),
       AMQP_URL: amqp.toString(),
-      AUTH_JWKS_URL: jwks.url,
+      ...jwks.env,
     })
     broker = connectBroker({ url: vhost.url, log: testLogger() })
     await eventually(() => ready(), 'tracker ready')

@@ -118,11 +118,43 @@ export type TokenPair = Static<typeof TokenPair>
 
 export const RefreshRequest = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) })
 
-export const Me = Type.Object({ username: Type.String(), role: Role })
+/**
+ * A user's immutable id: the access token's `sub`, and what every service keys what a user owns
+ * by. The username is a name people type; a deleted user's name can be taken again by someone who
+ * inherits nothing.
+ */
+export const UserId = Type.String({ format: 'uuid' })
+
+export const Me = Type.Object({ id: UserId, username: Type.String(), role: Role })
 export type Me = Static<typeof Me>
 
-export const User = Type.Object({ username: Type.String(), role: Role, disabled: Type.Boolean() })
+export const User = Type.Object({ id: UserId, username: Type.String(), role: Role, disabled: Type.Boolean() })
 export type User = Static<typeof User>
+
+/**
+ * Exchange of auth's events. `user.revoked`: a user was disabled, deleted, demoted or changed
+ * password, and every access token of theirs with a session generation below `generation` is
+ * void from now on, in every service (tokens carry their generation in the claim `gen`).
+ */
+export const AUTH_EXCHANGE = 'auth'
+export const USER_REVOKED = 'user.revoked'
+
+/** `user.revoked`, version 1. */
+export const UserRevoked = Type.Object(
+  { version: Type.Literal(1), userId: UserId, generation: Type.Integer({ minimum: 1 }) },
+  { additionalProperties: false },
+)
+export type UserRevoked = Static<typeof UserRevoked>
+
+/**
+ * The revocations that can still matter (made within an access token's lifetime), as auth serves
+ * them to the verifiers at `GET /internal/revocations` (not routed by the gateway): what a
+ * verifier that was down, or just started, missed.
+ */
+export const Revocations = Type.Object({
+  revocations: Type.Array(Type.Object({ userId: UserId, generation: Type.Integer({ minimum: 1 }) })),
+})
+export type Revocations = Static<typeof Revocations>
 
 export const NewUser = Type.Object(
   { username: Type.String({ minLength: 1, maxLength: 64 }), password: Password, role: Role },
@@ -184,8 +216,8 @@ export type Media = Static<typeof Media>
 export const MULTIPART_ENVELOPE_BYTES = 64 * 1024
 
 const JobId = Type.String({ format: 'uuid' })
-/** A username, as tokens carry it (`sub`). */
-const Owner = Type.String({ minLength: 1, maxLength: 64 })
+/** A username, as version-1 messages named a job's owner (before users had ids). */
+const OwnerName = Type.String({ minLength: 1, maxLength: 64 })
 
 /**
  * `video.uploaded`, version 1: a video waits for conversion. The converter fetches it from
@@ -193,18 +225,24 @@ const Owner = Type.String({ minLength: 1, maxLength: 64 })
  * `PUT {MEDIA_URL}/internal/media/{id}/mp3`, both with `Authorization: Bearer <token>`: a random
  * capability for this one job (media keeps only its hash), so no service holds the other's files.
  */
+const uploadedVideo = {
+  id: JobId,
+  filename: Type.String({ maxLength: 255 }),
+  size: Type.Integer({ minimum: 0 }),
+  token: Type.String({ minLength: 16, maxLength: 200 }),
+}
 export const VideoUploaded = Type.Object(
-  {
-    version: Type.Literal(1),
-    id: JobId,
-    owner: Owner,
-    filename: Type.String({ maxLength: 255 }),
-    size: Type.Integer({ minimum: 0 }),
-    token: Type.String({ minLength: 16, maxLength: 200 }),
-  },
+  { version: Type.Literal(2), ownerId: UserId, ...uploadedVideo },
   { additionalProperties: false },
 )
 export type VideoUploaded = Static<typeof VideoUploaded>
+
+/** `video.uploaded` version 1, as media published it before users had ids: still accepted. */
+export const VideoUploadedV1 = Type.Object(
+  { version: Type.Literal(1), owner: OwnerName, ...uploadedVideo },
+  { additionalProperties: false },
+)
+export type VideoUploadedV1 = Static<typeof VideoUploadedV1>
 
 /** `mp3.converted`, version 1: the converter stored the job's MP3 with media. */
 export const Mp3Converted = Type.Object(
@@ -228,14 +266,22 @@ export const ConversionFailed = Type.Object(
 export type ConversionFailed = Static<typeof ConversionFailed>
 
 /**
- * `media.updated`, `media.ready` and `media.failed`, version 1: a job of `owner` changed; the
- * gateway forwards it to that user's live feed, `notification` tells them about the last two.
+ * `media.updated`, `media.ready` and `media.failed`, version 2: a job of the user `ownerId`
+ * (named `ownerName`) changed; the gateway forwards it to that user's live feed, `notification`
+ * tells them about the last two (by email to their name, see docs/architecture.md).
  */
 export const MediaEvent = Type.Object(
-  { version: Type.Literal(1), owner: Owner, media: Media },
+  { version: Type.Literal(2), ownerId: UserId, ownerName: OwnerName, media: Media },
   { additionalProperties: false },
 )
 export type MediaEvent = Static<typeof MediaEvent>
+
+/** The same events version 1, owner by username: still accepted, the owner as `legacyUserId(owner)`. */
+export const MediaEventV1 = Type.Object(
+  { version: Type.Literal(1), owner: OwnerName, media: Media },
+  { additionalProperties: false },
+)
+export type MediaEventV1 = Static<typeof MediaEventV1>
 
 // ── Notifications ───────────────────────────────────────────────────────────────────────────
 
@@ -255,12 +301,19 @@ export const Notification = Type.Object({
 })
 export type Notification = Static<typeof Notification>
 
-/** `notification.created`, version 1: pushed by the gateway to the owner's live feed. */
+/** `notification.created`, version 2: pushed by the gateway to the live feed of `ownerId`. */
 export const NotificationCreated = Type.Object(
-  { version: Type.Literal(1), owner: Owner, notification: Notification },
+  { version: Type.Literal(2), ownerId: UserId, notification: Notification },
   { additionalProperties: false },
 )
 export type NotificationCreated = Static<typeof NotificationCreated>
+
+/** `notification.created` version 1, owner by username: still accepted. */
+export const NotificationCreatedV1 = Type.Object(
+  { version: Type.Literal(1), owner: OwnerName, notification: Notification },
+  { additionalProperties: false },
+)
+export type NotificationCreatedV1 = Static<typeof NotificationCreatedV1>
 
 /** An email as sent to the caller: `GET /api/notifications/emails` (the embedded outbox, too). */
 export const Email = Type.Object({

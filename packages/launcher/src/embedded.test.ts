@@ -6,7 +6,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { after, test } from 'node:test'
 import type { Media, Vehicle, VehicleHistory } from '@convoy/contracts'
-import { eventually, login, makeTestVideo, TEST_ADMIN_PASSWORD } from '@convoy/platform/testing'
+import { eventually, login, makeTestVideo, openLiveFeed, TEST_ADMIN_PASSWORD } from '@convoy/platform/testing'
 import { startEmbedded } from './embedded.ts'
 
 const dataDir = await mkdtemp(path.join(tmpdir(), 'convoy-embedded-'))
@@ -123,6 +123,48 @@ test('embedded mode runs the media pipeline: upload, MP3, and the email in the l
     const email = await readFile(path.join(dir, 'outbox', outbox[0]!), 'utf8')
     assert.match(email, /^Subject: Your MP3 of clip\.mp4 is ready/m)
     assert.match(email, /^To: admin@localhost/m)
+  } finally {
+    await system.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('embedded mode ends a disabled user’s sessions at once, live feed included, and a name taken again is another user', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'convoy-embedded-sessions-'))
+  const system = await startEmbedded({
+    dataDir: dir,
+    port: 0,
+    env: { LOG_LEVEL: 'silent', VEHICLES: '0', CONVOY_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD },
+  })
+  try {
+    const admin = await login(system.url)
+    const api = (method: string, url: string, token: string, body?: object) =>
+      fetch(`${system.url}/api${url}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body && JSON.stringify(body),
+      })
+    const createBen = () =>
+      api('POST', '/auth/users', admin, { username: 'ben', password: 'ben pass phrase', role: 'dispatcher' })
+    assert.equal((await createBen()).status, 201)
+    const ben = await login(system.url, 'ben', 'ben pass phrase')
+    assert.equal((await api('GET', '/media', ben)).status, 200)
+    const feed = await openLiveFeed({ url: system.url, opsUrl: system.ops.gateway }, ben)
+
+    assert.equal((await api('PATCH', '/auth/users/ben', admin, { disabled: true })).status, 200)
+    assert.deepEqual(await feed.closed, { code: 4401, reason: 'the session has been revoked' })
+    for (const url of ['/vehicles', '/media', '/notifications', '/auth/me'])
+      assert.equal((await api('GET', url, ben)).status, 401, url)
+
+    assert.equal((await api('DELETE', '/auth/users/ben', admin)).status, 204)
+    assert.equal((await createBen()).status, 201)
+    const newBen = await login(system.url, 'ben', 'ben pass phrase')
+    const me = (await (await api('GET', '/auth/me', newBen)).json()) as { id: string }
+    assert.notEqual(me.id, ((await (await api('GET', '/auth/me', admin)).json()) as { id: string }).id)
+    assert.equal((await api('GET', '/auth/me', ben)).status, 401, 'the first ben stays gone')
   } finally {
     await system.close()
     await rm(dir, { recursive: true, force: true })

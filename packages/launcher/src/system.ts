@@ -29,12 +29,16 @@ export function wiring(
   service: ServiceName,
   urls: Partial<Record<ServiceName, string>>,
 ): Record<string, string | undefined> {
-  const jwks = urls.auth && `${urls.auth}/auth/.well-known/jwks.json`
+  // Where every verifier reads auth's keys and the sessions it revoked.
+  const verification = {
+    AUTH_JWKS_URL: urls.auth && `${urls.auth}/auth/.well-known/jwks.json`,
+    AUTH_REVOCATIONS_URL: urls.auth && `${urls.auth}/internal/revocations`,
+  }
   switch (service) {
     case 'gateway':
       return {
         AUTH_URL: urls.auth,
-        AUTH_JWKS_URL: jwks,
+        ...verification,
         POSITION_TRACKER_URL: urls['position-tracker'],
         MEDIA_URL: urls.media,
         NOTIFICATION_URL: urls.notification,
@@ -43,7 +47,7 @@ export function wiring(
     case 'position-tracker':
     case 'media':
     case 'notification':
-      return { AUTH_JWKS_URL: jwks }
+      return verification
     case 'converter':
       return { MEDIA_URL: urls.media }
     default:

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet } from 'jose'
-import { createVerifier } from '@convoy/platform/auth'
+import { createRevocationList, createVerifier, noRevocations, type Revocation } from '@convoy/platform/auth'
 import { openDatabase, type Database } from '@convoy/platform/db'
 import { createLogger } from '@convoy/platform/log'
 import { databaseTargets } from '@convoy/platform/testing'
@@ -24,6 +24,8 @@ for (const target of databaseTargets) {
     let keys: SigningKeys
     let app: ReturnType<typeof buildApp>
     const logLines: string[] = []
+    /** What auth announced to the other verifiers. */
+    const announced: Revocation[] = []
     let nextIp = 1
     /** A client address of its own for each test, so per-address limits never leak between tests. */
     const freshIp = () => `198.51.100.${nextIp++}`
@@ -46,12 +48,16 @@ for (const target of databaseTargets) {
         false,
         'only once',
       )
+      const revocations = createRevocationList()
+      revocations.load(await store.revocationsSince(new Date(0)))
       app = buildApp({
         service: 'auth',
         log,
         store,
         keys,
         hasher,
+        revocations,
+        announce: (revocation) => void announced.push(revocation),
         trustProxy: '127.0.0.1',
         settings: {
           issuer: 'convoy',
@@ -96,8 +102,13 @@ for (const target of databaseTargets) {
       assert.deepEqual([header.alg, header.typ, typeof header.kid], ['EdDSA', 'JWT', 'string'])
       const claims = decodeJwt(pair.accessToken)
       assert.deepEqual(
-        [claims.sub, claims.role, claims.iss, claims.aud],
-        ['admin', 'admin', 'convoy', 'convoy-api'],
+        [claims.preferred_username, claims.role, claims.gen, claims.iss, claims.aud],
+        ['admin', 'admin', 1, 'convoy', 'convoy-api'],
+      )
+      assert.match(
+        String(claims.sub),
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+        'a random id',
       )
       assert.ok(Math.abs(claims.exp! - claims.iat! - 900) <= 1)
 
@@ -110,9 +121,11 @@ for (const target of databaseTargets) {
         keys: createLocalJWKSet(jwks),
         issuer: 'convoy',
         audience: 'convoy-api',
+        revocations: noRevocations(),
       })
       assert.equal((await verifier.verify(pair.accessToken)).username, 'admin')
       assert.deepEqual((await as(pair.accessToken, 'GET', '/auth/me')).json(), {
+        id: claims.sub,
         username: 'admin',
         role: 'admin',
       })
@@ -299,7 +312,8 @@ for (const target of databaseTargets) {
       const create = (body: object) => as(adminToken, 'POST', '/auth/users', body)
       const created = await create({ username: 'Eve.Ops', password: 'first password', role: 'dispatcher' })
       assert.equal(created.statusCode, 201)
-      assert.deepEqual(created.json(), { username: 'eve.ops', role: 'dispatcher', disabled: false })
+      const { id, ...rest } = created.json<{ id: string }>()
+      assert.deepEqual(rest, { username: 'eve.ops', role: 'dispatcher', disabled: false })
       assert.equal(
         (await create({ username: 'eve.ops', password: 'another one', role: 'viewer' })).statusCode,
         409,
@@ -320,7 +334,7 @@ for (const target of databaseTargets) {
         password: 'second password',
         role: 'viewer',
       })
-      assert.deepEqual(reset.json(), { username: 'eve.ops', role: 'viewer', disabled: false })
+      assert.deepEqual(reset.json(), { id, username: 'eve.ops', role: 'viewer', disabled: false })
       assert.equal((await refresh(eve.refreshToken)).statusCode, 401, 'a reset ends her sessions')
       assert.equal((await login(basic('eve.ops', 'first password'))).statusCode, 401)
       assert.equal((await login(basic('eve.ops', 'second password'))).statusCode, 200)
@@ -335,6 +349,120 @@ for (const target of databaseTargets) {
       assert.equal((await as(adminToken, 'DELETE', '/auth/users/eve.ops')).statusCode, 204)
       assert.equal((await as(adminToken, 'DELETE', '/auth/users/eve.ops')).statusCode, 404)
       assert.equal((await login(basic('eve.ops', 'second password'))).statusCode, 401)
+    })
+
+    test('a disabled admin loses its power at once: its token can neither undo the change nor make a new admin', async () => {
+      await as(adminToken, 'POST', '/auth/users', {
+        username: 'ada',
+        password: 'ada password',
+        role: 'admin',
+      })
+      const ada = (await login(basic('ada', 'ada password'))).json<Pair>()
+      assert.equal((await as(ada.accessToken, 'GET', '/auth/users')).statusCode, 200, 'an admin before')
+      const disabled = await as(adminToken, 'PATCH', '/auth/users/ada', { disabled: true })
+      assert.equal(disabled.statusCode, 200)
+      const undo = await as(ada.accessToken, 'PATCH', '/auth/users/ada', { disabled: false })
+      assert.equal(undo.statusCode, 401)
+      assert.match(undo.json<Problem>().detail, /session has been revoked/)
+      assert.match(
+        String(undo.headers['www-authenticate']),
+        /error="invalid_token", error_description="revoked"/,
+      )
+      const backdoor = await as(ada.accessToken, 'POST', '/auth/users', {
+        username: 'backdoor',
+        password: 'backdoor password',
+        role: 'admin',
+      })
+      assert.equal(backdoor.statusCode, 401)
+      assert.equal((await refresh(ada.refreshToken)).statusCode, 401)
+      const users = (await as(adminToken, 'GET', '/auth/users')).json<
+        Array<{ username: string; disabled: boolean }>
+      >()
+      assert.ok(!users.some((user) => user.username === 'backdoor'))
+      assert.equal(users.find((user) => user.username === 'ada')?.disabled, true)
+    })
+
+    test('a deleted, demoted or reset user is refused at once with the token they held; a promoted one keeps theirs', async () => {
+      const make = async (username: string, role: string) => {
+        await as(adminToken, 'POST', '/auth/users', { username, password: `${username} password`, role })
+        return (await login(basic(username, `${username} password`))).json<Pair>().accessToken
+      }
+      const gone = await make('gone', 'dispatcher')
+      const demoted = await make('demoted', 'admin')
+      const reset = await make('reset', 'viewer')
+      const promoted = await make('promoted', 'viewer')
+      assert.equal((await as(adminToken, 'DELETE', '/auth/users/gone')).statusCode, 204)
+      assert.equal((await as(adminToken, 'PATCH', '/auth/users/demoted', { role: 'viewer' })).statusCode, 200)
+      assert.equal(
+        (await as(adminToken, 'PATCH', '/auth/users/reset', { password: 'a new password' })).statusCode,
+        200,
+      )
+      assert.equal(
+        (await as(adminToken, 'PATCH', '/auth/users/promoted', { role: 'dispatcher' })).statusCode,
+        200,
+      )
+      for (const [token, who] of [
+        [gone, 'deleted'],
+        [demoted, 'demoted'],
+        [reset, 'reset'],
+      ] as const) {
+        const me = await as(token, 'GET', '/auth/me')
+        assert.equal(me.statusCode, 401, who)
+        assert.match(me.json<Problem>().detail, /revoked/, who)
+      }
+      assert.equal((await as(demoted, 'GET', '/auth/users')).statusCode, 401, 'no admin route either')
+      assert.equal((await as(promoted, 'GET', '/auth/me')).statusCode, 200, 'more power ends nothing')
+    })
+
+    test('every revocation is announced to the other verifiers, and listed for those that missed it', async () => {
+      const before = announced.length
+      await as(adminToken, 'POST', '/auth/users', {
+        username: 'rex',
+        password: 'rex password',
+        role: 'viewer',
+      })
+      const rex = (await as(adminToken, 'GET', '/auth/users'))
+        .json<Array<{ id: string; username: string }>>()
+        .find((user) => user.username === 'rex')!
+      await as(adminToken, 'PATCH', '/auth/users/rex', { disabled: true })
+      await as(adminToken, 'PATCH', '/auth/users/rex', { disabled: false }) // enabling revokes nothing
+      await as(adminToken, 'DELETE', '/auth/users/rex')
+      assert.deepEqual(announced.slice(before), [
+        { userId: rex.id, generation: 2 },
+        { userId: rex.id, generation: 3 },
+      ])
+      const listed = await app.inject('/internal/revocations')
+      assert.equal(listed.statusCode, 200, 'the verifiers read it without a token')
+      assert.ok(
+        listed
+          .json<{ revocations: Revocation[] }>()
+          .revocations.some((r) => r.userId === rex.id && r.generation === 3),
+      )
+    })
+
+    test('a user deleted and created again under the same name is someone else', async () => {
+      await as(adminToken, 'POST', '/auth/users', {
+        username: 'alice',
+        password: 'first alice pw',
+        role: 'dispatcher',
+      })
+      const first = (await login(basic('alice', 'first alice pw'))).json<Pair>()
+      const firstId = (await as(first.accessToken, 'GET', '/auth/me')).json<{ id: string }>().id
+      await as(adminToken, 'DELETE', '/auth/users/alice')
+      await as(adminToken, 'POST', '/auth/users', {
+        username: 'alice',
+        password: 'second alice pw',
+        role: 'viewer',
+      })
+      const second = (await login(basic('alice', 'second alice pw'))).json<Pair>()
+      const me = (await as(second.accessToken, 'GET', '/auth/me')).json<{ id: string; role: string }>()
+      assert.notEqual(me.id, firstId)
+      assert.equal(me.role, 'viewer')
+      assert.equal(
+        (await as(first.accessToken, 'GET', '/auth/me')).statusCode,
+        401,
+        'the first one stays gone',
+      )
     })
 
     test('the last enabled admin can be neither demoted, disabled nor deleted', async () => {
@@ -368,6 +496,7 @@ for (const target of databaseTargets) {
         keys: createLocalJWKSet(await jwks()),
         issuer: 'convoy',
         audience: 'convoy-api',
+        revocations: noRevocations(),
       })
       assert.equal((await verifier.verify(before)).username, 'admin', 'the old key still verifies')
       assert.equal((await verifier.verify(after)).username, 'admin')

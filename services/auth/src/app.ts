@@ -7,19 +7,26 @@ import {
   NewUser,
   Password,
   RefreshRequest,
+  Revocations,
   TokenPair,
   User,
   UserChanges,
   Username,
 } from '@convoy/contracts'
-import { authenticate, createVerifier, requireRole } from '@convoy/platform/auth'
+import {
+  authenticate,
+  createVerifier,
+  requireRole,
+  type Revocation,
+  type RevocationList,
+} from '@convoy/platform/auth'
 import { BadRequestError, ConflictError, NotFoundError, UnauthorizedError } from '@convoy/platform/errors'
 import { createHttpApp, type HttpAppOptions } from '@convoy/platform/http'
 import { basicCredentials, BASIC_CHALLENGE } from './basic.ts'
 import type { SigningKeys } from './keys.ts'
 import type { PasswordHasher } from './passwords.ts'
 import { fixedWindowLimiter } from './rate-limit.ts'
-import type { AuthStore } from './store.ts'
+import type { AuthStore, SessionUser } from './store.ts'
 
 export interface AuthSettings {
   issuer: string
@@ -34,26 +41,44 @@ export interface AuthSettings {
 const isUsername = Compile(Username)
 const isPassword = Compile(Password)
 const UserParams = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }) })
-const PUBLIC = new Set(['/auth/login', '/auth/refresh', '/auth/.well-known/jwks.json'])
+/** Where the verifiers read the revocations that can still matter: never routed by the gateway. */
+export const REVOCATIONS_PATH = '/internal/revocations'
+/** Open without a token: login, refresh, the keys, and the verifiers' list of revocations. */
+const PUBLIC = new Set(['/auth/login', '/auth/refresh', '/auth/.well-known/jwks.json', REVOCATIONS_PATH])
 const WRONG_CREDENTIALS = 'wrong username or password'
+/** Clock skew allowed for on top of an access token's lifetime, as verifiers allow it. */
+export const SKEW_SECONDS = 60
 
-/** The auth service's HTTP API (under `/auth`, which the gateway serves as `/api/auth`). */
+/**
+ * The auth service's HTTP API (under `/auth`, which the gateway serves as `/api/auth`), and the
+ * verifiers' `GET /internal/revocations`.
+ */
 export function buildApp(
   options: HttpAppOptions & {
     store: AuthStore
     keys: SigningKeys
     hasher: PasswordHasher
     settings: AuthSettings
+    /** The sessions revoked: applied here at once, and announced to every other verifier. */
+    revocations: RevocationList
+    announce: (revocation: Revocation) => void
   },
 ) {
-  const { store, keys, hasher, settings } = options
+  const { store, keys, hasher, settings, revocations } = options
   const app = createHttpApp(options)
   // Its own tokens, verified like every other service does, with the keys it holds.
   const verifier = createVerifier({
     keys: (header, token) => createLocalJWKSet(keys.jwks())(header, token),
     issuer: settings.issuer,
     audience: settings.audience,
+    revocations,
   })
+  /** A user's sessions ended: void their tokens here at once, and everywhere else within seconds. */
+  const revoked = (revocation: Revocation | undefined) => {
+    if (!revocation) return
+    revocations.apply(revocation)
+    options.announce(revocation)
+  }
   app.addHook(
     'onRequest',
     authenticate(verifier, (path) => PUBLIC.has(path)),
@@ -71,17 +96,18 @@ export function buildApp(
     what: 'login attempts from this address',
   })
 
-  async function tokenPair(username: string, role: string, family?: string) {
-    const accessToken = await keys.sign({ role }, (jwt) =>
+  async function tokenPair(user: SessionUser, family?: string) {
+    const claims = { role: user.role, preferred_username: user.username, gen: user.generation }
+    const accessToken = await keys.sign(claims, (jwt) =>
       jwt
         .setIssuer(settings.issuer)
         .setAudience(settings.audience)
-        .setSubject(username)
+        .setSubject(user.id)
         .setIssuedAt()
         .setExpirationTime(`${settings.accessTtlSeconds}s`)
         .setJti(randomUUID()),
     )
-    const refreshToken = await store.issueRefreshToken(username, settings.refreshTtlSeconds, family)
+    const refreshToken = await store.issueRefreshToken(user.id, settings.refreshTtlSeconds, family)
     return { accessToken, tokenType: 'Bearer' as const, expiresIn: settings.accessTtlSeconds, refreshToken }
   }
 
@@ -105,11 +131,11 @@ export function buildApp(
     }
     perUser.reset(username)
     if (hasher.outdated(user.password_hash)) {
-      await store.setPasswordHash(username, await hasher.hash(credentials.password))
+      await store.setPasswordHash(user.id, await hasher.hash(credentials.password))
     }
-    request.log.info({ username }, 'logged in')
+    request.log.info({ username, userId: user.id }, 'logged in')
     void reply.header('cache-control', 'no-store')
-    return tokenPair(user.username, user.role)
+    return tokenPair(user)
   })
 
   app.post(
@@ -125,18 +151,25 @@ export function buildApp(
         )
       }
       void reply.header('cache-control', 'no-store')
-      return tokenPair(outcome.username, outcome.role, outcome.family)
+      return tokenPair(outcome, outcome.family)
     },
   )
 
   app.post('/auth/logout', { schema: { body: RefreshRequest } }, async (request, reply) => {
-    await store.revokeFamilyOf(request.body.refreshToken, request.principal!.username)
+    await store.revokeFamilyOf(request.body.refreshToken, request.principal!.userId)
     return reply.code(204).send()
   })
 
   app.get('/auth/me', { schema: { response: { 200: Me } } }, async (request) => ({
+    id: request.principal!.userId,
     username: request.principal!.username,
     role: request.principal!.role,
+  }))
+
+  app.get(REVOCATIONS_PATH, { schema: { response: { 200: Revocations } } }, async () => ({
+    revocations: await store.revocationsSince(
+      new Date(Date.now() - (settings.accessTtlSeconds + SKEW_SECONDS) * 1000),
+    ),
   }))
 
   app.get('/auth/.well-known/jwks.json', async (_request, reply) => {
@@ -172,8 +205,11 @@ export function buildApp(
         role: request.body.role,
       })
       if (!created) throw new ConflictError(`a user named ${JSON.stringify(username)} already exists`)
-      request.log.info({ username, role: request.body.role, by: request.principal!.username }, 'user created')
-      return reply.code(201).send({ username, role: request.body.role, disabled: false })
+      request.log.info(
+        { username, userId: created.id, role: created.role, by: request.principal!.username },
+        'user created',
+      )
+      return reply.code(201).send(created)
     },
   )
 
@@ -189,11 +225,18 @@ export function buildApp(
       })
       if (result === null) throw new NotFoundError(`no user named ${JSON.stringify(username)}`)
       if (result === 'last admin') throw lastAdmin()
+      revoked(result.revocation)
       request.log.info(
-        { username, changed: Object.keys(request.body), by: request.principal!.username },
+        {
+          username,
+          userId: result.user.id,
+          changed: Object.keys(request.body),
+          sessionsEnded: result.revocation !== undefined,
+          by: request.principal!.username,
+        },
         'user changed',
       )
-      return result
+      return result.user
     },
   )
 
@@ -205,7 +248,8 @@ export function buildApp(
       const result = await store.deleteUser(username)
       if (result === false) throw new NotFoundError(`no user named ${JSON.stringify(username)}`)
       if (result === 'last admin') throw lastAdmin()
-      request.log.info({ username, by: request.principal!.username }, 'user deleted')
+      revoked(result)
+      request.log.info({ username, userId: result.userId, by: request.principal!.username }, 'user deleted')
       return reply.code(204).send()
     },
   )

@@ -7,6 +7,8 @@ export const Config = Type.Object({
   ...opsConfig(9083),
   LOG_LEVEL: logLevel(),
   DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/auth' }),
+  /** The broker: revocations are announced on it to every verifier. */
+  AMQP_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
   AUTH_ISSUER: VerifierConfig.AUTH_ISSUER,
   AUTH_AUDIENCE: VerifierConfig.AUTH_AUDIENCE,
   /** Access tokens are short-lived: they cannot be revoked, only left to expire. */

@@ -1,9 +1,12 @@
+import { AUTH_EXCHANGE, USER_REVOKED, type UserRevoked } from '@convoy/contracts'
+import { createRevocationList, followRevocations, type Revocation } from '@convoy/platform/auth'
 import { loadConfig, type Env } from '@convoy/platform/config'
 import { openDatabase } from '@convoy/platform/db'
 import { createMetrics } from '@convoy/platform/http'
 import { runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
 import { createLogger } from '@convoy/platform/log'
-import { buildApp } from './app.ts'
+import { connectBroker } from '@convoy/platform/messaging'
+import { buildApp, SKEW_SECONDS } from './app.ts'
 import { Config } from './config.ts'
 import { signingKeys } from './keys.ts'
 import { migrations, type Tables } from './migrations.ts'
@@ -47,12 +50,39 @@ export async function start(env: Env): Promise<RunningAuth> {
     }
   }
 
+  // Revocations that can still matter: those younger than an access token's lifetime.
+  const relevantSince = () => new Date(Date.now() - (config.ACCESS_TOKEN_TTL_SECONDS + SKEW_SECONDS) * 1000)
   const sweep = setInterval(() => {
     store
-      .deleteExpiredTokens()
+      .deleteExpired(relevantSince())
       .catch((error: unknown) => log.warn({ err: error }, 'expired tokens not deleted'))
   }, 3_600_000)
   sweep.unref()
+
+  // Auth verifies its own tokens like every other service, and hears the revocations its other
+  // replicas make; the complete list comes from its own database.
+  const broker = connectBroker({ url: config.AMQP_URL, log, metrics })
+  const revocations = createRevocationList()
+  const following = followRevocations({
+    broker,
+    list: revocations,
+    snapshot: () => store.revocationsSince(relevantSince()),
+    log,
+  })
+  // The database has it already; verifiers that miss the announcement read it within 30 s.
+  const announce = (revocation: Revocation) => {
+    const event: UserRevoked = { version: 1, ...revocation }
+    broker
+      .publish(AUTH_EXCHANGE, USER_REVOKED, event, {
+        messageId: `${USER_REVOKED}:${revocation.userId}:${revocation.generation}`,
+      })
+      .catch((error: unknown) =>
+        log.warn(
+          { err: error, userId: revocation.userId },
+          'revocation not announced; verifiers will read it',
+        ),
+      )
+  }
 
   const app = buildApp({
     service: SERVICE,
@@ -62,6 +92,8 @@ export async function start(env: Env): Promise<RunningAuth> {
     store,
     keys,
     hasher,
+    revocations,
+    announce,
     settings: {
       issuer: config.AUTH_ISSUER,
       audience: config.AUTH_AUDIENCE,
@@ -77,9 +109,12 @@ export async function start(env: Env): Promise<RunningAuth> {
     listen: config,
     api: app,
     metrics,
-    readiness: { database: database.ping },
+    // Not the broker: logins go on without it (revocations are read from the database meanwhile).
+    readiness: { database: database.ping, revocations: () => revocations.loaded() },
+    drain: [['revocations', () => following.close()]],
     release: [
       ['signing keys', async () => (keys.close(), clearInterval(sweep))],
+      ['broker', () => broker.close()],
       ['database', () => database.close()],
     ],
   })

@@ -1,3 +1,4 @@
+import { legacyUserId } from '@convoy/platform/auth'
 import { sql, type Generated, type Migration } from '@convoy/platform/db'
 
 export const migrations: Record<string, Migration> = {
@@ -35,25 +36,64 @@ export const migrations: Record<string, Migration> = {
       )`.execute(db)
     },
   },
+  // Every user gets an immutable id (tokens' `sub`; what other services key ownership by) and a
+  // session generation (tokens' `gen`; a revocation raises it). Users from before get the id
+  // every other service's migration computes from the same username (legacyUserId).
+  '0002_user_ids_and_revocations': {
+    async up(db) {
+      await sql`ALTER TABLE users ADD COLUMN id uuid`.execute(db)
+      const { rows } = await sql<{ username: string }>`SELECT username FROM users`.execute(db)
+      for (const { username } of rows)
+        await sql`UPDATE users SET id = ${legacyUserId(username)} WHERE username = ${username}`.execute(db)
+      await sql`ALTER TABLE users ALTER COLUMN id SET NOT NULL`.execute(db)
+      await sql`ALTER TABLE users ALTER COLUMN id SET DEFAULT gen_random_uuid()`.execute(db)
+      await sql`ALTER TABLE users ADD COLUMN generation integer NOT NULL DEFAULT 1`.execute(db)
+      await sql`ALTER TABLE refresh_tokens ADD COLUMN user_id uuid`.execute(db)
+      await sql`UPDATE refresh_tokens SET user_id = users.id FROM users WHERE users.username = refresh_tokens.username`.execute(
+        db,
+      )
+      // Its foreign key on users (username) goes with the column.
+      await sql`ALTER TABLE refresh_tokens DROP COLUMN username`.execute(db)
+      await sql`ALTER TABLE users DROP CONSTRAINT users_pkey`.execute(db)
+      await sql`ALTER TABLE users ADD PRIMARY KEY (id)`.execute(db)
+      await sql`ALTER TABLE users ADD CONSTRAINT users_username_key UNIQUE (username)`.execute(db)
+      await sql`ALTER TABLE refresh_tokens ALTER COLUMN user_id SET NOT NULL`.execute(db)
+      await sql`ALTER TABLE refresh_tokens ADD FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE`.execute(
+        db,
+      )
+      await sql`CREATE INDEX refresh_tokens_user_id_idx ON refresh_tokens (user_id)`.execute(db)
+      // Per user, the lowest session generation still valid, kept while a token issued before
+      // it could still be alive; deleted users keep theirs here after their row is gone.
+      await sql`CREATE TABLE revocations (
+        user_id uuid PRIMARY KEY,
+        generation integer NOT NULL,
+        revoked_at timestamptz NOT NULL DEFAULT now()
+      )`.execute(db)
+      await sql`CREATE INDEX revocations_revoked_at_idx ON revocations (revoked_at)`.execute(db)
+    },
+  },
 }
 
 export interface Tables {
   users: {
+    id: Generated<string>
     username: string
     password_hash: string
     role: 'admin' | 'dispatcher' | 'viewer'
     disabled: Generated<boolean>
+    generation: Generated<number>
     created_at: Generated<Date>
     updated_at: Generated<Date>
   }
   refresh_tokens: {
     token_hash: string
     family: string
-    username: string
+    user_id: string
     expires_at: Date
     used_at: Date | null
     revoked_at: Date | null
     created_at: Generated<Date>
   }
+  revocations: { user_id: string; generation: number; revoked_at: Generated<Date> }
   signing_keys: { kid: string; private_jwk: unknown; public_jwk: unknown; created_at: Generated<Date> }
 }

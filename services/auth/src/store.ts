@@ -1,24 +1,46 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Role, User } from '@convoy/contracts'
+import type { Revocation } from '@convoy/platform/auth'
 import { sql, type Kysely } from '@convoy/platform/db'
 import type { Tables } from './migrations.ts'
 
 const sha256 = (token: string) => createHash('sha256').update(token).digest('hex')
 
+/** Who a session is for: what an access token says of its user. */
+export interface SessionUser {
+  id: string
+  username: string
+  role: Role
+  generation: number
+}
+
 export type RefreshOutcome =
-  | { ok: true; username: string; role: Role; family: string }
+  | ({ ok: true; family: string } & SessionUser)
   | { ok: false; reason: 'unknown' | 'expired' | 'revoked' | 'reused' | 'user disabled' }
 
-/** The auth service's data: users and refresh token families. */
-export function authStore(db: Kysely<Tables>) {
-  const toUser = (row: { username: string; role: Role; disabled: boolean }): User => ({
-    username: row.username,
-    role: row.role,
-    disabled: row.disabled,
-  })
+/** A change of a user, and the revocation it made when it ended their sessions. */
+export interface Changed {
+  user: User
+  revocation?: Revocation
+}
 
+/** How much a role may do: a change to a lower one ends the user's sessions, a raise does not. */
+const RANK: Record<Role, number> = { viewer: 0, dispatcher: 1, admin: 2 }
+
+const toUser = (row: { id: string; username: string; role: Role; disabled: boolean }): User => ({
+  id: row.id,
+  username: row.username,
+  role: row.role,
+  disabled: row.disabled,
+})
+
+/**
+ * The auth service's data: users (an immutable id, a name, a role, a session generation), refresh
+ * token families, and the revocations that may still matter.
+ */
+export function authStore(db: Kysely<Tables>) {
   /** Revokes every live refresh token of the families matching `where`. */
-  const revokeWhere = (column: 'family' | 'username', value: string, trx: Kysely<Tables> = db) =>
+  const revokeWhere = (column: 'family' | 'user_id', value: string, trx: Kysely<Tables> = db) =>
     trx
       .updateTable('refresh_tokens')
       .set({ revoked_at: new Date() })
@@ -26,31 +48,55 @@ export function authStore(db: Kysely<Tables>) {
       .where('revoked_at', 'is', null)
       .execute()
 
+  /**
+   * Ends every session of a user, in the transaction `trx`: their refresh tokens are revoked and
+   * their access tokens below `generation` are void (recorded here, announced by the caller).
+   */
+  async function revokeSessions(
+    trx: Kysely<Tables>,
+    userId: string,
+    generation: number,
+  ): Promise<Revocation> {
+    await revokeWhere('user_id', userId, trx)
+    await trx
+      .insertInto('revocations')
+      .values({ user_id: userId, generation })
+      .onConflict((conflict) =>
+        conflict.column('user_id').doUpdateSet({ generation, revoked_at: sql<Date>`now()` }),
+      )
+      .execute()
+    return { userId, generation }
+  }
+
+  const lockAdmins = (trx: Kysely<Tables>) =>
+    sql`SELECT pg_advisory_xact_lock(hashtext('admins'))`.execute(trx)
+
   return {
     findUser: (username: string) =>
       db
         .selectFrom('users')
-        .select(['username', 'password_hash', 'role', 'disabled'])
+        .select(['id', 'username', 'password_hash', 'role', 'disabled', 'generation'])
         .where('username', '=', username)
         .executeTakeFirst(),
 
     async listUsers(): Promise<User[]> {
       const rows = await db
         .selectFrom('users')
-        .select(['username', 'role', 'disabled'])
+        .select(['id', 'username', 'role', 'disabled'])
         .orderBy('username')
         .execute()
       return rows.map(toUser)
     },
 
-    /** Creates a user; false if the name is taken. */
-    async createUser(user: { username: string; passwordHash: string; role: Role }): Promise<boolean> {
-      const result = await db
+    /** Creates a user with a new id; null if the name is taken. */
+    async createUser(user: { username: string; passwordHash: string; role: Role }): Promise<User | null> {
+      const row = await db
         .insertInto('users')
         .values({ username: user.username, password_hash: user.passwordHash, role: user.role })
         .onConflict((conflict) => conflict.column('username').doNothing())
+        .returning(['id', 'username', 'role', 'disabled'])
         .executeTakeFirst()
-      return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1
+      return row ? toUser(row) : null
     },
 
     /**
@@ -60,7 +106,7 @@ export function authStore(db: Kysely<Tables>) {
     createFirstAdmin: (username: string, passwordHash: string) =>
       db.transaction().execute(async (trx) => {
         await sql`SELECT pg_advisory_xact_lock(hashtext('first_admin'))`.execute(trx)
-        const any = await trx.selectFrom('users').select('username').limit(1).executeTakeFirst()
+        const any = await trx.selectFrom('users').select('id').limit(1).executeTakeFirst()
         if (any) return false
         await trx
           .insertInto('users')
@@ -71,18 +117,21 @@ export function authStore(db: Kysely<Tables>) {
 
     /**
      * Applies changes to a user, refusing any that would leave no enabled admin. A new password,
-     * a new role or disabling ends every session (refresh token family) of the user.
-     * Returns the user as it now is, null if there is no such user, 'last admin' if refused.
+     * a lower role or disabling ends every session of the user: a new generation (every access
+     * token before it is void) and their refresh tokens revoked, in the same transaction. A higher
+     * role ends nothing: the next token (at the next refresh) carries it.
+     * Returns the user as it now is and the revocation, null if there is no such user, 'last admin'
+     * if refused.
      */
     updateUser: (
       username: string,
       changes: { role?: Role; passwordHash?: string; disabled?: boolean },
-    ): Promise<User | null | 'last admin'> =>
+    ): Promise<Changed | null | 'last admin'> =>
       db.transaction().execute(async (trx) => {
-        await sql`SELECT pg_advisory_xact_lock(hashtext('admins'))`.execute(trx)
+        await lockAdmins(trx)
         const before = await trx
           .selectFrom('users')
-          .select(['username', 'role', 'disabled'])
+          .select(['id', 'role', 'disabled', 'generation'])
           .where('username', '=', username)
           .executeTakeFirst()
         if (!before) return null
@@ -90,43 +139,79 @@ export function authStore(db: Kysely<Tables>) {
         const wasAdmin = before.role === 'admin' && !before.disabled
         if (wasAdmin && (after.role !== 'admin' || after.disabled) && (await enabledAdmins(trx)) <= 1)
           return 'last admin'
+        const revokes =
+          changes.passwordHash !== undefined ||
+          RANK[after.role] < RANK[before.role] ||
+          (after.disabled && !before.disabled)
+        const generation = revokes ? before.generation + 1 : before.generation
         const row = await trx
           .updateTable('users')
           .set({
             role: after.role,
             disabled: after.disabled,
+            generation,
             ...(changes.passwordHash ? { password_hash: changes.passwordHash } : {}),
             updated_at: new Date(),
           })
-          .where('username', '=', username)
-          .returning(['username', 'role', 'disabled'])
+          .where('id', '=', before.id)
+          .returning(['id', 'username', 'role', 'disabled'])
           .executeTakeFirstOrThrow()
-        if (changes.passwordHash || changes.role || changes.disabled)
-          await revokeWhere('username', username, trx)
-        return toUser(row)
+        return {
+          user: toUser(row),
+          ...(revokes ? { revocation: await revokeSessions(trx, before.id, generation) } : {}),
+        }
       }),
 
-    /** Deletes a user and their sessions; false if there is none, 'last admin' if refused. */
-    deleteUser: (username: string): Promise<boolean | 'last admin'> =>
+    /**
+     * Deletes a user: their sessions end with them (the revocation outlives the row while a token
+     * of theirs could). False if there is none, 'last admin' if refused.
+     */
+    deleteUser: (username: string): Promise<Revocation | false | 'last admin'> =>
       db.transaction().execute(async (trx) => {
-        await sql`SELECT pg_advisory_xact_lock(hashtext('admins'))`.execute(trx)
+        await lockAdmins(trx)
         const user = await trx
           .selectFrom('users')
-          .select(['role', 'disabled'])
+          .select(['id', 'role', 'disabled', 'generation'])
           .where('username', '=', username)
           .executeTakeFirst()
         if (!user) return false
         if (user.role === 'admin' && !user.disabled && (await enabledAdmins(trx)) <= 1) return 'last admin'
-        await trx.deleteFrom('users').where('username', '=', username).execute()
-        return true
+        const revocation = await revokeSessions(trx, user.id, user.generation + 1)
+        await trx.deleteFrom('users').where('id', '=', user.id).execute()
+        return revocation
       }),
 
-    setPasswordHash: (username: string, passwordHash: string) =>
-      db.updateTable('users').set({ password_hash: passwordHash }).where('username', '=', username).execute(),
+    /**
+     * Gives a user a new password of their own choosing: every session of theirs ends (the caller
+     * starts a fresh one for the client that asked). Null when the user is gone.
+     */
+    changeOwnPassword: (
+      userId: string,
+      passwordHash: string,
+    ): Promise<(SessionUser & { revocation: Revocation }) | null> =>
+      db.transaction().execute(async (trx) => {
+        const row = await trx
+          .updateTable('users')
+          .set((eb) => ({
+            password_hash: passwordHash,
+            generation: eb('generation', '+', 1),
+            updated_at: new Date(),
+          }))
+          .where('id', '=', userId)
+          .where('disabled', '=', false)
+          .returning(['id', 'username', 'role', 'generation'])
+          .executeTakeFirst()
+        if (!row) return null
+        return { ...row, revocation: await revokeSessions(trx, row.id, row.generation) }
+      }),
+
+    /** A rehash at login (the cost settings changed): the same password, no session ends. */
+    setPasswordHash: (userId: string, passwordHash: string) =>
+      db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute(),
 
     /** Starts a refresh token family (a login) or continues one; returns the token, stored hashed. */
     async issueRefreshToken(
-      username: string,
+      userId: string,
       ttlSeconds: number,
       family: string = randomUUID(),
     ): Promise<string> {
@@ -136,7 +221,7 @@ export function authStore(db: Kysely<Tables>) {
         .values({
           token_hash: sha256(token),
           family,
-          username,
+          user_id: userId,
           expires_at: new Date(Date.now() + ttlSeconds * 1000),
         })
         .execute()
@@ -152,15 +237,17 @@ export function authStore(db: Kysely<Tables>) {
       const hash = sha256(token)
       const row = await db
         .selectFrom('refresh_tokens')
-        .innerJoin('users', 'users.username', 'refresh_tokens.username')
+        .innerJoin('users', 'users.id', 'refresh_tokens.user_id')
         .select([
           'family',
-          'refresh_tokens.username',
+          'users.id',
+          'username',
+          'role',
+          'generation',
+          'disabled',
           'expires_at',
           'used_at',
           'revoked_at',
-          'role',
-          'disabled',
         ])
         .where('token_hash', '=', hash)
         .executeTakeFirst()
@@ -186,28 +273,41 @@ export function authStore(db: Kysely<Tables>) {
         await revokeWhere('family', row.family)
         return { ok: false, reason: 'reused' }
       }
-      return { ok: true, username: row.username, role: row.role, family: row.family }
+      const { id, username, role, generation, family } = row
+      return { ok: true, id, username, role, generation, family }
     },
 
     /** Ends the session a refresh token belongs to (logout); false if the token is unknown. */
-    async revokeFamilyOf(token: string, username: string): Promise<boolean> {
+    async revokeFamilyOf(token: string, userId: string): Promise<boolean> {
       const row = await db
         .selectFrom('refresh_tokens')
         .select('family')
         .where('token_hash', '=', sha256(token))
-        .where('username', '=', username)
+        .where('user_id', '=', userId)
         .executeTakeFirst()
       if (!row) return false
       await revokeWhere('family', row.family)
       return true
     },
 
-    /** Deletes refresh tokens that expired more than a day ago. */
-    deleteExpiredTokens: () =>
-      db
+    /** The revocations made since `since`: those a token still alive could be subject to. */
+    async revocationsSince(since: Date): Promise<Revocation[]> {
+      const rows = await db
+        .selectFrom('revocations')
+        .select(['user_id', 'generation'])
+        .where('revoked_at', '>=', since)
+        .execute()
+      return rows.map((row) => ({ userId: row.user_id, generation: row.generation }))
+    },
+
+    /** Deletes refresh tokens that expired more than a day ago, and revocations older than `since`. */
+    async deleteExpired(revocationsBefore: Date) {
+      await db
         .deleteFrom('refresh_tokens')
         .where('expires_at', '<', new Date(Date.now() - 86_400_000))
-        .executeTakeFirst(),
+        .execute()
+      await db.deleteFrom('revocations').where('revoked_at', '<', revocationsBefore).execute()
+    },
   }
 }
 

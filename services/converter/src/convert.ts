@@ -7,6 +7,7 @@ import {
   type ConversionFailed,
   type Mp3Converted,
   type VideoUploaded,
+  type VideoUploadedV1,
 } from '@convoy/contracts'
 import type { Logger } from '@convoy/platform/log'
 import { ConversionFailedError, ConversionTimeoutError, extractMp3, run } from '@convoy/platform/media'
@@ -38,7 +39,7 @@ const MAX_REASON = 500
 export function videoConverter(options: ConverterOptions) {
   const { media, broker, log, metrics } = options
 
-  async function convert(job: VideoUploaded, dir: string): Promise<Mp3Converted | null> {
+  async function convert(job: VideoUploaded | VideoUploadedV1, dir: string): Promise<Mp3Converted | null> {
     const video = path.join(dir, 'video')
     const mp3 = path.join(dir, 'audio.mp3')
     if (!(await media.downloadVideo(job.id, job.token, video))) return null
@@ -61,7 +62,10 @@ export function videoConverter(options: ConverterOptions) {
     }
   }
 
-  return async function handle({ body: job, attempt }: Delivery<VideoUploaded>): Promise<void> {
+  return async function handle({
+    body: job,
+    attempt,
+  }: Delivery<VideoUploaded | VideoUploadedV1>): Promise<void> {
     const started = performance.now()
     const seconds = () => (performance.now() - started) / 1000
     const fields = () => ({ id: job.id, attempt, durationMs: Math.round(seconds() * 1000) })

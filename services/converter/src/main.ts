@@ -1,7 +1,7 @@
 import { constants } from 'node:fs'
 import { access, mkdir } from 'node:fs/promises'
-import { MEDIA_EXCHANGE, VIDEO_UPLOADED, VideoUploaded } from '@convoy/contracts'
-import { loadConfig, type Env } from '@convoy/platform/config'
+import { MEDIA_EXCHANGE, VIDEO_UPLOADED, VideoUploaded, VideoUploadedV1 } from '@convoy/contracts'
+import { loadConfig, Type, type Env } from '@convoy/platform/config'
 import { createMetrics } from '@convoy/platform/http'
 import { runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
 import { createLogger } from '@convoy/platform/log'
@@ -28,7 +28,8 @@ export async function start(env: Env): Promise<RunningService & { opsUrl: string
     queue: VIDEOS_QUEUE,
     exchange: MEDIA_EXCHANGE,
     routingKeys: [VIDEO_UPLOADED],
-    schema: VideoUploaded,
+    // Version 1 (owner by username) is still accepted: the owner is not the converter's business.
+    schema: Type.Union([VideoUploaded, VideoUploadedV1]),
     prefetch: config.CONCURRENCY,
     maxAttempts: config.MAX_ATTEMPTS,
     retryDelayMs: config.RETRY_DELAY_MS,

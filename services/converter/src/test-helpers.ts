@@ -96,9 +96,9 @@ export async function standInMedia(dir: string) {
       const token = randomUUID().replaceAll('-', '')
       jobs.set(id, { token, video, ...options })
       return {
-        version: 1,
+        version: 2,
         id,
-        owner: 'tester',
+        ownerId: '00000000-0000-4000-8000-000000000001',
         filename: path.basename(video),
         size: statSync(video).size,
         token,

@@ -57,7 +57,7 @@ describe('gateway routing', () => {
 
   before(async () => {
     issuer = await testIssuer()
-    bearer = `Bearer ${await issuer.token({ sub: 'ann', role: 'viewer' })}`
+    bearer = `Bearer ${await issuer.token({ user: 'ann', role: 'viewer' })}`
     hub = createLiveHub({
       log: testLogger(),
       metrics: new Registry(),

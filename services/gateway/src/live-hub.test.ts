@@ -8,6 +8,7 @@ import { WebSocket } from 'ws'
 import { Registry } from 'prom-client'
 import type { Vehicle } from '@convoy/contracts'
 import { randomBytes } from 'node:crypto'
+import { legacyUserId } from '@convoy/platform/auth'
 import { eventually, testIssuer, testLogger, type TestIssuer } from '@convoy/platform/testing'
 import { CLOSE, createLiveHub, type LiveHub } from './live-hub.ts'
 
@@ -15,7 +16,8 @@ let issuer: TestIssuer
 before(async () => {
   issuer = await testIssuer()
 })
-const authMessage = async (claims = {}) => JSON.stringify({ type: 'auth', token: await issuer.token(claims) })
+const authMessage = async (claims: Parameters<TestIssuer['token']>[0] = {}) =>
+  JSON.stringify({ type: 'auth', token: await issuer.token(claims) })
 
 /** A client-to-server WebSocket text frame (masked, as clients must send them). */
 function textFrame(text: string): Buffer {
@@ -82,7 +84,7 @@ describe('live hub', () => {
   })
   after(() => close())
 
-  const connect = async (claims = {}) => {
+  const connect = async (claims: Parameters<TestIssuer['token']>[0] = {}) => {
     const client = new WebSocket(`ws://127.0.0.1:${port}/live`)
     const frames: Array<{ type: string; vehicles: Vehicle[]; media?: { id: string } }> = []
     client.on('message', (data: Buffer) =>
@@ -96,9 +98,9 @@ describe('live hub', () => {
   }
 
   test("sends a user's own events to that user's sockets alone, at once", async () => {
-    const ann1 = await connect({ sub: 'ann' })
-    const ann2 = await connect({ sub: 'ann' })
-    const bob = await connect({ sub: 'bob' })
+    const ann1 = await connect({ user: 'ann' })
+    const ann2 = await connect({ user: 'ann' })
+    const bob = await connect({ user: 'bob' })
     const media = {
       id: '0b5a7c1e-1111-4222-8333-944455556666',
       filename: 'clip.mp4',
@@ -107,8 +109,8 @@ describe('live hub', () => {
       createdAt: new Date().toISOString(),
       updatedAt: new Date().toISOString(),
     }
-    hub.sendTo('ann', { type: 'media', media })
-    hub.sendTo('nobody-connected', { type: 'media', media })
+    hub.sendTo(legacyUserId('ann'), { type: 'media', media })
+    hub.sendTo(legacyUserId('nobody-connected'), { type: 'media', media })
     await eventually(
       () => ann1.frames.length > 0 && ann2.frames.length > 0,
       "the event on both of ann's sockets",
@@ -127,11 +129,24 @@ describe('live hub', () => {
   })
 
   test("a socket cannot be switched to another user's feed by sending their token", async () => {
-    const ann = await connect({ sub: 'ann' })
-    ann.client.send(await authMessage({ sub: 'bob' }))
+    const ann = await connect({ user: 'ann' })
+    ann.client.send(await authMessage({ user: 'bob' }))
     const [code, reason] = (await once(ann.client, 'close')) as [number, Buffer]
     assert.deepEqual([code, reason.toString()], [CLOSE.unauthorized, 'the token is for another user'])
     await eventually(() => hub.size() === 0, 'client gone')
+  })
+
+  test("a revoked user's feeds close at once with 4401; a session begun after the revocation stays", async () => {
+    const old = await connect({ user: 'rita', generation: 1 })
+    const renewed = await connect({ user: 'rita', generation: 2 })
+    const other = await connect({ user: 'otto' })
+    hub.revoke({ userId: legacyUserId('rita'), generation: 2 })
+    const [code, reason] = (await once(old.client, 'close')) as [number, Buffer]
+    assert.deepEqual([code, reason.toString()], [CLOSE.unauthorized, 'the session has been revoked'])
+    hub.publish([vehicle('Van')])
+    await eventually(() => renewed.frames.length > 0 && other.frames.length > 0, 'the others still served')
+    for (const { client } of [renewed, other]) client.close()
+    await eventually(() => hub.size() === 0, 'clients gone')
   })
 
   test('merges updates per vehicle and sends them batched to every client', async () => {

@@ -2,7 +2,7 @@ import { Counter, Gauge, type Registry } from 'prom-client'
 import type { WebSocket } from 'ws'
 import { Compile } from 'typebox/compile'
 import { LiveAuth, type LiveFrame, type Vehicle } from '@convoy/contracts'
-import type { Verifier } from '@convoy/platform/auth'
+import type { Principal, Revocation, Verifier } from '@convoy/platform/auth'
 import { AppError } from '@convoy/platform/errors'
 import type { Logger } from '@convoy/platform/log'
 
@@ -11,7 +11,7 @@ export const CLOSE = {
   goingAway: 1001,
   /** The first message was not `{"type":"auth","token":"…"}`. */
   badMessage: 4400,
-  /** No token in time, or a bad or expired one: log in (or refresh) and connect again. */
+  /** No token in time, a bad or expired one, or a revoked session: log in (or refresh) and connect again. */
   unauthorized: 4401,
   /** Token keys cannot be had right now: connect again shortly. */
   unavailable: 4503,
@@ -41,12 +41,12 @@ export interface LiveHubOptions {
  *
  * A client receives nothing until its first message, `{"type":"auth","token":"<access token>"}`,
  * carries a valid token; it is closed (4401) when that token expires unless it has sent a fresh
- * one by then in the same way.
+ * one by then in the same way, and at once when the user's sessions are revoked (`revoke`).
  */
 export function createLiveHub(options: LiveHubOptions) {
   const clients = new Set<WebSocket>() // authenticated: they get frames
-  const users = new Map<string, Set<WebSocket>>() // the authenticated sockets of each user
-  const userOf = new WeakMap<WebSocket, string>()
+  const users = new Map<string, Set<WebSocket>>() // the authenticated sockets of each user, by id
+  const principalOf = new WeakMap<WebSocket, Principal>()
   const sockets = new Set<WebSocket>() // every open socket, authenticated or not
   const alive = new WeakSet<WebSocket>()
   let pending = new Map<string, Vehicle>()
@@ -70,10 +70,10 @@ export function createLiveHub(options: LiveHubOptions) {
 
   function forget(socket: WebSocket) {
     clients.delete(socket)
-    const username = userOf.get(socket)
-    const own = username === undefined ? undefined : users.get(username)
+    const userId = principalOf.get(socket)?.userId
+    const own = userId === undefined ? undefined : users.get(userId)
     own?.delete(socket)
-    if (own?.size === 0) users.delete(username!)
+    if (own?.size === 0) users.delete(userId!)
     connected.set(clients.size)
   }
 
@@ -119,8 +119,8 @@ export function createLiveHub(options: LiveHubOptions) {
       for (const vehicle of vehicles) pending.set(vehicle.name, vehicle)
     },
     /** Sends a frame at once to every live socket of one user (their media jobs, notifications). */
-    sendTo(username: string, frame: LiveFrame) {
-      const own = users.get(username)
+    sendTo(userId: string, frame: LiveFrame) {
+      const own = users.get(userId)
       if (!own) return
       const bytes = Buffer.from(JSON.stringify(frame))
       for (const socket of own) send(socket, bytes)
@@ -159,13 +159,14 @@ export function createLiveHub(options: LiveHubOptions) {
             )
             if (clients.has(socket)) {
               // A fresh token keeps the feed open; it cannot turn the feed into someone else's.
-              if (userOf.get(socket) !== principal.username)
+              if (principalOf.get(socket)?.userId !== principal.userId)
                 socket.close(CLOSE.unauthorized, 'the token is for another user')
+              else principalOf.set(socket, principal)
               return
             }
             clients.add(socket)
-            userOf.set(socket, principal.username)
-            users.set(principal.username, (users.get(principal.username) ?? new Set()).add(socket))
+            principalOf.set(socket, principal)
+            users.set(principal.userId, (users.get(principal.userId) ?? new Set()).add(socket))
             alive.add(socket)
             socket.on('pong', () => alive.add(socket))
             connected.set(clients.size)
@@ -179,6 +180,14 @@ export function createLiveHub(options: LiveHubOptions) {
           },
         )
       })
+    },
+    /** Closes (4401) the feeds of a user whose sessions were revoked below `generation`. */
+    revoke({ userId, generation }: Revocation) {
+      for (const socket of users.get(userId) ?? []) {
+        if ((principalOf.get(socket)?.generation ?? 0) >= generation) continue
+        forget(socket)
+        socket.close(CLOSE.unauthorized, 'the session has been revoked')
+      }
     },
     size: () => clients.size,
     close() {

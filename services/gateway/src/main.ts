@@ -4,15 +4,17 @@ import {
   MEDIA_READY,
   MEDIA_UPDATED,
   MediaEvent,
+  MediaEventV1,
   NOTIFICATION_CREATED,
   NOTIFICATIONS_EXCHANGE,
   NotificationCreated,
+  NotificationCreatedV1,
   VEHICLES_EXCHANGE,
   VEHICLES_UPDATED,
   VehiclesUpdated,
 } from '@convoy/contracts'
-import { verifierFromConfig } from '@convoy/platform/auth'
-import { loadConfig, type Env } from '@convoy/platform/config'
+import { verifyTokens } from '@convoy/platform/auth'
+import { loadConfig, Type, type Env } from '@convoy/platform/config'
 import { createMetrics } from '@convoy/platform/http'
 import { runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
 import { createLogger } from '@convoy/platform/log'
@@ -20,6 +22,7 @@ import { connectBroker } from '@convoy/platform/messaging'
 import { buildApp } from './app.ts'
 import { Config } from './config.ts'
 import { createLiveHub } from './live-hub.ts'
+import { ownerOf } from './owner.ts'
 
 export const SERVICE = 'gateway'
 
@@ -28,7 +31,8 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL })
   const metrics = createMetrics(SERVICE)
   const broker = connectBroker({ url: config.AMQP_URL, log, metrics })
-  const verifier = verifierFromConfig(config)
+  const tokens = verifyTokens({ config, broker, log })
+  const { verifier } = tokens
   const hub = createLiveHub({
     verifier,
     authTimeoutMs: config.LIVE_AUTH_TIMEOUT_MS,
@@ -39,6 +43,8 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
     maxClients: config.LIVE_MAX_CLIENTS,
     pingMs: config.LIVE_PING_MS,
   })
+  // A revoked user's open live feeds are closed at once (4401), on every replica.
+  tokens.revocations.onRevoked((revocation) => hub.revoke(revocation))
   // Every gateway replica has its own temporary queue, so each receives every update.
   const updates = broker.consume({
     queue: 'gateway.live',
@@ -55,17 +61,17 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
     temporary: true,
     exchange: MEDIA_EXCHANGE,
     routingKeys: [MEDIA_UPDATED, MEDIA_READY, MEDIA_FAILED],
-    schema: MediaEvent,
-    handler: async ({ body }) => hub.sendTo(body.owner, { type: 'media', media: body.media }),
+    schema: Type.Union([MediaEvent, MediaEventV1]),
+    handler: async ({ body }) => hub.sendTo(ownerOf(body), { type: 'media', media: body.media }),
   })
   const notifications = broker.consume({
     queue: 'gateway.notifications',
     temporary: true,
     exchange: NOTIFICATIONS_EXCHANGE,
     routingKeys: [NOTIFICATION_CREATED],
-    schema: NotificationCreated,
+    schema: Type.Union([NotificationCreated, NotificationCreatedV1]),
     handler: async ({ body }) =>
-      hub.sendTo(body.owner, { type: 'notification', notification: body.notification }),
+      hub.sendTo(ownerOf(body), { type: 'notification', notification: body.notification }),
   })
 
   const app = await buildApp({
@@ -94,12 +100,14 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
       'live updates': updates.isReady,
       'media events': mediaEvents.isReady,
       notifications: notifications.isReady,
+      tokens: tokens.isReady,
     },
     drain: [
       ['live updates', () => updates.close()],
       ['media events', () => mediaEvents.close()],
       ['notifications', () => notifications.close()],
       ['live clients', () => hub.close()],
+      ['tokens', () => tokens.close()],
     ],
     release: [['broker', () => broker.close()]],
   })

@@ -1,3 +1,4 @@
+import { legacyUserId } from '@convoy/platform/auth'
 import assert from 'node:assert/strict'
 import { openAsBlob } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
@@ -15,9 +16,9 @@ describe('media HTTP API', () => {
 
   before(async () => {
     media = await startMedia()
-    ann = await media.issuer.token({ sub: 'ann', role: 'dispatcher' })
-    bob = await media.issuer.token({ sub: 'bob', role: 'dispatcher' })
-    vic = await media.issuer.token({ sub: 'vic', role: 'viewer' })
+    ann = await media.issuer.token({ user: 'ann', role: 'dispatcher' })
+    bob = await media.issuer.token({ user: 'bob', role: 'dispatcher' })
+    vic = await media.issuer.token({ user: 'vic', role: 'viewer' })
   })
   after(() => media.close())
 
@@ -63,7 +64,8 @@ describe('media HTTP API', () => {
     assert.equal(job.size, (await video()).size)
     const message = await eventually(() => media.seen.find((m) => m.body.id === job.id), "the job's message")
     assert.equal(message.routingKey, 'video.uploaded')
-    assert.equal(message.body.owner, 'ann')
+    assert.equal(message.body.version, 2)
+    assert.equal(message.body.ownerId, legacyUserId('ann'), "ann's id, not her name")
     assert.ok((message.body.token ?? '').length >= 32)
 
     assert.deepEqual(await (await call('GET', `/media/${job.id}`, ann)).json(), job)
@@ -168,7 +170,7 @@ describe('media HTTP API', () => {
         ),
       'media.updated converting',
     )
-    assert.equal(converting.body.owner, 'ann')
+    assert.deepEqual([converting.body.ownerId, converting.body.ownerName], [legacyUserId('ann'), 'ann'])
     assert.equal(((await (await call('GET', `/media/${job.id}`, ann)).json()) as Media).status, 'converting')
 
     const early = await call('GET', `/media/${job.id}/mp3`, ann)

@@ -45,8 +45,8 @@ export async function buildApp(options: MediaAppOptions) {
   // The converter's MP3 arrives as the raw body: streamed to the store, never parsed.
   app.addContentTypeParser('audio/mpeg', (_request, _payload, done) => done(null))
 
-  const owned = async (id: string, owner: string) => {
-    const media = await repository.findOwned(id, owner)
+  const owned = async (id: string, ownerId: string) => {
+    const media = await repository.findOwned(id, ownerId)
     if (!media) throw new NotFoundError(`no media ${id}`)
     return media
   }
@@ -63,7 +63,8 @@ export async function buildApp(options: MediaAppOptions) {
           throw error
         })
         if (!info.video) throw new UnsupportedMediaTypeError(`not a video: ${info.reason}`)
-        const media = await pipeline.accept(file, request.principal!.username)
+        const { userId, username } = request.principal!
+        const media = await pipeline.accept(file, { id: userId, name: username })
         request.log.info({ id: media.id, size: media.size, format: info.format }, 'video uploaded')
         return reply.code(202).header('location', `/media/${media.id}`).send(media)
       } finally {
@@ -73,15 +74,15 @@ export async function buildApp(options: MediaAppOptions) {
   )
 
   app.get('/media', { schema: { response: { 200: Type.Array(Media) } } }, (request) =>
-    repository.list(request.principal!.username),
+    repository.list(request.principal!.userId),
   )
 
   app.get('/media/:id', { schema: { params: Params, response: { 200: Media } } }, (request) =>
-    owned(request.params.id, request.principal!.username),
+    owned(request.params.id, request.principal!.userId),
   )
 
   app.get('/media/:id/mp3', { schema: { params: Params } }, async (request, reply) => {
-    const media = await owned(request.params.id, request.principal!.username)
+    const media = await owned(request.params.id, request.principal!.userId)
     if (media.status !== 'ready') throw new ConflictError(`media ${media.id} is ${media.status}, not ready`)
     const { stream, size } = await store.get(mp3Key(media.id))
     const name = `${media.filename.replace(/\.[^.]*$/, '')}.mp3`
@@ -93,7 +94,7 @@ export async function buildApp(options: MediaAppOptions) {
   })
 
   app.delete('/media/:id', { schema: { params: Params } }, async (request, reply) => {
-    if (!(await pipeline.remove(request.params.id, request.principal!.username)))
+    if (!(await pipeline.remove(request.params.id, request.principal!.userId)))
       throw new NotFoundError(`no media ${request.params.id}`)
     return reply.code(204).send()
   })

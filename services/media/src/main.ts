@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises'
-import { verifierFromConfig } from '@convoy/platform/auth'
+import { verifyTokens } from '@convoy/platform/auth'
 import { openBlobStore } from '@convoy/platform/blobs'
 import { loadConfig, type Env } from '@convoy/platform/config'
 import { openDatabase } from '@convoy/platform/db'
@@ -24,6 +24,7 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
   const repository = jobsRepository(database.db)
   const store = openBlobStore({ url: config.BLOB_STORE_URL })
   const broker = connectBroker({ url: config.AMQP_URL, log, metrics })
+  const tokens = verifyTokens({ config, broker, log })
   const pipeline = mediaPipeline({ repository, store, broker, log, maxUploadBytes: config.MAX_UPLOAD_BYTES })
   const results = consumeResults(broker, pipeline, database.ping)
   const sweeper = startPeriodic({
@@ -40,7 +41,7 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
     repository,
     pipeline,
     store,
-    verifier: verifierFromConfig(config),
+    verifier: tokens.verifier,
     maxUploadBytes: config.MAX_UPLOAD_BYTES,
     workDir: config.WORK_DIR,
   })
@@ -49,10 +50,16 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
     listen: config,
     api: app,
     metrics,
-    readiness: { database: database.ping, broker: broker.isReady, results: results.isReady },
+    readiness: {
+      database: database.ping,
+      broker: broker.isReady,
+      results: results.isReady,
+      tokens: tokens.isReady,
+    },
     drain: [
       ['results', () => results.close()],
       ['sweeper', () => sweeper.close()],
+      ['tokens', () => tokens.close()],
     ],
     release: [
       ['broker', () => broker.close()],

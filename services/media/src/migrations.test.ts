@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
+import { legacyUserId } from '@convoy/platform/auth'
 import { openDatabase, sql } from '@convoy/platform/db'
-import { databaseTargets, testLogger } from '@convoy/platform/testing'
+import { databaseTargets, migrationsUpTo, testLogger } from '@convoy/platform/testing'
 import { migrations, type Tables } from './migrations.ts'
 
 /** The migrations up to and including `last`, as a database stood before the later ones. */
-const upTo = (last: string) => Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= last))
-
 for (const target of databaseTargets) {
   describe(`media's migrations on ${target.kind}`, () => {
     let env: { url: string; drop(): Promise<void> }
@@ -16,12 +15,12 @@ for (const target of databaseTargets) {
     })
     after(() => env.drop())
 
-    test('jobs stored before names were cleaned lose their invisible format characters', async () => {
+    test('jobs from before lose the invisible characters of their names, and belong to their owner by id', async () => {
       const id = randomUUID()
       const old = await openDatabase<Tables>({
         url: env.url,
         log: testLogger(),
-        migrations: upTo('0001_jobs'),
+        migrations: migrationsUpTo(migrations, '0001_jobs'),
       })
       await sql`INSERT INTO jobs (id, owner, filename, size, status, token)
         VALUES (${id}, 'ann', ${'incident\u202e4pm.exe\u200b.mp4'}, 1, 'ready', 'token')`.execute(old.db)
@@ -31,10 +30,11 @@ for (const target of databaseTargets) {
       try {
         const row = await database.db
           .selectFrom('jobs')
-          .select('filename')
+          .select(['filename', 'owner_id', 'owner_name'])
           .where('id', '=', id)
           .executeTakeFirst()
         assert.equal(row?.filename, 'incident4pm.exe.mp4')
+        assert.deepEqual([row?.owner_id, row?.owner_name], [legacyUserId('ann'), 'ann'], "ann's, by her id")
       } finally {
         await database.close()
       }

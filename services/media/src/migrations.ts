@@ -1,3 +1,4 @@
+import { legacyUserId } from '@convoy/platform/auth'
 import { sql, type Generated, type Migration } from '@convoy/platform/db'
 import type { MediaStatus } from '@convoy/contracts'
 import { cleanFilename } from './filename.ts'
@@ -42,12 +43,30 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
+  // Owners by their immutable user id (and their name, for their emails), no longer by username:
+  // a user created later under the same name owns nothing of the first one's. Jobs from before
+  // go to the id auth's own migration gave the user of that name (legacyUserId).
+  '0003_owner_ids': {
+    async up(db) {
+      await sql`ALTER TABLE jobs ADD COLUMN owner_id uuid`.execute(db)
+      const { rows } = await sql<{ owner: string }>`SELECT DISTINCT owner FROM jobs`.execute(db)
+      for (const { owner } of rows)
+        await sql`UPDATE jobs SET owner_id = ${legacyUserId(owner)} WHERE owner = ${owner}`.execute(db)
+      await sql`ALTER TABLE jobs ALTER COLUMN owner_id SET NOT NULL`.execute(db)
+      await sql`ALTER TABLE jobs RENAME COLUMN owner TO owner_name`.execute(db)
+      await sql`DROP INDEX jobs_owner_idx`.execute(db)
+      await sql`CREATE INDEX jobs_owner_idx ON jobs (owner_id, created_at DESC) WHERE deleted_at IS NULL`.execute(
+        db,
+      )
+    },
+  },
 }
 
 export interface Tables {
   jobs: {
     id: string
-    owner: string
+    owner_id: string
+    owner_name: string
     filename: string
     size: string | number
     status: MediaStatus

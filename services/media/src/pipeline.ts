@@ -18,7 +18,7 @@ import type { BlobStore } from '@convoy/platform/blobs'
 import type { Logger } from '@convoy/platform/log'
 import type { Broker } from '@convoy/platform/messaging'
 import Type from 'typebox'
-import type { Job, JobsRepository } from './repository.ts'
+import type { Job, JobsRepository, Owner } from './repository.ts'
 import type { ReceivedFile } from './upload.ts'
 
 export const videoKey = (id: string) => `videos/${id}`
@@ -43,7 +43,12 @@ export interface PipelineOptions {
 export function mediaPipeline({ repository, store, broker, log, maxUploadBytes }: PipelineOptions) {
   /** Tells the owner's live feed (and notification, for the last two) about a job. */
   async function announce(routingKey: string, job: Job) {
-    const event: MediaEvent = { version: 1, owner: job.owner, media: job.media }
+    const event: MediaEvent = {
+      version: 2,
+      ownerId: job.owner.id,
+      ownerName: job.owner.name,
+      media: job.media,
+    }
     const messageId = `${routingKey}:${job.media.id}:${job.media.updatedAt}`
     await broker.publish(MEDIA_EXCHANGE, routingKey, event, { messageId })
   }
@@ -57,9 +62,9 @@ export function mediaPipeline({ repository, store, broker, log, maxUploadBytes }
 
   async function publishUploaded(job: Job) {
     const message: VideoUploaded = {
-      version: 1,
+      version: 2,
       id: job.media.id,
-      owner: job.owner,
+      ownerId: job.owner.id,
       filename: job.media.filename,
       size: job.media.size,
       token: job.token,
@@ -72,7 +77,7 @@ export function mediaPipeline({ repository, store, broker, log, maxUploadBytes }
 
   return {
     /** Stores a probed upload as a new job of `owner`; the job is durable before this resolves. */
-    async accept(file: ReceivedFile, owner: string): Promise<Media> {
+    async accept(file: ReceivedFile, owner: Owner): Promise<Media> {
       const id = randomUUID()
       // 1 MiB reads: the default 64 KiB doubles the copy's time for a large video (benchmarks §6).
       const video = createReadStream(file.path, { highWaterMark: 1024 * 1024 })
@@ -116,8 +121,8 @@ export function mediaPipeline({ repository, store, broker, log, maxUploadBytes }
     },
 
     /** Hides the owner's job at once and removes its files; false when it is not theirs. */
-    async remove(id: string, owner: string): Promise<boolean> {
-      if (!(await repository.markDeleted(id, owner))) return false
+    async remove(id: string, ownerId: string): Promise<boolean> {
+      if (!(await repository.markDeleted(id, ownerId))) return false
       await purge(id).catch((error: unknown) =>
         log.warn({ err: error, id }, 'files of a deleted job not removed yet, the sweeper will retry'),
       )

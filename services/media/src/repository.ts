@@ -2,21 +2,31 @@ import type { Media, MediaStatus } from '@convoy/contracts'
 import { sql, type Kysely } from '@convoy/platform/db'
 import type { Tables } from './migrations.ts'
 
-type Row = Pick<Tables['jobs'], 'id' | 'owner' | 'filename' | 'size' | 'status' | 'error' | 'token'> & {
+type Row = Pick<
+  Tables['jobs'],
+  'id' | 'owner_id' | 'owner_name' | 'filename' | 'size' | 'status' | 'error' | 'token'
+> & {
   created_at: Date
   updated_at: Date
 }
 
+/** The user a job is for: their id (what ownership is keyed by) and their name (for emails). */
+export interface Owner {
+  id: string
+  name: string
+}
+
 /** A job as the repository hands it out: the public `Media` plus what only media may see. */
 export interface Job {
-  owner: string
+  owner: Owner
   token: string
   media: Media
 }
 
 const COLUMNS = [
   'id',
-  'owner',
+  'owner_id',
+  'owner_name',
   'filename',
   'size',
   'status',
@@ -36,7 +46,7 @@ function toJob(row: Row): Job {
     updatedAt: row.updated_at.toISOString(),
   }
   if (row.error !== null) media.error = row.error
-  return { owner: row.owner, token: row.token, media }
+  return { owner: { id: row.owner_id, name: row.owner_name }, token: row.token, media }
 }
 
 /**
@@ -60,12 +70,13 @@ export function jobsRepository(db: Kysely<Tables>) {
   }
 
   return {
-    async create(job: { id: string; owner: string; filename: string; size: number; token: string }) {
+    async create(job: { id: string; owner: Owner; filename: string; size: number; token: string }) {
       const row = await db
         .insertInto('jobs')
         .values({
           id: job.id,
-          owner: job.owner,
+          owner_id: job.owner.id,
+          owner_name: job.owner.name,
           filename: job.filename,
           size: job.size,
           token: job.token,
@@ -83,14 +94,14 @@ export function jobsRepository(db: Kysely<Tables>) {
     },
 
     /** The owner's job, or null for anyone else: others cannot tell it exists. */
-    async findOwned(id: string, owner: string): Promise<Media | null> {
-      const row = await live().where('id', '=', id).where('owner', '=', owner).executeTakeFirst()
+    async findOwned(id: string, ownerId: string): Promise<Media | null> {
+      const row = await live().where('id', '=', id).where('owner_id', '=', ownerId).executeTakeFirst()
       return row ? toJob(row).media : null
     },
 
-    async list(owner: string, limit = 100): Promise<Media[]> {
+    async list(ownerId: string, limit = 100): Promise<Media[]> {
       const rows = await live()
-        .where('owner', '=', owner)
+        .where('owner_id', '=', ownerId)
         .orderBy('created_at', 'desc')
         .limit(limit)
         .execute()
@@ -120,12 +131,12 @@ export function jobsRepository(db: Kysely<Tables>) {
     },
 
     /** Hides the owner's job at once; its files go next, then the row ({@link purge}). */
-    async markDeleted(id: string, owner: string): Promise<boolean> {
+    async markDeleted(id: string, ownerId: string): Promise<boolean> {
       const result = await db
         .updateTable('jobs')
         .set({ deleted_at: sql<Date>`now()` })
         .where('id', '=', id)
-        .where('owner', '=', owner)
+        .where('owner_id', '=', ownerId)
         .where('deleted_at', 'is', null)
         .executeTakeFirst()
       return result.numUpdatedRows > 0n

@@ -18,7 +18,14 @@ import { start } from './main.ts'
 export interface Seen {
   routingKey: string
   messageId: string
-  body: Record<string, unknown> & { id?: string; token?: string; media?: { status: string; id: string } }
+  body: Record<string, unknown> & {
+    id?: string
+    token?: string
+    ownerId?: string
+    ownerName?: string
+    version?: number
+    media?: { status: string; id: string }
+  }
 }
 
 /**
@@ -28,7 +35,7 @@ export interface Seen {
 export async function startMedia(env: Record<string, string> = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'convoy-media-test-'))
   const issuer: TestIssuer = await testIssuer()
-  const jwks = await issuer.serveJwks()
+  const jwks = await issuer.serveAuth()
   const database = await createTestDatabase()
   const amqpUrl = env.AMQP_URL ?? `memory://${uniqueName('media')}`
   const blobs = path.join(dir, 'blobs')
@@ -41,7 +48,7 @@ export async function startMedia(env: Record<string, string> = {}) {
     LOG_LEVEL: 'warn',
     DATABASE_URL: database.url,
     AMQP_URL: amqpUrl,
-    AUTH_JWKS_URL: jwks.url,
+    ...jwks.env,
     BLOB_STORE_URL: pathToFileURL(blobs).href,
     WORK_DIR: work,
     ...env,

@@ -13,7 +13,7 @@ describe('media uploads at the limit', () => {
 
   before(async () => {
     media = await startMedia({ MAX_UPLOAD_BYTES: String(1 * MiB) })
-    token = await media.issuer.token({ sub: 'ann', role: 'dispatcher' })
+    token = await media.issuer.token({ user: 'ann', role: 'dispatcher' })
   })
   after(() => media.close())
 
@@ -73,7 +73,7 @@ describe('media uploads that are not proper multipart', () => {
 
   before(async () => {
     media = await startMedia()
-    token = await media.issuer.token({ sub: 'ann', role: 'dispatcher' })
+    token = await media.issuer.token({ user: 'ann', role: 'dispatcher' })
   })
   after(() => media.close())
 

@@ -1,3 +1,4 @@
+import { legacyUserId } from '@convoy/platform/auth'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
@@ -24,7 +25,9 @@ for (const target of databaseTargets) {
       const mediaId = randomUUID()
       const filename = `trip-${minute}.mp4`
       const media = { id: mediaId, filename, size: 1, status, createdAt: '', updatedAt: '' }
-      await store.record(draftFor({ version: 1, owner, media }, settings))
+      await store.record(
+        draftFor({ version: 2, ownerId: legacyUserId(owner), ownerName: owner, media }, settings),
+      )
       const createdAt = new Date(Date.UTC(2026, 0, 1, 12, minute))
       await database.db
         .updateTable('notifications')
@@ -55,7 +58,7 @@ for (const target of databaseTargets) {
       app.inject({
         method: 'GET',
         url,
-        headers: username ? { authorization: `Bearer ${await issuer.token({ sub: username })}` } : {},
+        headers: username ? { authorization: `Bearer ${await issuer.token({ user: username })}` } : {},
       })
 
     test('every route needs a valid token', async () => {

@@ -28,8 +28,8 @@ export function buildApp(options: HttpAppOptions & { store: NotificationStore; v
   return app
 }
 
-/** The username the request's token speaks for (set by `authenticate`). */
+/** The id of the user the request's token speaks for (set by `authenticate`). */
 function caller(principal: Principal | undefined): string {
   if (!principal) throw new UnauthorizedError('this route needs an access token')
-  return principal.username
+  return principal.userId
 }

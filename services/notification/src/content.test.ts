@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { MediaEvent } from '@convoy/contracts'
-import { draftFor, eventProblem, recipientOf } from './content.ts'
+import { legacyUserId } from '@convoy/platform/auth'
+import { draftFor, eventProblem, latest, recipientOf } from './content.ts'
 
 const settings = { publicUrl: 'https://convoy.example.com/', mailDomain: 'example.com' }
 const event = (media: Partial<MediaEvent['media']>, owner = 'alice'): MediaEvent => ({
-  version: 1,
-  owner,
+  version: 2,
+  ownerId: legacyUserId(owner),
+  ownerName: owner,
   media: {
     id: '5f0c3c9e-4c59-4d1f-9a4e-2d1c1b0a9f00',
     filename: 'dashcam.mp4',
@@ -54,4 +56,17 @@ test('events that call for no notification are refused, with the reason', () => 
   assert.equal(eventProblem(event({}), 'example.com'), undefined)
   assert.match(eventProblem(event({ status: 'converting' }), 'example.com')!, /neither ready nor failed/)
   assert.match(eventProblem(event({}, 'not an address'), 'example.com')!, /owner/)
+})
+
+test('a version-1 event (owner by username) is for the user that name was given an id for', () => {
+  const { version: _, ownerId, ownerName, media } = event({})
+  assert.deepEqual(latest({ version: 1, owner: 'alice', media }), { version: 2, ownerId, ownerName, media })
+  assert.equal(ownerId, legacyUserId('alice'))
+})
+
+test('a file name loses the invisible characters that reorder text', () => {
+  assert.equal(
+    draftFor(event({ filename: 'trip\u202e4pm.exe' }), settings).title,
+    'Your MP3 of trip4pm.exe is ready',
+  )
 })

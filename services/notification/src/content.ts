@@ -1,10 +1,12 @@
-import { MEDIA_FAILED, MEDIA_READY, type MediaEvent } from '@convoy/contracts'
+import { MEDIA_FAILED, MEDIA_READY, type MediaEvent, type MediaEventV1 } from '@convoy/contracts'
+import { legacyUserId } from '@convoy/platform/auth'
 
 export type Kind = typeof MEDIA_READY | typeof MEDIA_FAILED
 
 /** What to tell a job's owner, in the app and by email: the same words in both. */
 export interface Draft {
-  owner: string
+  /** The user it is for, by id. */
+  ownerId: string
   kind: Kind
   mediaId: string
   title: string
@@ -21,9 +23,18 @@ export interface ContentSettings {
 // Characters that cannot stand in a bare address (RFC 5322 specials and white space).
 const ADDRESS_PART = /^[^\s@<>()[\],;:\\"]+$/
 
+/**
+ * A version-1 event (owner by username, from before users had ids) as version 2: the owner is
+ * the user auth's migration gave that name's id to.
+ */
+export function latest(event: MediaEvent | MediaEventV1): MediaEvent {
+  if (event.version === 2) return event
+  return { version: 2, ownerId: legacyUserId(event.owner), ownerName: event.owner, media: event.media }
+}
+
 /** The owner's email address: the username itself if it is one, else `<username>@<domain>`. */
-export function recipientOf(owner: string, mailDomain: string): string | undefined {
-  const [local, domain = mailDomain, ...rest] = owner.split('@')
+export function recipientOf(ownerName: string, mailDomain: string): string | undefined {
+  const [local, domain = mailDomain, ...rest] = ownerName.split('@')
   if (rest.length > 0 || !ADDRESS_PART.test(local!) || !ADDRESS_PART.test(domain)) return undefined
   return `${local}@${domain}`
 }
@@ -38,14 +49,15 @@ export function kindOf(event: MediaEvent): Kind | undefined {
 /** Why an event cannot be turned into a notification (it is dead-lettered), if it cannot. */
 export function eventProblem(event: MediaEvent, mailDomain: string): string | undefined {
   if (!kindOf(event)) return `media status ${event.media.status} is neither ready nor failed`
-  if (!recipientOf(event.owner, mailDomain)) return 'owner is not a username an email can be sent to'
+  if (!recipientOf(event.ownerName, mailDomain)) return 'owner is not a username an email can be sent to'
   return undefined
 }
 
-/** A file name as a line of text: no control characters, not endless. */
+/** A file name as a line of text: no control or invisible format characters, not endless. */
 const shown = (filename: string) =>
   filename
-    .replace(/\p{Cc}+/gu, ' ')
+    .replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ')
+    .replace(/\p{Cf}+/gu, '')
     .trim()
     .slice(0, 200) || 'your video'
 
@@ -54,9 +66,9 @@ const shown = (filename: string) =>
  * same notification always goes out as the same message, however often it is sent.
  */
 export function draftFor(event: MediaEvent, settings: ContentSettings): Draft {
-  const { media, owner } = event
+  const { media, ownerId, ownerName } = event
   const kind = kindOf(event)
-  const recipient = recipientOf(owner, settings.mailDomain)
+  const recipient = recipientOf(ownerName, settings.mailDomain)
   if (!kind || !recipient) throw new Error(eventProblem(event, settings.mailDomain))
   const link = `${settings.publicUrl.replace(/\/+$/, '')}/#/uploads`
   const name = shown(media.filename)
@@ -72,7 +84,7 @@ export function draftFor(event: MediaEvent, settings: ContentSettings): Draft {
             `Reason: ${media.error?.trim() || 'none was given'}\n\nYour uploads:\n${link}`,
         ]
   return {
-    owner,
+    ownerId,
     kind,
     mediaId: media.id,
     title,

@@ -22,7 +22,7 @@ const PASSWORD = `smtp-${randomBytes(12).toString('hex')}`
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>
 let vhost: Awaited<ReturnType<typeof createTestVhost>>
-let jwks: { url: string; close(): Promise<void> }
+let jwks: { env: Record<string, string>; close(): Promise<void> }
 let issuer: TestIssuer
 let catcher: MailCatcher
 let broker: Broker
@@ -33,7 +33,7 @@ let opsUrl: string
 
 before(async () => {
   ;[database, vhost, issuer] = await Promise.all([createTestDatabase(), createTestVhost(), testIssuer()])
-  jwks = await issuer.serveJwks()
+  jwks = await issuer.serveAuth()
   // The server refuses the first login, so the service meets an SMTP error with its password in play.
   let tries = 0
   catcher = await startMailCatcher({
@@ -49,7 +49,7 @@ before(async () => {
       LOG_LEVEL: 'debug',
       DATABASE_URL: database.url,
       AMQP_URL: vhost.url,
-      AUTH_JWKS_URL: jwks.url,
+      ...jwks.env,
       PUBLIC_URL: 'https://convoy.example.test',
       MAIL_FROM: 'Convoy <noreply@example.test>',
       MAIL_DOMAIN: 'example.test',
@@ -85,7 +85,7 @@ after(async () => {
 const logs = () => output.map((line) => JSON.parse(line) as Record<string, unknown>)
 const get = async (path: string, username?: string) =>
   fetch(`${url}${path}`, {
-    headers: username ? { authorization: `Bearer ${await issuer.token({ sub: username })}` } : {},
+    headers: username ? { authorization: `Bearer ${await issuer.token({ user: username })}` } : {},
   })
 
 test('a job finishes: the owner gets an email and a notification; metrics count them', async () => {

@@ -1,4 +1,4 @@
-import { verifierFromConfig } from '@convoy/platform/auth'
+import { verifyTokens } from '@convoy/platform/auth'
 import { loadConfig, type Env } from '@convoy/platform/config'
 import { openDatabase } from '@convoy/platform/db'
 import { createMetrics } from '@convoy/platform/http'
@@ -21,6 +21,7 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
   const database = await openDatabase<Tables>({ url: config.DATABASE_URL, log, migrations })
   const store = notificationStore(database.db)
   const broker = connectBroker({ url: config.AMQP_URL, log, metrics })
+  const tokens = verifyTokens({ config, broker, log })
 
   const mailOptions = { from: config.MAIL_FROM, log: log.child({ component: 'mail' }), metrics }
   const mailer = config.OUTBOX_DIR
@@ -60,15 +61,23 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
     log,
     metrics,
     store,
-    verifier: verifierFromConfig(config),
+    verifier: tokens.verifier,
   })
   return serve({
     log,
     listen: config,
     api: app,
     metrics,
-    readiness: { database: database.ping, broker: broker.isReady, subscription: notifier.isReady },
-    drain: [['notifier', () => notifier.close()]],
+    readiness: {
+      database: database.ping,
+      broker: broker.isReady,
+      subscription: notifier.isReady,
+      tokens: tokens.isReady,
+    },
+    drain: [
+      ['notifier', () => notifier.close()],
+      ['tokens', () => tokens.close()],
+    ],
     release: [
       ['mailer', () => mailer.close()],
       ['broker', () => broker.close()],

@@ -1,3 +1,4 @@
+import { legacyUserId } from '@convoy/platform/auth'
 import { sql, type Generated, type Migration } from '@convoy/platform/db'
 
 export const migrations: Record<string, Migration> = {
@@ -33,12 +34,31 @@ export const migrations: Record<string, Migration> = {
       )`.execute(db)
     },
   },
+  // Notifications by their owner's immutable user id, no longer by username: a user created later
+  // under the same name sees nothing of the first one's. Notifications from before go to the id
+  // auth's own migration gave the user of that name (legacyUserId).
+  '0002_owner_ids': {
+    async up(db) {
+      await sql`ALTER TABLE notifications ADD COLUMN owner_id uuid`.execute(db)
+      const { rows } = await sql<{ owner: string }>`SELECT DISTINCT owner FROM notifications`.execute(db)
+      for (const { owner } of rows)
+        await sql`UPDATE notifications SET owner_id = ${legacyUserId(owner)} WHERE owner = ${owner}`.execute(
+          db,
+        )
+      await sql`ALTER TABLE notifications ALTER COLUMN owner_id SET NOT NULL`.execute(db)
+      await sql`DROP INDEX notifications_owner_created_idx`.execute(db)
+      await sql`ALTER TABLE notifications DROP COLUMN owner`.execute(db)
+      await sql`CREATE INDEX notifications_owner_created_idx ON notifications (owner_id, created_at DESC)`.execute(
+        db,
+      )
+    },
+  },
 }
 
 export interface Tables {
   notifications: {
     id: string
-    owner: string
+    owner_id: string
     kind: string
     media_id: string
     title: string

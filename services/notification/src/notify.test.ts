@@ -1,3 +1,4 @@
+import { legacyUserId } from '@convoy/platform/auth'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
@@ -53,8 +54,9 @@ const DEAD = deadLetterQueue(NOTIFICATION_QUEUE)
 
 function mediaEvent(owner: string, status: 'ready' | 'failed', media: Partial<MediaEvent['media']> = {}) {
   return {
-    version: 1,
-    owner,
+    version: 2,
+    ownerId: legacyUserId(owner),
+    ownerName: owner,
     media: {
       id: randomUUID(),
       filename: 'Fahrt über die Brücke.mp4',
@@ -156,7 +158,7 @@ async function startSystem(
           (await metric('messages_published_total', { exchange: NOTIFICATIONS_EXCHANGE })) === pushes.length,
         'every push received',
       )
-      return pushes.filter((p) => p.body.owner === owner)
+      return pushes.filter((p) => p.body.ownerId === legacyUserId(owner))
     },
     metric,
     acked,
@@ -174,7 +176,7 @@ async function startSystem(
       await eventually(async () => (await acked()) === before + messages.length, 'messages acknowledged')
     },
     get: async <T>(url: string, username: string) => {
-      const token = await issuer.token({ sub: username, role: 'dispatcher' })
+      const token = await issuer.token({ user: username, role: 'dispatcher' })
       const response = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } })
       assert.equal(response.statusCode, 200, response.body)
       return response.json<T>()
@@ -264,6 +266,15 @@ for (const target of targets) {
       assert.equal(pushed?.body.notification.kind, MEDIA_FAILED)
     })
 
+    test('a version-1 event, from before users had ids, still tells the user of that name', async () => {
+      const owner = uniqueName('olga')
+      const { ownerId: _, ownerName: __, ...rest } = mediaEvent(owner, 'ready')
+      await system.deliver([[{ ...rest, version: 1, owner }]])
+      assert.equal(mailsTo(`${owner}@example.test`).length, 1, 'one email')
+      assert.equal((await system.pushesTo(owner)).length, 1, 'one push, to the id of that name')
+      assert.equal((await system.get<Notification[]>('/notifications', owner)).length, 1)
+    })
+
     test('the same event again and again, at both replicas at once: still one email, one push', async () => {
       const owner = uniqueName('carol')
       const event = mediaEvent(owner, 'ready')
@@ -282,7 +293,7 @@ for (const target of targets) {
         .selectFrom('emails')
         .innerJoin('notifications', 'notifications.id', 'emails.notification_id')
         .select(['attempts', 'pushed_at', 'sent_at', 'claimed_by'])
-        .where('owner', '=', owner)
+        .where('owner_id', '=', legacyUserId(owner))
         .execute()
       assert.equal(rows.length, 1)
       assert.equal(rows[0]!.attempts, 1, 'sent on the first attempt, never tried again')
@@ -296,7 +307,7 @@ for (const target of targets) {
 
     test('invalid events are dead-lettered with the reason, never handled', async () => {
       const owner = uniqueName('dave')
-      await system.publish({ ...mediaEvent(owner, 'ready'), version: 2 })
+      await system.publish({ ...mediaEvent(owner, 'ready'), version: 3 })
       await system.publish(mediaEvent(owner, 'ready', { status: 'converting' }))
       await system.publish(mediaEvent('not an address', 'ready'))
       await system.publish({ hello: 'world' })
@@ -306,7 +317,7 @@ for (const target of targets) {
         return dead.length === 4
       }, 'four dead letters')
       assert.deepEqual(dead.map((m) => m.headers['x-convoy-death-reason']).sort(), [
-        'invalid body: / must have required properties version, owner, media',
+        'invalid body: / must have required properties version, ownerId, ownerName, media',
         'invalid body: /version must be equal to constant',
         'invalid body: media status converting is neither ready nor failed',
         'invalid body: owner is not a username an email can be sent to',

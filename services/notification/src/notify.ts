@@ -6,13 +6,15 @@ import {
   MEDIA_FAILED,
   MEDIA_READY,
   MediaEvent,
+  MediaEventV1,
   NOTIFICATION_CREATED,
   NOTIFICATIONS_EXCHANGE,
   type NotificationCreated,
 } from '@convoy/contracts'
 import type { Logger } from '@convoy/platform/log'
 import type { Broker, Subscription } from '@convoy/platform/messaging'
-import { draftFor, eventProblem, type ContentSettings, type Draft } from './content.ts'
+import { Type } from '@convoy/platform/config'
+import { draftFor, eventProblem, latest, type ContentSettings, type Draft } from './content.ts'
 import type { Mailer } from './mailer.ts'
 import type { Claimed, NotificationStore } from './store.ts'
 
@@ -101,12 +103,12 @@ export function startNotifier(options: NotifierOptions): Subscription {
     }
   }
 
-  async function complete({ owner, notification, pushed, email }: Claimed) {
+  async function complete({ ownerId, notification, pushed, email }: Claimed) {
     const id = notification.id
     if (!pushed) {
       // A crash between the publish and the mark pushes it again: with the same message id,
       // the notification's own, so the receiver can tell it is the same one.
-      const message: NotificationCreated = { version: 1, owner, notification }
+      const message: NotificationCreated = { version: 2, ownerId, notification }
       await broker.publish(NOTIFICATIONS_EXCHANGE, NOTIFICATION_CREATED, message, { messageId: id })
       await store.markPushed(id)
     }
@@ -137,14 +139,15 @@ export function startNotifier(options: NotifierOptions): Subscription {
     queue: NOTIFICATION_QUEUE,
     exchange: MEDIA_EXCHANGE,
     routingKeys: [MEDIA_READY, MEDIA_FAILED],
-    schema: MediaEvent,
-    check: (event) => eventProblem(event, options.content.mailDomain),
+    // Version 1 (owner by username) is still accepted, as the user of that name's id.
+    schema: Type.Union([MediaEvent, MediaEventV1]),
+    check: (event) => eventProblem(latest(event), options.content.mailDomain),
     prefetch: options.prefetch ?? 8,
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
     ...(options.retryDelayMs ? { retryDelayMs: options.retryDelayMs } : {}),
     dependenciesReady: async () => (await options.databaseReady()) && (await mailer.healthy()),
     handler: async ({ body }) => {
-      const draft = draftFor(body, options.content)
+      const draft = draftFor(latest(body), options.content)
       await oneAtATime(`${draft.mediaId} ${draft.kind}`, () => notify(draft))
     },
   })

@@ -6,7 +6,7 @@ import type { Tables } from './migrations.ts'
 
 /** A notification whose lease is held: what is left to do for it. */
 export interface Claimed {
-  owner: string
+  ownerId: string
   notification: Notification
   pushed: boolean
   email: { recipient: string; subject: string; text: string; messageId: string; sent: boolean }
@@ -38,7 +38,7 @@ export function notificationStore(db: Kysely<Tables>) {
           .insertInto('notifications')
           .values({
             id: randomUUID(),
-            owner: draft.owner,
+            owner_id: draft.ownerId,
             kind: draft.kind,
             media_id: draft.mediaId,
             title: draft.title,
@@ -103,7 +103,7 @@ export function notificationStore(db: Kysely<Tables>) {
         .where('notification_id', '=', row.id)
         .executeTakeFirstOrThrow()
       return {
-        owner: row.owner,
+        ownerId: row.owner_id,
         notification: toNotification(row),
         pushed: row.pushed_at !== null,
         email: {
@@ -143,11 +143,11 @@ export function notificationStore(db: Kysely<Tables>) {
     },
 
     /** The owner's newest notifications first. */
-    async notifications(owner: string, limit: number): Promise<Notification[]> {
+    async notifications(ownerId: string, limit: number): Promise<Notification[]> {
       const rows = await db
         .selectFrom('notifications')
         .select(['id', 'kind', 'title', 'body', 'media_id', 'created_at'])
-        .where('owner', '=', owner)
+        .where('owner_id', '=', ownerId)
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')
         .limit(limit)
@@ -156,12 +156,12 @@ export function notificationStore(db: Kysely<Tables>) {
     },
 
     /** The owner's newest emails first, sent or still waiting. */
-    async emails(owner: string, limit: number): Promise<Email[]> {
+    async emails(ownerId: string, limit: number): Promise<Email[]> {
       const rows = await db
         .selectFrom('emails')
         .innerJoin('notifications', 'notifications.id', 'emails.notification_id')
         .select(['emails.notification_id', 'recipient', 'subject', 'text', 'sent_at'])
-        .where('notifications.owner', '=', owner)
+        .where('notifications.owner_id', '=', ownerId)
         .orderBy('notifications.created_at', 'desc')
         .orderBy('notifications.id', 'desc')
         .limit(limit)

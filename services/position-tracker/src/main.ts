@@ -1,4 +1,4 @@
-import { verifierFromConfig } from '@convoy/platform/auth'
+import { verifyTokens } from '@convoy/platform/auth'
 import { loadConfig, type Env } from '@convoy/platform/config'
 import { openDatabase } from '@convoy/platform/db'
 import { createMetrics } from '@convoy/platform/http'
@@ -21,6 +21,7 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
   const database = await openDatabase<Tables>({ url: config.DATABASE_URL, log, migrations })
   const repository = positionsRepository(database.db)
   const broker = connectBroker({ url: config.AMQP_URL, log, metrics })
+  const tokens = verifyTokens({ config, broker, log })
 
   const ingest = startIngest({
     broker,
@@ -38,7 +39,7 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
     log,
     metrics,
     repository,
-    verifier: verifierFromConfig(config),
+    verifier: tokens.verifier,
   })
   const retention = startRetention({
     repository,
@@ -51,10 +52,16 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
     listen: config,
     api: app,
     metrics,
-    readiness: { database: database.ping, broker: broker.isReady, ingest: ingest.isReady },
+    readiness: {
+      database: database.ping,
+      broker: broker.isReady,
+      ingest: ingest.isReady,
+      tokens: tokens.isReady,
+    },
     drain: [
       ['ingest', () => ingest.close()],
       ['retention', () => retention.close()],
+      ['tokens', () => tokens.close()],
     ],
     release: [
       ['broker', () => broker.close()],

@@ -3,8 +3,18 @@ import { after, before, describe, test } from 'node:test'
 import Fastify from 'fastify'
 import { base64url, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWK } from 'jose'
 import { AppError } from '../errors/index.ts'
-import { testIssuer, type TestIssuer } from '../testing/index.ts'
-import { bearerToken, createVerifier, TOKEN_ALGORITHM, type Verifier } from './index.ts'
+import { eventually, testIssuer, testLogger, uniqueName, type TestIssuer } from '../testing/index.ts'
+import { connectBroker } from '../messaging/index.ts'
+import {
+  bearerToken,
+  createRevocationList,
+  createVerifier,
+  followRevocations,
+  legacyUserId,
+  noRevocations,
+  TOKEN_ALGORITHM,
+  type Verifier,
+} from './index.ts'
 
 /** What verifying `token` ends in: the principal, or the error's status and detail. */
 async function outcome(verifier: Verifier, token: string) {
@@ -23,9 +33,11 @@ describe('token verification refuses forged and foreign tokens', () => {
   })
 
   test('a token auth would issue is accepted, with its user and role', async () => {
-    const principal = await issuer.verifier.verify(await issuer.token({ sub: 'ann', role: 'dispatcher' }))
+    const principal = await issuer.verifier.verify(await issuer.token({ user: 'ann', role: 'dispatcher' }))
+    assert.equal(principal.userId, legacyUserId('ann'))
     assert.equal(principal.username, 'ann')
     assert.equal(principal.role, 'dispatcher')
+    assert.equal(principal.generation, 1)
     assert.ok(principal.expiresAt > Date.now())
   })
 
@@ -69,7 +81,7 @@ describe('token verification refuses forged and foreign tokens', () => {
   refused(
     'a tampered payload (role raised to admin)',
     async () => {
-      const [header, , signature] = (await issuer.token({ sub: 'vic', role: 'viewer' })).split('.')
+      const [header, , signature] = (await issuer.token({ user: 'vic', role: 'viewer' })).split('.')
       const payload = base64url.encode(
         JSON.stringify({ sub: 'vic', role: 'admin', iss: 'convoy', aud: 'convoy-api', exp: 4e9 }),
       )
@@ -79,6 +91,8 @@ describe('token verification refuses forged and foreign tokens', () => {
   )
   refused('an unknown kid', () => issuer.token({}, { kid: 'nobody-knows' }), /unknown key/)
   refused('a role that does not exist', () => issuer.token({ role: 'superuser' }), /no known role/)
+  refused('a subject that is not a user id', () => issuer.token({ userId: 'admin' }), /names no user/)
+  refused('no session generation', () => issuer.token({ generation: 0 }), /names no user/)
   refused('not a JWT at all', async () => 'aaa.bbb.ccc', /malformed/)
 
   test('a token signed by another key with the same kid: 401', async () => {
@@ -126,9 +140,9 @@ describe('JWKS from the auth service', () => {
       kid,
       jwk: { ...(await exportJWK(publicKey)), kid, alg: TOKEN_ALGORITHM, use: 'sig' },
       sign: (claims: object) =>
-        new SignJWT({ role: 'viewer', ...claims })
+        new SignJWT({ role: 'viewer', preferred_username: 'ann', gen: 1, ...claims })
           .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid, typ: 'JWT' })
-          .setSubject('ann')
+          .setSubject(legacyUserId('ann'))
           .setIssuer('convoy')
           .setAudience('convoy-api')
           .setExpirationTime('5m')
@@ -149,6 +163,7 @@ describe('JWKS from the auth service', () => {
       issuer: 'convoy',
       audience: 'convoy-api',
       jwksCooldownMs: 0,
+      revocations: noRevocations(),
     })
     for (let i = 0; i < 20; i++) await verifier.verify(await keys[0]!.sign({ n: i }))
     assert.equal(fetches, 1, 'one fetch for twenty tokens of a known key')
@@ -165,11 +180,97 @@ describe('JWKS from the auth service', () => {
   test('auth unreachable: 503, not 401 (the token may well be good)', async () => {
     down = true
     try {
-      const verifier = createVerifier({ jwksUrl: url, issuer: 'convoy', audience: 'convoy-api' })
+      const verifier = createVerifier({
+        jwksUrl: url,
+        issuer: 'convoy',
+        audience: 'convoy-api',
+        revocations: noRevocations(),
+      })
       const result = await outcome(verifier, await keys[0]!.sign({}))
       assert.equal((result as { status: number }).status, 503)
     } finally {
       down = false
+    }
+  })
+})
+
+describe('revoked sessions', () => {
+  let issuer: TestIssuer
+  before(async () => {
+    issuer = await testIssuer()
+  })
+
+  test("a revocation voids the user's tokens issued before it, even ones verified already; a later one passes", async () => {
+    const before = await issuer.token({ user: 'rev', generation: 1 })
+    assert.equal((await issuer.verifier.verify(before)).username, 'rev', 'remembered as valid')
+    issuer.revoke('rev', 2)
+    const refusal = (await outcome(issuer.verifier, before)) as { status: number; detail: string }
+    assert.deepEqual(refusal, { status: 401, detail: 'the session has been revoked; log in again' })
+    assert.equal(
+      (await issuer.verifier.verify(await issuer.token({ user: 'rev', generation: 2 }))).generation,
+      2,
+    )
+    assert.equal(
+      (await issuer.verifier.verify(await issuer.token({ user: 'other', generation: 1 }))).username,
+      'other',
+      'other users are not affected',
+    )
+  })
+
+  test('until the revocations are known, no token can be judged: 503', async () => {
+    const verifier = createVerifier({
+      keys: async () => (await import('jose')).importJWK(issuer.jwks.keys[0]!, TOKEN_ALGORITHM),
+      issuer: 'convoy',
+      audience: 'convoy-api',
+      revocations: createRevocationList(),
+    })
+    const result = (await outcome(verifier, await issuer.token())) as { status: number; detail: string }
+    assert.equal(result.status, 503)
+    assert.match(result.detail, /revocations unknown/)
+  })
+
+  test('a revocation only ever raises the generation, and tells whoever listens', () => {
+    const list = createRevocationList()
+    const heard: unknown[] = []
+    list.onRevoked((revocation) => heard.push(revocation))
+    const id = legacyUserId('x')
+    list.load([{ userId: id, generation: 3 }])
+    list.apply({ userId: id, generation: 2 }) // late, and lower: changes nothing
+    list.apply({ userId: id, generation: 3 }) // the same again: nothing new
+    assert.equal(list.revoked(id, 2), true)
+    assert.equal(list.revoked(id, 3), false)
+    assert.deepEqual(heard, [{ userId: id, generation: 3 }])
+  })
+})
+
+describe('following revocations', () => {
+  test('reads the complete list once subscribed (what it missed while down), then applies each announcement', async () => {
+    const url = `memory://${uniqueName('revocations')}`
+    const broker = connectBroker({ url, log: testLogger() })
+    const auth = connectBroker({ url, log: testLogger() })
+    const missed = { userId: legacyUserId('missed'), generation: 2 }
+    let reads = 0
+    const list = createRevocationList()
+    const following = followRevocations({
+      broker,
+      list,
+      log: testLogger(),
+      // auth is not answering yet the first time: the list is read again until it is.
+      snapshot: async () => {
+        if (reads++ === 0) throw new Error('auth not there yet')
+        return [missed]
+      },
+    })
+    try {
+      await eventually(() => list.loaded() && following.isReady(), 'the list read')
+      assert.equal(list.revoked(missed.userId, 1), true)
+      const live = { version: 1, userId: legacyUserId('live'), generation: 5 }
+      await auth.publish('auth', 'user.revoked', live)
+      await eventually(() => list.revoked(live.userId, 4), 'the announcement applied')
+    } finally {
+      await following.close()
+      await broker.close()
+      await auth.close()
     }
   })
 })

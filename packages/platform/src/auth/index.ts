@@ -1,15 +1,38 @@
 import type { FastifyRequest } from 'fastify'
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose'
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose'
+import type { Broker } from '../messaging/index.ts'
+import type { Logger } from '../log/index.ts'
 import { Type } from '../config/index.ts'
 import { ForbiddenError, UnauthorizedError, UnavailableError } from '../errors/index.ts'
+import {
+  createRevocationList,
+  followRevocations,
+  revocationsFrom,
+  type RevocationList,
+} from './revocations.ts'
+
+export { legacyUserId } from './legacy-id.ts'
+export {
+  createRevocationList,
+  followRevocations,
+  noRevocations,
+  revocationsFrom,
+  type Revocation,
+  type RevocationList,
+} from './revocations.ts'
 
 export const ROLES = ['admin', 'dispatcher', 'viewer'] as const
 export type Role = (typeof ROLES)[number]
 
 /** Who a verified access token speaks for. */
 export interface Principal {
+  /** The user's immutable id (the token's `sub`): what they own is keyed by it. */
+  userId: string
+  /** The name they log in with, for display and logs (`preferred_username`). */
   username: string
   role: Role
+  /** The user's session generation when the token was issued (`gen`): a revocation raises it. */
+  generation: number
   /** When the token expires, in milliseconds since the epoch. */
   expiresAt: number
 }
@@ -22,6 +45,11 @@ export interface VerifierOptions {
   jwksUrl: string
   issuer: string
   audience: string
+  /**
+   * The sessions revoked since: a token whose generation a revocation passed is refused. Until the
+   * list is loaded every token gets a 503 (nothing can be said of it yet).
+   */
+  revocations: RevocationList
   /** Clock skew tolerated on `exp` and `nbf`. Default 30 s. */
   clockToleranceSeconds?: number
   /** Verified tokens remembered until they expire, at most this many. Default 10,000. */
@@ -38,12 +66,13 @@ export interface Verifier {
 /**
  * Verifies the access tokens `auth` issues, locally: signature against the auth service's JWKS
  * (fetched once, cached, fetched again when a token names an unknown `kid`, at most every 30 s),
- * `alg` against an allow-list of one, `iss`, `aud`, `exp`/`nbf` with a small clock skew, and a
- * known role. A verified token is remembered until it expires, so a client's next request costs
- * a map lookup rather than a signature check.
+ * `alg` against an allow-list of one, `iss`, `aud`, `exp`/`nbf` with a small clock skew, a known
+ * role, and the user's sessions not revoked since it was issued (`revocations`, kept current from
+ * auth's announcements: no call to auth per request). A verified token is remembered until it
+ * expires, so a client's next request costs two map lookups rather than a signature check.
  *
  * @example
- * const verifier = createVerifier({ jwksUrl: config.AUTH_JWKS_URL, issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE })
+ * const verifier = createVerifier({ jwksUrl, issuer: 'convoy', audience: 'convoy-api', revocations })
  * app.addHook('onRequest', authenticate(verifier))
  */
 export function createVerifier(
@@ -59,12 +88,22 @@ export function createVerifier(
   const tolerance = options.clockToleranceSeconds ?? 30
   const cacheSize = options.cacheSize ?? 10_000
   const verified = new Map<string, Principal>()
+  const { revocations } = options
+  const current = (principal: Principal) => {
+    if (revocations.revoked(principal.userId, principal.generation))
+      throw new UnauthorizedError('the session has been revoked; log in again', invalidToken('revoked'))
+    return principal
+  }
 
   return {
     async verify(token) {
+      if (!revocations.loaded())
+        throw new UnavailableError(
+          'tokens cannot be checked right now (revocations unknown); try again shortly',
+        )
       const known = verified.get(token)
       if (known) {
-        if (known.expiresAt + tolerance * 1000 > Date.now()) return known
+        if (known.expiresAt + tolerance * 1000 > Date.now()) return current(known)
         verified.delete(token)
       }
       let payload
@@ -80,20 +119,36 @@ export function createVerifier(
       } catch (error) {
         throw verificationError(error)
       }
-      const role = payload.role
-      if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role) || !payload.sub) {
-        throw new UnauthorizedError('the token names no known role', invalidToken('unknown role'))
-      }
-      const principal: Principal = {
-        username: payload.sub,
-        role: role as Role,
-        expiresAt: payload.exp! * 1000,
-      }
+      const principal = principalOf(payload)
       // Oldest first out: a Map iterates in insertion order.
       if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!)
       verified.set(token, principal)
-      return principal
+      return current(principal)
     },
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+/** The principal of a verified token's claims; 401 when they do not name a user as auth does. */
+function principalOf(payload: JWTPayload): Principal {
+  const { role, gen, preferred_username: username } = payload
+  if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role))
+    throw new UnauthorizedError('the token names no known role', invalidToken('unknown role'))
+  if (
+    !payload.sub ||
+    !UUID.test(payload.sub) ||
+    typeof username !== 'string' ||
+    !Number.isSafeInteger(gen) ||
+    (gen as number) < 1
+  )
+    throw new UnauthorizedError('the token names no user; log in again', invalidToken('no user'))
+  return {
+    userId: payload.sub,
+    username,
+    role: role as Role,
+    generation: gen as number,
+    expiresAt: payload.exp! * 1000,
   }
 }
 
@@ -167,22 +222,57 @@ export function requireRole(...roles: Role[]) {
   }
 }
 
-/** A verifier configured by the variables of {@link VerifierConfig}, as every service builds it. */
-export function verifierFromConfig(config: {
-  AUTH_JWKS_URL: string
-  AUTH_ISSUER: string
-  AUTH_AUDIENCE: string
-}) {
-  return createVerifier({
-    jwksUrl: config.AUTH_JWKS_URL,
-    issuer: config.AUTH_ISSUER,
-    audience: config.AUTH_AUDIENCE,
+/** How a service verifies tokens: the verifier, and the revocations it follows on the broker. */
+export interface TokenVerification {
+  verifier: Verifier
+  revocations: RevocationList
+  /** For readiness: the revocations are known (so tokens can be judged at all). */
+  isReady: () => boolean
+  /** Stops following revocations. */
+  close(): Promise<void>
+}
+
+/**
+ * Token verification as every service but auth sets it up, from the variables of
+ * {@link VerifierConfig}: the JWKS and the revocations from auth, and auth's announcements of new
+ * revocations on `broker`.
+ *
+ * @example
+ * const tokens = verifyTokens({ config, broker, log })
+ * const app = buildApp({ verifier: tokens.verifier })
+ * // readiness: { tokens: tokens.isReady }; drain: [['tokens', () => tokens.close()]]
+ */
+export function verifyTokens(options: {
+  config: { AUTH_JWKS_URL: string; AUTH_REVOCATIONS_URL: string; AUTH_ISSUER: string; AUTH_AUDIENCE: string }
+  broker: Broker
+  log: Logger
+}): TokenVerification {
+  const { config } = options
+  const revocations = createRevocationList()
+  const following = followRevocations({
+    broker: options.broker,
+    list: revocations,
+    snapshot: revocationsFrom(config.AUTH_REVOCATIONS_URL),
+    log: options.log,
   })
+  return {
+    verifier: createVerifier({
+      jwksUrl: config.AUTH_JWKS_URL,
+      issuer: config.AUTH_ISSUER,
+      audience: config.AUTH_AUDIENCE,
+      revocations,
+    }),
+    revocations,
+    isReady: () => revocations.loaded(),
+    close: () => following.close(),
+  }
 }
 
 /** The configuration every service that verifies tokens shares; spread it into its config schema. */
 export const VerifierConfig = {
   AUTH_JWKS_URL: Type.String({ default: 'http://127.0.0.1:8083/auth/.well-known/jwks.json' }),
+  /** Auth's internal list of recent revocations (never routed by the gateway). */
+  AUTH_REVOCATIONS_URL: Type.String({ default: 'http://127.0.0.1:8083/internal/revocations' }),
   AUTH_ISSUER: Type.String({ default: 'convoy' }),
   AUTH_AUDIENCE: Type.String({ default: 'convoy-api' }),
 }

@@ -188,7 +188,10 @@ export function memoryBroker(url: string, log: Logger, metrics: MessagingMetrics
         },
       }
       queue.consumers.add(consumer)
-      queueMicrotask(() => shared.dispatch(queue))
+      queueMicrotask(() => {
+        shared.dispatch(queue)
+        spec.onReady?.()
+      })
 
       let closed = false
       const subscription = {

@@ -99,6 +99,7 @@ export function rabbitmqBroker(url: string, log: Logger, metrics: MessagingMetri
         queue,
         prefetch,
         log,
+        onReady: spec.onReady,
         // Runs again on every reconnect: a fresh broker node gets the whole topology back. The
         // retry and dead-letter queues come first, before any message can need them.
         async setup(channel) {

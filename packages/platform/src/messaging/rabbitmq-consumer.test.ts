@@ -2,7 +2,15 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { Connection } from 'rabbitmq-client'
 import Type from 'typebox'
-import { createTestVhost, eventually, queueCounts, testLogger, uniqueName } from '../testing/index.ts'
+import {
+  createTestVhost,
+  eventually,
+  queueCounts,
+  TEST_AMQP_HOST,
+  tcpProxy,
+  testLogger,
+  uniqueName,
+} from '../testing/index.ts'
 import { connectBroker, type Broker } from './index.ts'
 
 const Ping = Type.Object({ n: Type.Integer() })
@@ -107,5 +115,36 @@ describe('RabbitMQ consumer', () => {
     }, 'consuming again after the queue was deleted')
     assert.ok(sub.isReady())
     await sub.close()
+  })
+
+  test('tells its owner each time it is bound again, so a temporary queue can catch up on what it missed', async () => {
+    const [host, port] = TEST_AMQP_HOST.split(':')
+    const proxy = await tcpProxy({ host: host!, port: Number(port) })
+    const cut = connectBroker({
+      url: Object.assign(new URL(vhost.url), { port: String(proxy.port) }).toString(),
+      log: testLogger(),
+    })
+    let readies = 0
+    const sub = cut.consume({
+      queue: uniqueName('test.ready'),
+      temporary: true,
+      exchange,
+      routingKeys: ['ready'],
+      schema: Ping,
+      onReady: () => readies++,
+      handler: async () => {},
+    })
+    try {
+      await eventually(() => readies === 1 && sub.isReady(), 'bound once')
+      // The connection drops (a broker restart, a network cut): the temporary queue goes with it.
+      proxy.cut()
+      await eventually(() => !sub.isReady(), 'not ready while cut off')
+      proxy.restore()
+      await eventually(() => readies === 2 && sub.isReady(), 'bound again after the reconnect', 20_000)
+    } finally {
+      await sub.close()
+      await cut.close()
+      await proxy.close()
+    }
   })
 })

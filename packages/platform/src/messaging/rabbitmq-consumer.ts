@@ -81,6 +81,8 @@ export interface ConsumerOptions {
   setup: (channel: Channel) => Promise<void>
   /** Handles a message; resolving acks it, rejecting returns it to the queue. */
   handle: (message: AsyncMessage) => Promise<void>
+  /** Called each time consuming starts, after every (re)connect. */
+  onReady?: () => void
   log: Logger
 }
 
@@ -121,6 +123,7 @@ export function startConsumer(connection: Connection, options: ConsumerOptions) 
       })
       consuming = { channel, consumerTag, acks }
       if (closed) return
+      options.onReady?.()
       await lost
       consuming = undefined
       if (!closed) log.warn({ queue }, 'consumer lost its channel, consuming again')

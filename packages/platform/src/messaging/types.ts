@@ -41,6 +41,12 @@ export interface ConsumerSpec<S extends TSchema> {
    * unacknowledged, instead of using up its attempts: a database restart dead-letters nothing.
    */
   dependenciesReady?: () => boolean | Promise<boolean>
+  /**
+   * Called each time the consumer starts taking messages: once bound, and again after every
+   * reconnect. Whatever was published while it was not bound never reaches a temporary queue:
+   * this is when to read the state those messages would have changed.
+   */
+  onReady?: () => void
   handler: (delivery: Delivery<Static<S>>) => Promise<void>
 }
 

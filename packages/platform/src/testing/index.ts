@@ -9,7 +9,7 @@ import { promisify } from 'node:util'
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose'
 import pg from 'pg'
 import { Connection } from 'rabbitmq-client'
-import { createVerifier, TOKEN_ALGORITHM } from '../auth/index.ts'
+import { createRevocationList, createVerifier, legacyUserId, TOKEN_ALGORITHM } from '../auth/index.ts'
 import { createLogger, type Logger } from '../log/index.ts'
 import { drainMemoryQueue } from '../messaging/memory-broker.ts'
 
@@ -177,6 +177,17 @@ export const databaseTargets: Array<{
   { kind: 'postgres', create: createTestDatabase },
 ]
 
+/**
+ * The migrations up to and including `last`, by name: a database as it stood before the later
+ * ones, for a test of what they do to the data it held.
+ *
+ * @example
+ * const old = await openDatabase({ url, log, migrations: migrationsUpTo(migrations, '0001_jobs') })
+ */
+export function migrationsUpTo<M>(migrations: Record<string, M>, last: string): Record<string, M> {
+  return Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= last))
+}
+
 /** Ports the OS says are free right now, for processes a test starts. */
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
@@ -194,7 +205,8 @@ export async function freePorts(count: number): Promise<number[]> {
 /**
  * A token issuer for tests of services that verify tokens: a real Ed25519 key pair, a verifier
  * that trusts it, and `token()` to sign access tokens as `auth` does (or as it must not: the
- * claims, header and key can all be overridden).
+ * claims, header and key can all be overridden). Its revocations start loaded and empty; `revoke`
+ * adds one, as auth would.
  */
 export async function testIssuer(options: { issuer?: string; audience?: string } = {}) {
   const issuer = options.issuer ?? 'convoy'
@@ -205,32 +217,66 @@ export async function testIssuer(options: { issuer?: string; audience?: string }
   })
   const kid = 'test-key'
   const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: TOKEN_ALGORITHM, use: 'sig' }] }
+  const revocations = createRevocationList()
+  const revoked: Array<{ userId: string; generation: number }> = []
+  revocations.load([])
   return {
     issuer,
     audience,
     jwks,
-    verifier: createVerifier({ keys: createLocalJWKSet(jwks), issuer, audience }),
-    /** Serves the JWKS over HTTP on loopback, as auth does, for a service started with AUTH_JWKS_URL. */
-    async serveJwks(): Promise<{ url: string; close(): Promise<void> }> {
-      const server = http.createServer((_request, response) => {
-        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks))
+    revocations,
+    verifier: createVerifier({ keys: createLocalJWKSet(jwks), issuer, audience, revocations }),
+    /** Revokes the sessions of `user` (a username, as in `token`) below `generation`, as auth would. */
+    revoke(user: string, generation = 2) {
+      const revocation = { userId: legacyUserId(user), generation }
+      revoked.push(revocation)
+      revocations.apply(revocation)
+    },
+    /**
+     * Serves the JWKS and the revocations over HTTP on loopback, as auth does, for a service
+     * started with the returned `env` (AUTH_JWKS_URL, AUTH_REVOCATIONS_URL).
+     */
+    async serveAuth(): Promise<{ env: Record<string, string>; close(): Promise<void> }> {
+      const server = http.createServer((request, response) => {
+        const body = request.url === '/revocations' ? { revocations: revoked } : jwks
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body))
       })
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
       const { port } = server.address() as net.AddressInfo
       return {
-        url: `http://127.0.0.1:${port}/jwks.json`,
+        env: {
+          AUTH_JWKS_URL: `http://127.0.0.1:${port}/jwks.json`,
+          AUTH_REVOCATIONS_URL: `http://127.0.0.1:${port}/revocations`,
+        },
         close: () => new Promise((resolve) => server.close(() => resolve())),
       }
     },
-    /** An access token for `username` with `role`, valid for `ttlSeconds` (negative: already expired). */
+    /**
+     * An access token for the user named `user` (id `legacyUserId(user)` unless `userId` says),
+     * with `role` and session generation `generation` (1), valid for `ttlSeconds` (negative:
+     * already expired).
+     */
     token(
-      claims: { sub?: string; role?: string; iss?: string; aud?: string; ttlSeconds?: number } = {},
+      claims: {
+        user?: string
+        userId?: string
+        role?: string
+        generation?: number
+        iss?: string
+        aud?: string
+        ttlSeconds?: number
+      } = {},
       header: { kid?: string } = {},
     ) {
       const now = Math.floor(Date.now() / 1000)
-      return new SignJWT({ role: claims.role ?? 'viewer' })
+      const user = claims.user ?? 'tester'
+      return new SignJWT({
+        role: claims.role ?? 'viewer',
+        preferred_username: user,
+        gen: claims.generation ?? 1,
+      })
         .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: header.kid ?? kid, typ: 'JWT' })
-        .setSubject(claims.sub ?? 'tester')
+        .setSubject(claims.userId ?? legacyUserId(user))
         .setIssuer(claims.iss ?? issuer)
         .setAudience(claims.aud ?? audience)
         .setIssuedAt(now)

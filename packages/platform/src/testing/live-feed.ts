@@ -4,6 +4,8 @@ import { eventually, metricValue } from './index.ts'
 export interface LiveFeed<Frame extends { type: string } = { type: string }> {
   /** Every frame received so far, in order. */
   frames: Frame[]
+  /** Resolves when the server (or `close`) ends the feed, with the close code and reason. */
+  closed: Promise<{ code: number; reason: string }>
   close(): void
 }
 
@@ -30,6 +32,11 @@ export async function openLiveFeed<Frame extends { type: string } = { type: stri
     frames.push(frame)
     onFrame?.(frame, performance.now())
   })
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.addEventListener('close', (event) => resolve({ code: event.code, reason: event.reason }), {
+      once: true,
+    }),
+  )
   await new Promise((resolve, reject) => {
     socket.addEventListener('open', resolve, { once: true })
     socket.addEventListener('error', reject, { once: true })
@@ -39,5 +46,5 @@ export async function openLiveFeed<Frame extends { type: string } = { type: stri
     async () => (await metricValue(gateway.opsUrl, 'live_clients')) > clientsBefore,
     'the live feed authenticated',
   )
-  return { frames, close: () => socket.close() }
+  return { frames, closed, close: () => socket.close() }
 }
