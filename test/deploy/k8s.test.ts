@@ -163,6 +163,13 @@ for (const overlay of ['local', 'aws']) {
       }
     })
 
+    test('only the load balancer may name the client to the gateway; auth believes the gateway', () => {
+      const data = (name: string) => (byName(objects, 'ConfigMap', name).data ?? {}) as Record<string, string>
+      // Behind an ALB its VPC range; with a port-forward nobody at all.
+      assert.equal(data('gateway').TRUST_PROXY, overlay === 'aws' ? '10.0.0.0/16' : undefined)
+      assert.equal(data('auth').TRUST_PROXY, '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16')
+    })
+
     test('the converter scales on converter.videos with KEDA, and nothing else scales it', () => {
       const scaled = byName(objects, 'ScaledObject', 'converter').spec as {
         scaleTargetRef: { name: string }

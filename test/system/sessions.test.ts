@@ -37,7 +37,10 @@ describe('sessions and identities in the stack topology', () => {
     smtp = await startMailCatcher()
     system = await startTestStack({
       skip: ['position-simulator'],
-      serviceEnv: { notification: { SMTP_PORT: String(smtp.port) } },
+      serviceEnv: {
+        auth: { LOGIN_MAX_ATTEMPTS_PER_IP: '30' },
+        notification: { SMTP_PORT: String(smtp.port) },
+      },
     })
     admin = await login(system.url)
   })
@@ -174,5 +177,24 @@ describe('sessions and identities in the stack topology', () => {
     assert.equal((await api('DELETE', `/media/${job.id}`, second)).status, 404)
     assert.deepEqual(await (await api('GET', '/notifications', second)).json(), [])
     assert.deepEqual(await (await api('GET', '/notifications/emails', second)).json(), [])
+  })
+
+  // Last: it uses up this address's login attempts.
+  test('a client cannot dodge the login limit of its address by naming other ones in X-Forwarded-For', async () => {
+    // The stack's auth allows 30 attempts per address and window; the tests before logged in too.
+    const statuses: number[] = []
+    for (let i = 0; i < 31; i++) {
+      const response = await fetch(`${system.url}/api/auth/login`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`sprayed${i}:not the password`).toString('base64')}`,
+          'x-forwarded-for': `10.20.${i >> 8}.${i & 255}`,
+        },
+      })
+      statuses.push(response.status)
+    }
+    const firstRefusal = statuses.indexOf(429)
+    assert.ok(firstRefusal > 0, `refused at last: ${statuses.join(' ')}`)
+    assert.deepEqual(new Set(statuses.slice(firstRefusal)), new Set([429]), 'and from then on')
   })
 })

@@ -103,8 +103,19 @@ export type Role = Static<typeof Role>
  * digit. Login and user admin take names in any case and lower-case them first.
  */
 export const Username = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9][a-z0-9._@-]*$' })
-/** 8–1024 characters (long passphrases welcome; the limit keeps hashing cheap to refuse). */
+/**
+ * 8–1024 characters (long passphrases welcome; the limit keeps hashing cheap to refuse). Auth
+ * asks more of a new one: 12 characters for an admin, none of the most common passwords, not the
+ * username (NIST SP 800-63B; docs/architecture.md#auth).
+ */
 export const Password = Type.String({ minLength: 8, maxLength: 1024 })
+
+/** `POST /api/auth/me/password`: a user sets their own password; the answer is a fresh token pair. */
+export const PasswordChange = Type.Object(
+  { currentPassword: Type.String({ maxLength: 1024 }), newPassword: Password },
+  { additionalProperties: false },
+)
+export type PasswordChange = Static<typeof PasswordChange>
 
 /** `POST /api/auth/login` and `/api/auth/refresh` answer with a token pair. */
 export const TokenPair = Type.Object({

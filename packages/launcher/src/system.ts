@@ -44,6 +44,9 @@ export function wiring(
         NOTIFICATION_URL: urls.notification,
         WEB_URL: urls.web,
       }
+    case 'auth':
+      // Logins reach auth through the gateway, on loopback: the address it names is the client's.
+      return { TRUST_PROXY: '127.0.0.1' }
     case 'position-tracker':
     case 'media':
     case 'notification':

@@ -1,12 +1,14 @@
 import { AUTH_EXCHANGE, USER_REVOKED, type UserRevoked } from '@convoy/contracts'
 import { createRevocationList, followRevocations, type Revocation } from '@convoy/platform/auth'
-import { loadConfig, type Env } from '@convoy/platform/config'
+import { ConfigError, loadConfig, type Env } from '@convoy/platform/config'
 import { openDatabase } from '@convoy/platform/db'
 import { createMetrics } from '@convoy/platform/http'
 import { runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
 import { createLogger } from '@convoy/platform/log'
 import { connectBroker } from '@convoy/platform/messaging'
 import { buildApp, SKEW_SECONDS } from './app.ts'
+import { loginThrottle } from './login-throttle.ts'
+import { passwordProblem } from './password-policy.ts'
 import { Config } from './config.ts'
 import { signingKeys } from './keys.ts'
 import { migrations, type Tables } from './migrations.ts'
@@ -39,9 +41,14 @@ export async function start(env: Env): Promise<RunningAuth> {
   })
 
   // The first admin, on the first start only. Its password is never logged: a generated one is
-  // handed back for the launcher (or the process) to show once.
+  // handed back for the launcher (or the process) to show once; a chosen one must do for an admin.
   const username = config.CONVOY_ADMIN_USERNAME.toLowerCase()
   const password = config.CONVOY_ADMIN_PASSWORD ?? randomPassword()
+  const weak = passwordProblem(password, { username, role: 'admin' })
+  if (weak && !(await store.hasUsers())) {
+    await database.close()
+    throw new ConfigError(`invalid configuration: CONVOY_ADMIN_PASSWORD: ${weak}`)
+  }
   let notice: string | undefined
   if (await store.createFirstAdmin(username, await hasher.hash(password))) {
     log.info({ username }, 'first admin created')
@@ -52,10 +59,17 @@ export async function start(env: Env): Promise<RunningAuth> {
 
   // Revocations that can still matter: those younger than an access token's lifetime.
   const relevantSince = () => new Date(Date.now() - (config.ACCESS_TOKEN_TTL_SECONDS + SKEW_SECONDS) * 1000)
+  const throttle = loginThrottle(database.db, {
+    freeFailures: config.LOGIN_FREE_FAILURES,
+    maxDelaySeconds: config.LOGIN_MAX_DELAY_SECONDS,
+    windowSeconds: config.LOGIN_WINDOW_SECONDS,
+    maxFailuresPerUser: config.LOGIN_MAX_FAILURES_PER_USER,
+    maxAttemptsPerAddress: config.LOGIN_MAX_ATTEMPTS_PER_IP,
+  })
   const sweep = setInterval(() => {
-    store
-      .deleteExpired(relevantSince())
-      .catch((error: unknown) => log.warn({ err: error }, 'expired tokens not deleted'))
+    Promise.all([store.deleteExpired(relevantSince()), throttle.sweep()]).catch((error: unknown) =>
+      log.warn({ err: error }, 'expired tokens and login counters not deleted'),
+    )
   }, 3_600_000)
   sweep.unref()
 
@@ -99,10 +113,8 @@ export async function start(env: Env): Promise<RunningAuth> {
       audience: config.AUTH_AUDIENCE,
       accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
       refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
-      loginWindowSeconds: config.LOGIN_WINDOW_SECONDS,
-      maxFailuresPerUser: config.LOGIN_MAX_FAILURES_PER_USER,
-      maxAttemptsPerIp: config.LOGIN_MAX_ATTEMPTS_PER_IP,
     },
+    throttle,
   })
   const running = await serve({
     log,

@@ -39,7 +39,12 @@ for (const target of databaseTargets) {
           .where('token_hash', '=', 'a-hash')
           .executeTakeFirst()
         assert.equal(token?.user_id, alice?.id, 'her session is still hers')
-        const bob = await store.createUser({ username: 'bob', passwordHash: 'hash', role: 'viewer' })
+        const bob = await store.createUser({
+          username: 'bob',
+          passwordHash: 'hash',
+          adminGrade: false,
+          role: 'viewer',
+        })
         assert.ok(bob && bob.id !== legacyUserId('bob'), 'a new user gets a random id')
       } finally {
         await database.close()

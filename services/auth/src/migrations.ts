@@ -72,6 +72,21 @@ export const migrations: Record<string, Migration> = {
       await sql`CREATE INDEX revocations_revoked_at_idx ON revocations (revoked_at)`.execute(db)
     },
   },
+  // Login attempts, counted where every replica sees them (see login-throttle.ts); and whether a
+  // user's password is good enough for an admin (12 characters), known whenever it is set or
+  // typed at a login, so a promotion to admin can ask for a better one.
+  '0003_login_attempts_admin_grade': {
+    async up(db) {
+      await sql`CREATE TABLE login_attempts (
+        key text PRIMARY KEY,
+        count integer NOT NULL,
+        window_start timestamptz NOT NULL,
+        last_at timestamptz NOT NULL
+      )`.execute(db)
+      await sql`CREATE INDEX login_attempts_last_at_idx ON login_attempts (last_at)`.execute(db)
+      await sql`ALTER TABLE users ADD COLUMN admin_grade_password boolean NOT NULL DEFAULT false`.execute(db)
+    },
+  },
 }
 
 export interface Tables {
@@ -82,6 +97,7 @@ export interface Tables {
     role: 'admin' | 'dispatcher' | 'viewer'
     disabled: Generated<boolean>
     generation: Generated<number>
+    admin_grade_password: Generated<boolean>
     created_at: Generated<Date>
     updated_at: Generated<Date>
   }
@@ -95,5 +111,6 @@ export interface Tables {
     created_at: Generated<Date>
   }
   revocations: { user_id: string; generation: number; revoked_at: Generated<Date> }
+  login_attempts: { key: string; count: number; window_start: Date; last_at: Date }
   signing_keys: { kid: string; private_jwk: unknown; public_jwk: unknown; created_at: Generated<Date> }
 }

@@ -75,9 +75,14 @@ export function authStore(db: Kysely<Tables>) {
     findUser: (username: string) =>
       db
         .selectFrom('users')
-        .select(['id', 'username', 'password_hash', 'role', 'disabled', 'generation'])
+        .select(['id', 'username', 'password_hash', 'role', 'disabled', 'generation', 'admin_grade_password'])
         .where('username', '=', username)
         .executeTakeFirst(),
+
+    /** Whether there is any user at all (none before the first start created the first admin). */
+    async hasUsers(): Promise<boolean> {
+      return (await db.selectFrom('users').select('id').limit(1).executeTakeFirst()) !== undefined
+    },
 
     async listUsers(): Promise<User[]> {
       const rows = await db
@@ -89,10 +94,20 @@ export function authStore(db: Kysely<Tables>) {
     },
 
     /** Creates a user with a new id; null if the name is taken. */
-    async createUser(user: { username: string; passwordHash: string; role: Role }): Promise<User | null> {
+    async createUser(user: {
+      username: string
+      passwordHash: string
+      adminGrade: boolean
+      role: Role
+    }): Promise<User | null> {
       const row = await db
         .insertInto('users')
-        .values({ username: user.username, password_hash: user.passwordHash, role: user.role })
+        .values({
+          username: user.username,
+          password_hash: user.passwordHash,
+          admin_grade_password: user.adminGrade,
+          role: user.role,
+        })
         .onConflict((conflict) => conflict.column('username').doNothing())
         .returning(['id', 'username', 'role', 'disabled'])
         .executeTakeFirst()
@@ -103,14 +118,14 @@ export function authStore(db: Kysely<Tables>) {
      * Creates the first admin if there is no user at all; false if there already is one. Replicas
      * starting together take turns, so exactly one of them creates it.
      */
-    createFirstAdmin: (username: string, passwordHash: string) =>
+    createFirstAdmin: (username: string, passwordHash: string, adminGrade = true) =>
       db.transaction().execute(async (trx) => {
         await sql`SELECT pg_advisory_xact_lock(hashtext('first_admin'))`.execute(trx)
         const any = await trx.selectFrom('users').select('id').limit(1).executeTakeFirst()
         if (any) return false
         await trx
           .insertInto('users')
-          .values({ username, password_hash: passwordHash, role: 'admin' })
+          .values({ username, password_hash: passwordHash, admin_grade_password: adminGrade, role: 'admin' })
           .execute()
         return true
       }),
@@ -120,27 +135,30 @@ export function authStore(db: Kysely<Tables>) {
      * a lower role or disabling ends every session of the user: a new generation (every access
      * token before it is void) and their refresh tokens revoked, in the same transaction. A higher
      * role ends nothing: the next token (at the next refresh) carries it.
+     * Becoming an admin needs a password good enough for one, already or in the same change.
      * Returns the user as it now is and the revocation, null if there is no such user, 'last admin'
-     * if refused.
+     * or 'weak password' if refused.
      */
     updateUser: (
       username: string,
-      changes: { role?: Role; passwordHash?: string; disabled?: boolean },
-    ): Promise<Changed | null | 'last admin'> =>
+      changes: { role?: Role; password?: { hash: string; adminGrade: boolean }; disabled?: boolean },
+    ): Promise<Changed | null | 'last admin' | 'weak password'> =>
       db.transaction().execute(async (trx) => {
         await lockAdmins(trx)
         const before = await trx
           .selectFrom('users')
-          .select(['id', 'role', 'disabled', 'generation'])
+          .select(['id', 'role', 'disabled', 'generation', 'admin_grade_password'])
           .where('username', '=', username)
           .executeTakeFirst()
         if (!before) return null
         const after = { role: changes.role ?? before.role, disabled: changes.disabled ?? before.disabled }
+        const adminGrade = changes.password?.adminGrade ?? before.admin_grade_password
+        if (after.role === 'admin' && before.role !== 'admin' && !adminGrade) return 'weak password'
         const wasAdmin = before.role === 'admin' && !before.disabled
         if (wasAdmin && (after.role !== 'admin' || after.disabled) && (await enabledAdmins(trx)) <= 1)
           return 'last admin'
         const revokes =
-          changes.passwordHash !== undefined ||
+          changes.password !== undefined ||
           RANK[after.role] < RANK[before.role] ||
           (after.disabled && !before.disabled)
         const generation = revokes ? before.generation + 1 : before.generation
@@ -150,7 +168,9 @@ export function authStore(db: Kysely<Tables>) {
             role: after.role,
             disabled: after.disabled,
             generation,
-            ...(changes.passwordHash ? { password_hash: changes.passwordHash } : {}),
+            ...(changes.password
+              ? { password_hash: changes.password.hash, admin_grade_password: changes.password.adminGrade }
+              : {}),
             updated_at: new Date(),
           })
           .where('id', '=', before.id)
@@ -187,13 +207,14 @@ export function authStore(db: Kysely<Tables>) {
      */
     changeOwnPassword: (
       userId: string,
-      passwordHash: string,
+      password: { hash: string; adminGrade: boolean },
     ): Promise<(SessionUser & { revocation: Revocation }) | null> =>
       db.transaction().execute(async (trx) => {
         const row = await trx
           .updateTable('users')
           .set((eb) => ({
-            password_hash: passwordHash,
+            password_hash: password.hash,
+            admin_grade_password: password.adminGrade,
             generation: eb('generation', '+', 1),
             updated_at: new Date(),
           }))
@@ -205,9 +226,19 @@ export function authStore(db: Kysely<Tables>) {
         return { ...row, revocation: await revokeSessions(trx, row.id, row.generation) }
       }),
 
-    /** A rehash at login (the cost settings changed): the same password, no session ends. */
-    setPasswordHash: (userId: string, passwordHash: string) =>
-      db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute(),
+    /**
+     * What a login learns of the password it checked: a new hash of it (the cost settings
+     * changed), whether it is good enough for an admin. The same password: no session ends.
+     */
+    notePassword: (userId: string, password: { hash?: string; adminGrade: boolean }) =>
+      db
+        .updateTable('users')
+        .set({
+          admin_grade_password: password.adminGrade,
+          ...(password.hash ? { password_hash: password.hash } : {}),
+        })
+        .where('id', '=', userId)
+        .execute(),
 
     /** Starts a refresh token family (a login) or continues one; returns the token, stored hashed. */
     async issueRefreshToken(

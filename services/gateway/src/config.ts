@@ -32,9 +32,10 @@ export const Config = Type.Object({
   /** A live client that has not sent a valid token this long after connecting is closed. */
   LIVE_AUTH_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   /**
-   * Proxies in front of the gateway (a load balancer) whose X-Forwarded-For is believed: loopback
-   * and private ranges. The client address is passed on to services (auth rate-limits by it).
+   * Proxies in front of the gateway (a load balancer) whose X-Forwarded-For is believed, e.g. the
+   * VPC's range of an ALB. Default: none, so a client cannot name itself another address. The
+   * client address is passed on to services (auth limits login attempts by it).
    */
-  TRUST_PROXY: Type.String({ default: '127.0.0.1,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16' }),
+  TRUST_PROXY: Type.String({ default: '' }),
 })
 export type Config = Static<typeof Config>

@@ -20,8 +20,8 @@ export const mayOpen = (route: Route, role: Role) => ROUTE_ROLES[route].includes
 
 /**
  * The header's account area: who is signed in and their role, the pages they may open (Fleet,
- * Uploads for dispatchers and admins, Users for admins; none for viewers, who have one page) and
- * "Sign out". Inline on wide screens; on phones a menu behind the avatar (CSS decides
+ * Uploads for dispatchers and admins, Users for admins; none for viewers, who have one page),
+ * "Change password" and "Sign out". Inline on wide screens; on phones a menu behind the avatar (CSS decides
  * which; the toggle is only visible there).
  */
 export class AccountMenu {
@@ -30,13 +30,17 @@ export class AccountMenu {
   readonly #nav: HTMLElement
   readonly #signOut: HTMLButtonElement
 
-  constructor(root: HTMLElement, onSignOut: () => Promise<void>) {
+  constructor(root: HTMLElement, onSignOut: () => Promise<void>, onChangePassword: () => void) {
     this.#root = root
     this.#toggle = root.querySelector('.account-toggle') as HTMLButtonElement
     this.#nav = root.querySelector('.account-nav') as HTMLElement
     this.#signOut = root.querySelector('[data-action="sign-out"]') as HTMLButtonElement
 
     this.#toggle.addEventListener('click', () => this.#setOpen(!this.#isOpen))
+    root.querySelector('[data-action="change-password"]')?.addEventListener('click', () => {
+      this.#setOpen(false)
+      onChangePassword()
+    })
     this.#signOut.addEventListener('click', () => {
       this.#signOut.disabled = true
       void onSignOut().finally(() => {

@@ -9,6 +9,7 @@ import { Session, type EndReason } from './session.ts'
 import { Toasts } from './toasts.ts'
 import type { Me } from './types.ts'
 import { UploadsPage } from './uploads-page.ts'
+import { askPassword } from './user-dialogs.ts'
 import { UsersPage } from './users-page.ts'
 import { uploadVideo, type XhrLike } from './video-upload.ts'
 
@@ -43,7 +44,12 @@ export function startApp(doc: Document): void {
   })
   const api = createApi((url, init) => session.fetch(url, init))
   const header = new HeaderBar(doc)
-  const account = new AccountMenu(byId('account'), () => session.signOut())
+  const toasts = new Toasts(byId('toasts'))
+  const account = new AccountMenu(
+    byId('account'),
+    () => session.signOut(),
+    () => void changeOwnPassword(),
+  )
   const login = new LoginPage(byId('login'), (username, password) => session.signIn(username, password))
   const usersRoot = byId('users')
   const users = new UsersPage(usersRoot, {
@@ -71,7 +77,7 @@ export function startApp(doc: Document): void {
   const notifications = new NotificationCenter({
     api,
     bell: new NotificationBell(byId('bell'), () => notifications.markSeen()),
-    toasts: new Toasts(byId('toasts')),
+    toasts,
     storage: localStorage,
     onUploadsPage: () => app.dataset.view === 'uploads',
     onArrived: () => void uploads.loadEmails(),
@@ -155,6 +161,22 @@ export function startApp(doc: Document): void {
     if (view !== 'login') account.setRoute(view)
     if (view !== 'users') closeDialogs()
     if (view !== 'uploads') uploads.hide()
+  }
+
+  /** The user sets their own password; their other sessions end, this one goes on. */
+  async function changeOwnPassword(): Promise<void> {
+    const user = session.user
+    if (user === null) return
+    const changed = await askPassword(
+      byId<HTMLDialogElement>('own-password-dialog'),
+      user.username,
+      (passwords) => session.changePassword(passwords.current!, passwords.password!),
+    )
+    if (changed)
+      toasts.show({
+        title: 'Your password is changed. You were signed out everywhere else.',
+        tone: 'success',
+      })
   }
 
   function closeDialogs(): void {

@@ -40,6 +40,29 @@ export async function logout(fetcher: Fetch, accessToken: string, refreshToken: 
   if (!response.ok) throw await apiError(response)
 }
 
+/**
+ * `POST /api/auth/me/password`: the user sets their own password; every other session of theirs
+ * ends and this one gets the fresh pair. Rejects with an `ApiError` (403 the current password is
+ * wrong, 400 the new one will not do, 429 too many tries).
+ */
+export async function changePassword(
+  fetcher: Fetch,
+  accessToken: string,
+  passwords: { currentPassword: string; newPassword: string },
+): Promise<TokenPair> {
+  const response = await request(fetcher, '/api/auth/me/password', {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${accessToken}`,
+      'content-type': 'application/json',
+      accept: 'application/json',
+    },
+    body: JSON.stringify(passwords),
+  })
+  if (!response.ok) throw await apiError(response)
+  return (await response.json()) as TokenPair
+}
+
 /** `GET /api/auth/me`: who the token belongs to, and their role. */
 export async function me(fetcher: Fetch, accessToken: string): Promise<Me> {
   const response = await request(fetcher, '/api/auth/me', {

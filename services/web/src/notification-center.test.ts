@@ -47,7 +47,7 @@ function harness(loaded: Notification[] = []) {
 
 test('loads the notifications at sign-in: all unread until the panel is opened', async () => {
   const { center, bell, stored } = harness([note('b', 20), note('a', 10)])
-  center.start({ username: 'ada', role: 'dispatcher' })
+  center.start({ id: '00000000-0000-4000-8000-000000000001', username: 'ada', role: 'dispatcher' })
   await settle()
   assert.equal(bell.visible, true)
   assert.deepEqual(bell.ids, ['b', 'a'])
@@ -59,7 +59,7 @@ test('loads the notifications at sign-in: all unread until the panel is opened',
 
 test('a live notification goes on the bell with a toast, once', async () => {
   const { center, bell, toasts, arrived, setOnUploads } = harness([note('a', 10)])
-  center.start({ username: 'ada', role: 'admin' })
+  center.start({ id: '00000000-0000-4000-8000-000000000001', username: 'ada', role: 'admin' })
   await settle()
   center.markSeen()
   center.receive(note('b', 30))
@@ -79,11 +79,11 @@ test('a live notification goes on the bell with a toast, once', async () => {
 
 test('viewers have no bell; signing out forgets everything', async () => {
   const { center, bell, toasts } = harness([note('a', 10)])
-  center.start({ username: 'vic', role: 'viewer' })
+  center.start({ id: '00000000-0000-4000-8000-000000000001', username: 'vic', role: 'viewer' })
   await settle()
   assert.equal(bell.visible, false)
   assert.deepEqual(bell.ids, [])
-  center.start({ username: 'ada', role: 'admin' })
+  center.start({ id: '00000000-0000-4000-8000-000000000001', username: 'ada', role: 'admin' })
   center.receive(note('b', 20))
   center.stop()
   assert.equal(bell.visible, false)
@@ -95,11 +95,11 @@ test('viewers have no bell; signing out forgets everything', async () => {
 test('the last seen is kept per user', async () => {
   const { center, bell, stored } = harness([note('a', 10)])
   stored.set(seenKey('ada'), '2026-03-01T08:00:10.000Z')
-  center.start({ username: 'ada', role: 'dispatcher' })
+  center.start({ id: '00000000-0000-4000-8000-000000000001', username: 'ada', role: 'dispatcher' })
   await settle()
   assert.equal(bell.unread, 0)
   center.stop()
-  center.start({ username: 'bob', role: 'dispatcher' })
+  center.start({ id: '00000000-0000-4000-8000-000000000001', username: 'bob', role: 'dispatcher' })
   await settle()
   assert.equal(bell.unread, 1)
 })

@@ -1,6 +1,6 @@
 import type { Me, TokenPair } from '@convoy/contracts'
 import { ApiError, request } from './api-error.ts'
-import { login, logout, me, renew } from './auth-api.ts'
+import { changePassword, login, logout, me, renew } from './auth-api.ts'
 
 /**
  * What the browser keeps of a session, in localStorage so that it survives a reload and is shared
@@ -107,6 +107,22 @@ export class Session {
     this.#set({ ...tokensOf(pair, receivedAt), user })
     this.#emit({ type: 'signed-in', user })
     return user
+  }
+
+  /**
+   * Sets the user's own password. The server ends every session of theirs and hands this one a
+   * fresh pair, which every tab and the live feed take on. Rejects with the server's `ApiError`.
+   */
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    if (this.expired) await this.refresh()
+    await this.#lock(async () => {
+      const data = this.#data
+      if (data === null) throw new ApiError(401, 'not signed in')
+      const pair = await changePassword(this.#fetch, data.accessToken, { currentPassword, newPassword })
+      this.#set({ ...data, ...tokensOf(pair, Date.now()) })
+      this.#emit({ type: 'token', accessToken: pair.accessToken })
+      return true
+    })
   }
 
   /** Revokes the session on the server (when it can be reached) and forgets it here. */

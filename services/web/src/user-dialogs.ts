@@ -14,22 +14,24 @@ export function confirmDelete(dialog: HTMLDialogElement, username: string, self:
 }
 
 /**
- * Asks for a new password for `username` and hands it to `save`; the dialog stays open with the
- * server's words when `save` fails. Resolves true once saved, false when cancelled.
+ * Asks for a new password for `username` (and whatever other passwords the dialog's form has: the
+ * current one, for one's own) and hands them to `save` by field name; the dialog stays open with
+ * the server's words when `save` fails. Resolves true once saved, false when cancelled.
  */
 export function askPassword(
   dialog: HTMLDialogElement,
   username: string,
-  save: (password: string) => Promise<void>,
+  save: (passwords: Record<string, string>) => Promise<void>,
 ): Promise<boolean> {
   const form = dialog.querySelector('form') as HTMLFormElement
-  const input = form.elements.namedItem('password') as HTMLInputElement
+  const inputs = [...form.querySelectorAll<HTMLInputElement>('input[type="password"]')]
+  const input = inputs[0]!
   ;(form.elements.namedItem('username') as HTMLInputElement).value = username
   const error = field(dialog, 'error')
   const submit = form.querySelector('button[type="submit"]') as HTMLButtonElement
   const cancel = form.querySelector('[data-action="cancel"]') as HTMLButtonElement
-  field(dialog, 'username').textContent = username
-  input.value = ''
+  for (const element of dialog.querySelectorAll('[data-field="username"]')) element.textContent = username
+  for (const each of inputs) each.value = ''
   error.hidden = true
   dialog.returnValue = ''
   dialog.showModal()
@@ -40,7 +42,7 @@ export function askPassword(
       event.preventDefault()
       if (submit.disabled) return
       submit.disabled = true
-      void save(input.value)
+      void save(Object.fromEntries(inputs.map((each) => [each.name, each.value])))
         .then(
           () => {
             dialog.returnValue = 'saved'
@@ -64,7 +66,7 @@ export function askPassword(
       () => {
         form.removeEventListener('submit', onSubmit)
         cancel.removeEventListener('click', onCancel)
-        input.value = ''
+        for (const each of inputs) each.value = ''
         resolve(dialog.returnValue === 'saved')
       },
       { once: true },

@@ -132,8 +132,8 @@ export class UsersPage {
 
   async #setPassword(row: Row): Promise<void> {
     const { username } = row.user
-    const saved = await askPassword(this.#passwordDialog, username, async (password) => {
-      this.#fill(row, await this.#options.api.updateUser(username, { password }))
+    const saved = await askPassword(this.#passwordDialog, username, async ({ password }) => {
+      this.#fill(row, await this.#options.api.updateUser(username, { password: password! }))
     })
     if (saved) this.#say(`New password set for ${username}.`)
   }

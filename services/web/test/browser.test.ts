@@ -33,7 +33,7 @@ before(async () => {
   system = await startEmbedded({
     dataDir,
     port: 0,
-    env: { LOG_LEVEL: 'warn', CONVOY_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD },
+    env: { LOG_LEVEL: 'warn', CONVOY_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, LOGIN_MAX_FAILURES_PER_USER: '5' },
   })
   await mkdir(RESULTS, { recursive: true })
 })
@@ -325,8 +325,9 @@ test('opens on the login page; a wrong password is refused and the page stays', 
 
 test('too many failed attempts say how long to wait', async (t) => {
   const username = 'locked-out'
-  // Ten failures for one name lock it (LOGIN_MAX_FAILURES_PER_USER) for the rest of the window.
-  for (let attempt = 0; attempt < 10; attempt++) {
+  // Five failures for one name reach its ceiling here (LOGIN_MAX_FAILURES_PER_USER is 5 in this
+  // system): refused to everyone for the rest of the window.
+  for (let attempt = 0; attempt < 5; attempt++) {
     const response = await fetch(new URL('/api/auth/login', system.url), {
       method: 'POST',
       headers: { authorization: `Basic ${btoa(`${username}:wrong password`)}`, 'x-requested-with': 'fetch' },
@@ -425,6 +426,10 @@ test('an admin adds a viewer in the user admin; the viewer sees the fleet but no
   await createError.filter({ hasText: 'A user named "vera" already exists.' }).waitFor()
   await addUser('no spaces allowed', 'another password', 'viewer')
   await createError.filter({ hasText: /^A username is 1–64 letters/ }).waitFor()
+  await addUser('paula', 'Password1', 'viewer')
+  await createError
+    .filter({ hasText: 'It is one of the most common passwords, which are guessed first.' })
+    .waitFor()
   await screenshot(page, 'users.png')
 
   // The viewer signs in elsewhere: the fleet, but no Users.
@@ -470,6 +475,47 @@ test('an admin adds a viewer in the user admin; the viewer sees the fleet but no
   await page.locator('#map').waitFor()
   assert.equal(await page.locator('#users').isVisible(), false)
   assert.deepEqual(unexpected(problems, [400, 409]), [])
+})
+
+test('a user changes their own password from the account menu; their other sessions end, this one goes on', async (t) => {
+  const admin = await login(system.url)
+  const created = await fetch(`${system.url}/api/auth/users`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'cora', password: 'cora first phrase', role: 'dispatcher' }),
+  })
+  assert.equal(created.status, 201)
+  const cora = { username: 'cora', password: 'cora first phrase' }
+  const here = await openApp(t, DESKTOP, { user: cora })
+  const elsewhere = await openApp(t, DESKTOP, { user: cora })
+  const { page } = here
+
+  await page.getByRole('button', { name: 'Change password' }).click()
+  const dialog = page.getByRole('dialog', { name: 'Change your password' })
+  const error = dialog.getByRole('alert')
+  const change = async (current: string, next: string) => {
+    await dialog.getByLabel('Current password').fill(current)
+    await dialog.getByLabel('New password').fill(next)
+    await dialog.getByRole('button', { name: 'Change password' }).click()
+  }
+  await change('not my password', 'cora second phrase')
+  await error.filter({ hasText: 'The current password is not right.' }).waitFor()
+  await change('cora first phrase', 'password')
+  await error
+    .filter({ hasText: 'It is one of the most common passwords, which are guessed first.' })
+    .waitFor()
+  await screenshot(page, 'own-password.png')
+  await change('cora first phrase', 'cora second phrase')
+  await page.getByText('Your password is changed. You were signed out everywhere else.').waitFor()
+  assert.equal(await dialog.isVisible(), false)
+
+  // The other browser is signed out; this one goes on with the fresh session.
+  await elsewhere.page.getByText('Your session has ended. Please sign in again.').waitFor({ timeout: 15_000 })
+  await page.reload()
+  await fleetShown(page)
+  await signIn(elsewhere.page, { username: 'cora', password: 'cora second phrase' })
+  await fleetShown(elsewhere.page)
+  assert.deepEqual(unexpected(here.problems, [400, 403]), [])
 })
 
 test('the user admin fits a phone', async (t) => {
