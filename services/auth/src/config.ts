@@ -28,6 +28,8 @@ export const Config = Type.Object({
   ARGON2_TIME_COST: Type.Integer({ minimum: 1, default: 2 }),
   /** Failed logins of one username from one address before each next attempt waits (1 s, 2 s, 4 s…). */
   LOGIN_FREE_FAILURES: Type.Integer({ minimum: 1, default: 5 }),
+  /** The first such wait; each next one is twice as long. */
+  LOGIN_FIRST_DELAY_SECONDS: Type.Integer({ minimum: 1, default: 1 }),
   /** The longest such wait. */
   LOGIN_MAX_DELAY_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
   /** The window the two limits below count in. */

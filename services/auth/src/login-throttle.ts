@@ -5,6 +5,8 @@ import type { Tables } from './migrations.ts'
 export interface ThrottleSettings {
   /** Failures of one username from one address before each next attempt must wait. */
   freeFailures: number
+  /** The first such wait, in seconds; each further one is twice the one before. */
+  firstDelaySeconds: number
   /** The longest wait between two attempts of one username from one address, in seconds. */
   maxDelaySeconds: number
   /** The window the per-username ceiling and the per-address limit count in, in seconds. */
@@ -22,7 +24,7 @@ export interface ThrottleSettings {
  * - per username *and* address, the first `freeFailures` failures cost nothing; after them each
  *   attempt must wait twice as long as the one before (1 s, 2 s, 4 s… up to `maxDelaySeconds`).
  *   An attacker's address slows to a few guesses an hour; the owner, from another address, is
- *   not slowed at all. A success clears it.
+ *   not slowed at all. A success clears it. (The first wait is `firstDelaySeconds`, 1 s.)
  * - per address, `maxAttemptsPerAddress` attempts per window whatever the usernames (one address
  *   spraying many accounts).
  * - per username, a ceiling of `maxFailuresPerUser` failures per window from all addresses
@@ -93,13 +95,13 @@ export function loginThrottle(db: Kysely<Tables>, settings: ThrottleSettings) {
         INSERT INTO login_attempts AS a (key, count, window_start, last_at) VALUES (${pairKey(username, address)}, 1, now(), now())
         ON CONFLICT (key) DO UPDATE SET count = a.count + 1, last_at = now()
         WHERE a.count < ${settings.freeFailures}
-          OR a.last_at + least(power(2, a.count - ${settings.freeFailures}), ${settings.maxDelaySeconds}) * interval '1 second' <= now()
+          OR a.last_at + least(${settings.firstDelaySeconds} * power(2, a.count - ${settings.freeFailures}), ${settings.maxDelaySeconds}) * interval '1 second' <= now()
         RETURNING count`.execute(db)
       if (rows.length === 0) {
         const pair = await db
           .selectFrom('login_attempts')
           .select(
-            sql<number>`extract(epoch FROM last_at + least(power(2, count - ${settings.freeFailures}), ${settings.maxDelaySeconds}) * interval '1 second' - now())`.as(
+            sql<number>`extract(epoch FROM last_at + least(${settings.firstDelaySeconds} * power(2, count - ${settings.freeFailures}), ${settings.maxDelaySeconds}) * interval '1 second' - now())`.as(
               'wait',
             ),
           )

@@ -61,6 +61,7 @@ export async function start(env: Env): Promise<RunningAuth> {
   const relevantSince = () => new Date(Date.now() - (config.ACCESS_TOKEN_TTL_SECONDS + SKEW_SECONDS) * 1000)
   const throttle = loginThrottle(database.db, {
     freeFailures: config.LOGIN_FREE_FAILURES,
+    firstDelaySeconds: config.LOGIN_FIRST_DELAY_SECONDS,
     maxDelaySeconds: config.LOGIN_MAX_DELAY_SECONDS,
     windowSeconds: config.LOGIN_WINDOW_SECONDS,
     maxFailuresPerUser: config.LOGIN_MAX_FAILURES_PER_USER,
