@@ -45,6 +45,7 @@ const DESIGNED = [
   'gateway → notification:http',
   'gateway → web:http',
   'gateway → queue:amqp',
+  'gateway → gateway-valkey:valkey',
   'position-tracker → position-tracker-postgres:postgres',
   'position-tracker → queue:amqp',
   'position-tracker → auth:http',

@@ -5,6 +5,7 @@ import { MULTIPART_ENVELOPE_BYTES } from '@convoy/contracts'
 import { GatewayTimeoutError, PayloadTooLargeError, UnavailableError } from '@convoy/platform/errors'
 import { createHttpApp, type HttpAppOptions } from '@convoy/platform/http'
 import type { LiveHub } from './live-hub.ts'
+import { limitRate, type RateLimitOptions } from './rate-limit.ts'
 
 /** API paths open without an access token; `/api/live` takes its token in its first message. */
 const PUBLIC_API = new Set([
@@ -35,6 +36,7 @@ export async function buildApp(
     upstreamTimeoutMs: number
     uploadTimeoutMs: number
     maxUploadBytes: number
+    rateLimit: RateLimitOptions
   },
 ) {
   const app = createHttpApp(options)
@@ -42,6 +44,8 @@ export async function buildApp(
     'onRequest',
     authenticate(options.verifier, (path) => !path.startsWith('/api/') || PUBLIC_API.has(path)),
   )
+  // After the token check (hooks run in order): a signed-in client is counted as its user.
+  await limitRate(app, options.rateLimit)
 
   // An upload declaring more than the limit gets its 413 here. Passed on, media would refuse it
   // before reading the body and close the connection while the proxy still sends: a race in

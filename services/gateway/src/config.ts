@@ -22,6 +22,16 @@ export const Config = Type.Object({
   MAX_UPLOAD_BYTES: Type.Integer({ minimum: 1, default: 200 * 1024 * 1024 }),
   /** The same for uploads (`POST /api/media`): media answers once the whole video is in. */
   UPLOAD_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 15 * 60_000 }),
+  /** Requests one client (a user, or an address before signing in) may make per window; then 429. */
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 300 }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  /**
+   * Where every gateway replica counts requests: a Valkey or Redis server,
+   * `redis://[:password@]host:6379`. Unset: each replica counts on its own (embedded mode).
+   */
+  RATE_LIMIT_REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  /** The prefix of the counters' keys there (systems sharing one server count apart). */
+  RATE_LIMIT_PREFIX: Type.String({ minLength: 1, default: 'convoy-rate:' }),
   /** Live updates are batched into one frame per interval. */
   LIVE_FLUSH_MS: Type.Integer({ minimum: 10, maximum: 1000, default: 100 }),
   /** A client with more than this many bytes unsent is too slow and is dropped. */

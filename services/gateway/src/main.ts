@@ -23,6 +23,7 @@ import { buildApp } from './app.ts'
 import { Config } from './config.ts'
 import { createLiveHub } from './live-hub.ts'
 import { ownerOf } from './owner.ts'
+import { connectCounterStore } from './rate-limit.ts'
 
 export const SERVICE = 'gateway'
 
@@ -32,6 +33,9 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
   const metrics = createMetrics(SERVICE)
   const broker = connectBroker({ url: config.AMQP_URL, log, metrics })
   const tokens = verifyTokens({ config, broker, log })
+  const counters = config.RATE_LIMIT_REDIS_URL
+    ? connectCounterStore(config.RATE_LIMIT_REDIS_URL, log)
+    : undefined
   const { verifier } = tokens
   const hub = createLiveHub({
     verifier,
@@ -89,6 +93,12 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     uploadTimeoutMs: config.UPLOAD_TIMEOUT_MS,
     maxUploadBytes: config.MAX_UPLOAD_BYTES,
+    rateLimit: {
+      max: config.RATE_LIMIT_MAX,
+      windowMs: config.RATE_LIMIT_WINDOW_MS,
+      redis: counters,
+      namespace: config.RATE_LIMIT_PREFIX,
+    },
   })
   return serve({
     log,
@@ -109,7 +119,10 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
       ['live clients', () => hub.close()],
       ['tokens', () => tokens.close()],
     ],
-    release: [['broker', () => broker.close()]],
+    release: [
+      ['broker', () => broker.close()],
+      ['rate-limit store', () => counters?.quit()],
+    ],
   })
 }
 

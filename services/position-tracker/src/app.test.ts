@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { openDatabase, type Database } from '@convoy/platform/db'
-import { testIssuer, testLogger, type TestIssuer } from '@convoy/platform/testing'
+import { eventually, testIssuer, testLogger, type TestIssuer } from '@convoy/platform/testing'
 import { buildApp } from './app.ts'
 import { migrations, type Tables } from './migrations.ts'
 import { positionsRepository } from './repository.ts'
@@ -141,5 +141,71 @@ describe('position-tracker HTTP API', () => {
     const metrics = await app.metricsRegistry.metrics()
     assert.match(metrics, /http_server_request_duration_seconds_count\{[^}]*route="\/vehicles"[^}]*\} \d+/)
     assert.match(metrics, /service="position-tracker"/)
+  })
+})
+
+describe('position-tracker history under load', () => {
+  let database: Database<Tables>
+  let app: Awaited<ReturnType<typeof buildApp>>
+  let url: string
+  let token: string
+  /** History reads hold here, once they have read their first page, until let go. */
+  const held: Array<() => void> = []
+
+  before(async () => {
+    const issuer = await testIssuer()
+    token = await issuer.token({ role: 'viewer' })
+    database = await openDatabase<Tables>({ url: 'pglite:memory', log: testLogger(), migrations })
+    const repository = positionsRepository(database.db)
+    await repository.store([
+      { vehicle: 'Van', lat: 53.38, lng: -1.47, timestamp: '2026-01-01T12:00:00.000Z' },
+    ])
+    app = buildApp({
+      service: 'position-tracker',
+      log: testLogger(),
+      repository: {
+        ...repository,
+        // A slow read: its first page comes at once, the rest when the test lets it go.
+        async *historyPages(...args: Parameters<typeof repository.historyPages>) {
+          for await (const page of repository.historyPages(...args)) {
+            yield page
+            await new Promise<void>((resolve) => held.push(resolve))
+          }
+        },
+      },
+      verifier: issuer.verifier,
+      history: { concurrency: 1, queue: 1 },
+    })
+    url = await app.listen({ port: 0, host: '127.0.0.1' })
+  })
+  after(async () => {
+    for (const release of held) release()
+    await app.close()
+    await database.close()
+  })
+
+  const history = () =>
+    fetch(`${url}/vehicles/Van/history?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+
+  test('one read at a time, one more waits its turn, the rest are told to come back: 503 with Retry-After', async () => {
+    const first = await history() // answering: its headers are out, its body held
+    assert.equal(first.status, 200)
+    const second = history() // waits its turn
+    const third = await history()
+    assert.equal(third.status, 503)
+    assert.equal(third.headers.get('retry-after'), '1')
+    assert.match(third.headers.get('content-type') ?? '', /^application\/problem\+json/)
+    assert.match(((await third.json()) as { detail: string }).detail, /too many history reads at once/)
+
+    held.shift()!() // the first read ends…
+    assert.deepEqual(((await first.json()) as { positions: unknown[] }).positions.length, 1)
+    const waited = await second // …and the second one has its turn
+    assert.equal(waited.status, 200)
+    await eventually(() => held.length === 1, 'the second read holding')
+    held.shift()!()
+    assert.equal(((await waited.json()) as { name: string }).name, 'Van')
+    assert.equal((await history().then((r) => (held.shift()?.(), r))).status, 200, 'free again')
   })
 })

@@ -19,5 +19,11 @@ export const Config = Type.Object({
   BATCH_WAIT_MS: Type.Integer({ minimum: 0, maximum: 1000, default: 20 }),
   /** Batches written at once: their transactions overlap, each vehicle's rows locked in turn. */
   FLUSH_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 16, default: 3 }),
+  /**
+   * History reads run at once (each holds a database connection of the 10 ingestion shares) and
+   * how many more may wait for a turn; beyond, 503 with Retry-After.
+   */
+  HISTORY_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 8, default: 4 }),
+  HISTORY_QUEUE: Type.Integer({ minimum: 0, maximum: 1000, default: 16 }),
 })
 export type Config = Static<typeof Config>

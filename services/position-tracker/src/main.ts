@@ -40,6 +40,7 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
     metrics,
     repository,
     verifier: tokens.verifier,
+    history: { concurrency: config.HISTORY_CONCURRENCY, queue: config.HISTORY_QUEUE },
   })
   const retention = startRetention({
     repository,

@@ -90,6 +90,33 @@ for (const target of databaseTargets) {
       )
     })
 
+    test('a long history is read a page at a time, each row once, however fine its timestamps', async () => {
+      // Reports a few hundred microseconds apart, so page boundaries fall inside a millisecond.
+      const base = Date.UTC(2026, 1, 1, 8)
+      const stamps = Array.from({ length: 25 }, (_, i) => {
+        const micros = i * 400
+        const ms = Math.floor(micros / 1000)
+        return `${new Date(base + ms).toISOString().slice(0, 23)}${String(micros % 1000).padStart(3, '0')}Z`
+      })
+      await repo.store(
+        stamps.map((timestamp, i) => ({ vehicle: 'Pager', lat: 53 + i * 1e-5, lng: -1.5, timestamp })),
+      )
+      const range = { from: new Date(base), to: new Date(base + 1000), limit: 23 }
+      const pages: number[][] = []
+      for await (const page of repo.historyPages('Pager', range, 10)) pages.push(page.map((p) => p.lat))
+      assert.deepEqual(
+        pages.map((page) => page.length),
+        [10, 10, 3],
+        'pages of 10, and the limit',
+      )
+      assert.deepEqual(
+        pages.flat().map((lat) => Math.round((lat - 53) * 1e5)),
+        Array.from({ length: 23 }, (_, i) => i),
+        'every row once, in order',
+      )
+      assert.equal((await repo.history('Pager', range)).length, 23, 'the same, in one array')
+    })
+
     test('a vehicle standing still keeps its heading', async () => {
       const east = (seconds: number, metres: number) => ({
         ...report('Taxi', seconds, 0),
@@ -137,7 +164,7 @@ for (const target of databaseTargets) {
 
     test('lists vehicles sorted by name; unknown is null', async () => {
       assert.deepEqual(
-        (await repo.list()).map((v) => v.name).filter((name) => !/^(Race|Newcomer) /.test(name)),
+        (await repo.list()).map((v) => v.name).filter((name) => !/^(Race |Newcomer |Pager)/.test(name)),
         ['Bus', 'Cab', 'Coach', 'Lorry', 'Taxi', 'Tram', 'Van'],
       )
       assert.equal(await repo.find('Nobody'), null)

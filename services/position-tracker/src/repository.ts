@@ -4,6 +4,8 @@ import type { Tables } from './migrations.ts'
 import { motion, type Fix } from './motion.ts'
 
 type Row = { ts: Date; lat: number; lng: number }
+/** History rows read per query. */
+const HISTORY_PAGE = 1000
 const fix = (row: Row): Fix => ({ lat: row.lat, lng: row.lng, time: row.ts.getTime() })
 
 export function positionsRepository(db: Kysely<Tables>) {
@@ -105,8 +107,16 @@ export function positionsRepository(db: Kysely<Tables>) {
       return row ? toVehicle(row) : null
     },
 
-    /** Positions in [from, to], oldest first, each with the speed it was driving at. */
-    async history(name: string, range: { from: Date; to: Date; limit: number }): Promise<Position[]> {
+    /**
+     * Positions in [from, to], oldest first, each with the speed it was driving at, at most
+     * `limit`, read `pageSize` at a time (by the primary key, from the last one read): a long
+     * history is never held whole in memory, whoever asks for it.
+     */
+    async *historyPages(
+      name: string,
+      range: { from: Date; to: Date; limit: number },
+      pageSize = HISTORY_PAGE,
+    ): AsyncGenerator<Position[]> {
       const before = await db
         .selectFrom('positions')
         .select(['ts', 'lat', 'lng'])
@@ -115,22 +125,37 @@ export function positionsRepository(db: Kysely<Tables>) {
         .orderBy('ts', 'desc')
         .limit(1)
         .executeTakeFirst()
-      const rows = await db
-        .selectFrom('positions')
-        .select(['ts', 'lat', 'lng'])
-        .where('vehicle', '=', name)
-        .where('ts', '>=', range.from)
-        .where('ts', '<=', range.to)
-        .orderBy('ts')
-        .limit(range.limit)
-        .execute()
       let previous = before && fix(before)
-      return rows.map((row) => {
-        const current = fix(row)
-        const { speedKmh } = motion(previous, current)
-        previous = current
-        return { lat: row.lat, lng: row.lng, speedKmh, timestamp: row.ts.toISOString() }
-      })
+      // The last row's instant as the database holds it (microseconds; a Date keeps milliseconds).
+      let last: string | undefined
+      for (let left = range.limit; left > 0;) {
+        const rows = await db
+          .selectFrom('positions')
+          .select(['ts', 'lat', 'lng', sql<string>`ts::text`.as('exact')])
+          .where('vehicle', '=', name)
+          .where('ts', last ? '>' : '>=', last ? sql<Date>`${last}::timestamptz` : range.from)
+          .where('ts', '<=', range.to)
+          .orderBy('ts')
+          .limit(Math.min(pageSize, left))
+          .execute()
+        if (rows.length === 0) return
+        yield rows.map((row) => {
+          const current = fix(row)
+          const { speedKmh } = motion(previous, current)
+          previous = current
+          return { lat: row.lat, lng: row.lng, speedKmh, timestamp: row.ts.toISOString() }
+        })
+        left -= rows.length
+        last = rows.at(-1)!.exact
+        if (rows.length < pageSize) return
+      }
+    },
+
+    /** The whole of {@link historyPages} at once: for callers that want it in one array. */
+    async history(name: string, range: { from: Date; to: Date; limit: number }): Promise<Position[]> {
+      const positions: Position[] = []
+      for await (const page of this.historyPages(name, range)) positions.push(...page)
+      return positions
     },
 
     /** Deletes up to `chunk` positions older than `cutoff`; returns how many it deleted. */

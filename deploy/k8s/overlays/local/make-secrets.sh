@@ -65,6 +65,11 @@ write queue.env "username=convoy
 password=$(random)
 erlang-cookie=$(random)"
 
+# The gateway's rate-limit counters (Valkey): its password, and the URL the gateways use.
+write gateway-valkey.env "password=$(random)"
+printf 'password=%s\nurl=redis://:%s@gateway-valkey.gateway.svc.cluster.local:6379\n' \
+  "$(value gateway-valkey.env password)" "$(value gateway-valkey.env password)" >"$dir/gateway-valkey.env"
+
 url="amqp://$(value queue.env username):$(value queue.env password)@queue.queue.svc.cluster.local:5672"
 printf 'url=%s\n' "$url" >"$dir/amqp.env"
 echo "derived  secrets/amqp.env (from queue.env)"

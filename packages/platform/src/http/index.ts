@@ -13,6 +13,7 @@ import { createMetrics, httpDurationHistogram } from './metrics.ts'
 export { createMetrics } from './metrics.ts'
 export { createOpsApp, type OpsApp, type ReadinessCheck } from './ops.ts'
 export { MethodNotAllowedError, type FallbackConfig } from './allowed-methods.ts'
+export { concurrencyLimit, OverloadedError, type ConcurrencyLimitOptions } from './concurrency.ts'
 
 export interface HttpAppOptions {
   service: string
