@@ -2,6 +2,7 @@ import type { Registry } from 'prom-client'
 import { createOpsApp, type HttpApp, type ReadinessCheck } from '../http/index.ts'
 import type { Logger } from '../log/index.ts'
 export { startPeriodic, type PeriodicTask } from './periodic.ts'
+export { canTieChildren, spawnTied } from './tied-child.ts'
 
 /** A started service: what `main.ts` gets back from the service's `start`. */
 export interface RunningService {

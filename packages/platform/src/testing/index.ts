@@ -269,3 +269,4 @@ export {
 } from './mail-catcher.ts'
 export { sendMultipart } from './uploads.ts'
 export { openLiveFeed, type LiveFeed } from './live-feed.ts'
+export { isRunning, processes, type ProcessInfo } from './processes.ts'
