@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -10,6 +10,7 @@ import { deadLetterQueue } from '@convoy/platform/messaging'
 import { drainQueue, eventually, makeTestVideo, uniqueName } from '@convoy/platform/testing'
 import { start, VIDEOS_QUEUE } from './main.ts'
 import {
+  leftInWorkDir,
   metricValue,
   probeAudio,
   resultsListener,
@@ -91,7 +92,7 @@ describe('converter jobs', () => {
       media.requests.filter((r) => r.id === job.id).every((r) => r.authorization === `Bearer ${job.token}`),
     )
     assert.equal(listener.of(job.id).length, 1)
-    assert.deepEqual(await readdir(workDir), [], 'the work folder is removed')
+    assert.deepEqual(await leftInWorkDir(workDir), [], 'the work folder is removed')
   })
 
   test('a corrupt video fails at once with a readable reason, without retries', async () => {
@@ -101,7 +102,7 @@ describe('converter jobs', () => {
     assert.match(reason, /^not a video: .*Invalid data found/)
     assert.doesNotMatch(reason, new RegExp(dir), 'no server path in the reason')
     assert.deepEqual(media.of(job.id), ['GET 200'])
-    assert.deepEqual(await readdir(workDir), [], 'the work folder is removed')
+    assert.deepEqual(await leftInWorkDir(workDir), [], 'the work folder is removed')
   })
 
   test('a video without sound fails with "no audio track"', async () => {
@@ -121,7 +122,7 @@ describe('converter jobs', () => {
     const job = media.add(videos.clip, { deleteAfterDownload: true })
     await endsQuietly(job)
     assert.deepEqual(media.of(job.id), ['GET 200', 'PUT 404'])
-    assert.deepEqual(await readdir(workDir), [], 'the work folder is removed')
+    assert.deepEqual(await leftInWorkDir(workDir), [], 'the work folder is removed')
   })
 
   test('a token media refuses (401) fails the job at once', async () => {
@@ -146,7 +147,7 @@ describe('converter jobs', () => {
     assert.equal(await failure(job.id), 'could not be converted after 3 attempts: media service unavailable')
     assert.deepEqual(media.of(job.id), ['GET 503', 'GET 503', 'GET 503'])
     assert.deepEqual(await drainQueue(brokerUrl, deadLetterQueue(VIDEOS_QUEUE)), [])
-    assert.deepEqual(await readdir(workDir), [], 'no work folder left')
+    assert.deepEqual(await leftInWorkDir(workDir), [], 'no work folder left')
   })
 
   test('/metrics counts conversions by outcome and times them', async () => {
@@ -212,6 +213,6 @@ describe('converter jobs past their time limit', () => {
     assert.equal(result.routingKey, 'conversion.failed')
     assert.equal((result.body as ConversionFailed).reason, 'conversion took longer than 0.001 s')
     assert.deepEqual(media.of(job.id), ['GET 200', 'GET 200'])
-    assert.deepEqual(await readdir(path.join(dir, 'work')), [])
+    assert.deepEqual(await leftInWorkDir(path.join(dir, 'work')), [])
   })
 })

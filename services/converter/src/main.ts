@@ -1,9 +1,7 @@
-import { constants } from 'node:fs'
-import { access, mkdir } from 'node:fs/promises'
 import { MEDIA_EXCHANGE, VIDEO_UPLOADED, VideoUploaded } from '@convoy/contracts'
 import { loadConfig, type Env } from '@convoy/platform/config'
 import { createMetrics } from '@convoy/platform/http'
-import { runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
+import { claimWorkFolder, runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
 import { createLogger } from '@convoy/platform/log'
 import { connectBroker } from '@convoy/platform/messaging'
 import { Config } from './config.ts'
@@ -19,9 +17,9 @@ export async function start(env: Env): Promise<RunningService & { opsUrl: string
   const config = loadConfig(Config, env)
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL })
   const metrics = createMetrics(SERVICE)
-  // A work folder that cannot be written would fail every job: refuse to start instead.
-  await mkdir(config.WORK_DIR, { recursive: true })
-  await access(config.WORK_DIR, constants.W_OK)
+  // A work folder that cannot be written would fail every job: refuse to start instead. Claiming
+  // it also removes what converters killed mid-conversion left in WORK_DIR.
+  const work = await claimWorkFolder(config.WORK_DIR, SERVICE, log)
   const broker = connectBroker({ url: config.AMQP_URL, log, metrics })
 
   const videos = broker.consume({
@@ -37,7 +35,7 @@ export async function start(env: Env): Promise<RunningService & { opsUrl: string
       broker,
       log,
       metrics: conversionMetrics(metrics),
-      workDir: config.WORK_DIR,
+      workDir: work.path,
       timeoutMs: config.CONVERSION_TIMEOUT_MS,
       maxAttempts: config.MAX_ATTEMPTS,
     }),
@@ -50,7 +48,10 @@ export async function start(env: Env): Promise<RunningService & { opsUrl: string
     metrics,
     readiness: { broker: broker.isReady, videos: videos.isReady },
     drain: [['videos', () => videos.close()]],
-    release: [['broker', () => broker.close()]],
+    release: [
+      ['broker', () => broker.close()],
+      ['work folder', () => work.release()],
+    ],
   })
 }
 

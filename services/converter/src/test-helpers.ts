@@ -2,7 +2,7 @@
 // and a listener for the converter's results. Used by the tests only.
 import { randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream, statSync } from 'node:fs'
-import { readFile, stat, writeFile } from 'node:fs/promises'
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
@@ -172,6 +172,11 @@ export async function resultsListener(brokerUrl: string) {
       eventually(() => results.find((r) => r.body.id === id), `a result for job ${id}`, timeoutMs),
     close: () => broker.close(),
   }
+}
+
+/** What conversions left in the converter's own folder in `workDir` (beside its claim): nothing, once done. */
+export async function leftInWorkDir(workDir: string): Promise<string[]> {
+  return (await readdir(workDir, { recursive: true })).filter((name) => name.includes(path.sep))
 }
 
 /** The value of one series in a Prometheus text exposition, or undefined when absent. */

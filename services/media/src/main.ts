@@ -1,10 +1,15 @@
-import { mkdir } from 'node:fs/promises'
 import { verifierFromConfig } from '@convoy/platform/auth'
 import { openBlobStore } from '@convoy/platform/blobs'
 import { loadConfig, type Env } from '@convoy/platform/config'
 import { openDatabase } from '@convoy/platform/db'
 import { createMetrics } from '@convoy/platform/http'
-import { runUntilSignal, serve, startPeriodic, type RunningService } from '@convoy/platform/lifecycle'
+import {
+  claimWorkFolder,
+  runUntilSignal,
+  serve,
+  startPeriodic,
+  type RunningService,
+} from '@convoy/platform/lifecycle'
 import { createLogger } from '@convoy/platform/log'
 import { connectBroker } from '@convoy/platform/messaging'
 import { buildApp } from './app.ts'
@@ -19,7 +24,8 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
   const config = loadConfig(Config, env)
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL })
   const metrics = createMetrics(SERVICE)
-  await mkdir(config.WORK_DIR, { recursive: true })
+  // Uploads wait here while ffprobe looks at them; what uploads cut by a crash left goes now.
+  const work = await claimWorkFolder(config.WORK_DIR, SERVICE, log)
   const database = await openDatabase<Tables>({ url: config.DATABASE_URL, log, migrations })
   const repository = jobsRepository(database.db)
   const store = openBlobStore({ url: config.BLOB_STORE_URL })
@@ -42,7 +48,7 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
     store,
     verifier: verifierFromConfig(config),
     maxUploadBytes: config.MAX_UPLOAD_BYTES,
-    workDir: config.WORK_DIR,
+    workDir: work.path,
   })
   return serve({
     log,
@@ -57,6 +63,7 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
     release: [
       ['broker', () => broker.close()],
       ['database', () => database.close()],
+      ['work folder', () => work.release()],
     ],
   })
 }
