@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
 import { openAsBlob } from 'node:fs'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import net from 'node:net'
 import path from 'node:path'
 import { after, test } from 'node:test'
 import type { Media, Vehicle, VehicleHistory } from '@convoy/contracts'
@@ -60,19 +59,18 @@ test('embedded mode drives all 38 vehicles and keeps their history (and its admi
 
 test('a first start that fails later still shows the admin password it created', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'convoy-embedded-failed-'))
-  const blocker = net.createServer()
-  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
   const shown: string[] = []
   try {
-    // The gateway starts last and cannot listen: auth has created the admin by then.
+    // Media cannot make its work folder (under a file): auth has created the admin by then.
+    await writeFile(path.join(dir, 'a-file'), '')
     await assert.rejects(
       startEmbedded({
         dataDir: dir,
-        port: (blocker.address() as net.AddressInfo).port,
-        env: { LOG_LEVEL: 'silent' },
+        port: 0,
+        env: { LOG_LEVEL: 'silent', WORK_DIR: path.join(dir, 'a-file', 'work') },
         onNotice: (notice) => shown.push(notice),
       }),
-      /EADDRINUSE/,
+      /ENOTDIR/,
     )
     const password = /password (\S+) /.exec(shown[0] ?? '')?.[1]
     assert.ok(password, 'the password was shown before the failure')
@@ -84,7 +82,6 @@ test('a first start that fails later still shows the admin password it created',
       await system.close()
     }
   } finally {
-    blocker.close()
     await rm(dir, { recursive: true, force: true })
   }
 })
