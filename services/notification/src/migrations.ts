@@ -33,6 +33,13 @@ export const migrations: Record<string, Migration> = {
       )`.execute(db)
     },
   },
+  '0002_lease_holder_names_its_process': {
+    async up(db) {
+      // The holder of a lease names its process (host, pid, claim id), so that a restarted
+      // notification can tell that the process that held a lease is gone and take it at once.
+      await sql`ALTER TABLE notifications ALTER COLUMN claimed_by TYPE text`.execute(db)
+    },
+  },
 }
 
 export interface Tables {
