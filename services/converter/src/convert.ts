@@ -32,7 +32,7 @@ const MAX_REASON = 500
  * The handler of `video.uploaded`: fetches the video from media, extracts its audio, hands the
  * MP3 back, then publishes `mp3.converted`. A job that can never succeed (not a video, no sound,
  * token refused) or whose last attempt failed ends with `conversion.failed`; any other failure is
- * thrown for the broker to retry with backoff. A job deleted meanwhile ends quietly. Results
+ * thrown for the broker to retry with backoff. A job deleted or ended meanwhile ends quietly. Results
  * carry deterministic message ids, so a retried or redelivered job announces the same message.
  */
 export function videoConverter(options: ConverterOptions) {
@@ -88,7 +88,7 @@ export function videoConverter(options: ConverterOptions) {
       return
     }
     if (!converted) {
-      log.info(fields(), 'job deleted before its conversion ended')
+      log.info(fields(), 'job deleted or ended before its conversion did')
       return
     }
     // A failure to publish is thrown: retried, and after the last attempt dead-lettered by the

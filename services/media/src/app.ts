@@ -100,7 +100,11 @@ export async function buildApp(options: MediaAppOptions) {
 
   // ── The converter's side ──────────────────────────────────────────────────────────────
 
-  /** The live job `id` if `authorization` carries its capability token; 401/404 otherwise. */
+  /**
+   * The live job `id` if `authorization` carries its capability token and it still waits for
+   * its MP3; 401 for another token, 404 for a job gone or ended (a late or repeated conversion
+   * has nothing to do: a failed job stays failed).
+   */
   const forWorker = async (id: string, authorization: string | undefined) => {
     const job = await repository.find(id)
     if (!job) throw new NotFoundError(`no media ${id}`)
@@ -108,6 +112,8 @@ export async function buildApp(options: MediaAppOptions) {
     const expected = Buffer.from(job.token)
     if (given.length !== expected.length || !timingSafeEqual(given, expected))
       throw new UnauthorizedError(`not the token of media ${id}`)
+    if (job.media.status === 'ready' || job.media.status === 'failed')
+      throw new NotFoundError(`media ${id} is ${job.media.status}: nothing left to convert`)
     return job
   }
 

@@ -30,13 +30,21 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
   const repository = jobsRepository(database.db)
   const store = openBlobStore({ url: config.BLOB_STORE_URL })
   const broker = connectBroker({ url: config.AMQP_URL, log, metrics })
-  const pipeline = mediaPipeline({ repository, store, broker, log, maxUploadBytes: config.MAX_UPLOAD_BYTES })
+  const pipeline = mediaPipeline({
+    repository,
+    store,
+    broker,
+    log,
+    maxUploadBytes: config.MAX_UPLOAD_BYTES,
+    republishAfterMs: config.REPUBLISH_AFTER_MS,
+    stuckJobAfterMs: config.STUCK_JOB_AFTER_MS,
+  })
   const results = consumeResults(broker, pipeline, database.ping)
   const sweeper = startPeriodic({
     name: 'media sweep',
     everyMs: config.SWEEP_EVERY_MS,
     log,
-    task: () => pipeline.sweep(config.REPUBLISH_AFTER_MS),
+    task: () => pipeline.sweep(),
   })
 
   const app = await buildApp({
