@@ -125,3 +125,37 @@ test('embedded mode runs the media pipeline: upload, MP3, and the email in the l
     await rm(dir, { recursive: true, force: true })
   }
 })
+
+test('without ffmpeg, the start says so: uploads are refused and videos cannot be converted until it is installed', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'convoy-embedded-no-ffmpeg-'))
+  const missing = path.join(dir, 'no-such-bin')
+  const shown: string[] = []
+  const system = await startEmbedded({
+    dataDir: dir,
+    port: 0,
+    env: {
+      LOG_LEVEL: 'silent',
+      VEHICLES: '0',
+      CONVOY_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+      FFMPEG_PATH: path.join(missing, 'ffmpeg'),
+      FFPROBE_PATH: path.join(missing, 'ffprobe'),
+    },
+    onNotice: (notice) => shown.push(notice),
+  })
+  try {
+    const install = '(apt-get install ffmpeg / brew install ffmpeg).'
+    assert.deepEqual(shown, [
+      `ffprobe is not installed (not found: ${missing}/ffprobe): uploads are refused until it is ${install}`,
+      `ffmpeg is not installed (not found: ${missing}/ffmpeg): videos cannot be converted until it is ${install}`,
+    ])
+    assert.deepEqual(system.notices, shown)
+    for (const service of ['media', 'converter'] as const) {
+      const ready = await fetch(`${system.ops[service]}/readyz`)
+      assert.equal(ready.status, 503, service)
+      assert.match(((await ready.json()) as { checks: { ffmpeg: string } }).checks.ffmpeg, /is not installed/)
+    }
+  } finally {
+    await system.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+})

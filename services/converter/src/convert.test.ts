@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, stat, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -214,5 +215,66 @@ describe('converter jobs past their time limit', () => {
     assert.equal((result.body as ConversionFailed).reason, 'conversion took longer than 0.001 s')
     assert.deepEqual(media.of(job.id), ['GET 200', 'GET 200'])
     assert.deepEqual(await leftInWorkDir(path.join(dir, 'work')), [])
+  })
+})
+
+describe('converter without ffmpeg', () => {
+  const brokerUrl = `memory://${uniqueName('converter-no-ffmpeg')}`
+  let dir: string
+  let media: StandInMedia
+  let listener: Awaited<ReturnType<typeof resultsListener>>
+  let converter: RunningService & { opsUrl: string }
+  let ffmpeg: string // where the converter is told ffmpeg is: nothing there yet
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'converter-test-'))
+    ffmpeg = path.join(dir, 'bin', 'ffmpeg')
+    media = await standInMedia(dir)
+    listener = await resultsListener(brokerUrl)
+    converter = await start({
+      OPS_PORT: '0',
+      OPS_HOST: '127.0.0.1',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      AMQP_URL: brokerUrl,
+      MEDIA_URL: media.url,
+      MAX_ATTEMPTS: '2',
+      RETRY_DELAY_MS: '20',
+      FFMPEG_PATH: ffmpeg,
+      WORK_DIR: path.join(dir, 'work'),
+    })
+  })
+  after(async () => {
+    await converter?.close()
+    await listener?.close()
+    await media?.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  test('says so at start and in /readyz, and holds the jobs until ffmpeg is installed, failing none', async () => {
+    const problem = `ffmpeg is not installed (not found: ${ffmpeg})`
+    assert.equal(
+      converter.notice,
+      `${problem}: videos cannot be converted until it is (apt-get install ffmpeg / brew install ffmpeg).`,
+    )
+    const ready = await fetch(`${converter.opsUrl}/readyz`)
+    assert.equal(ready.status, 503)
+    assert.deepEqual(((await ready.json()) as { checks: unknown }).checks, {
+      broker: true,
+      videos: true,
+      ffmpeg: problem,
+    })
+
+    const video = path.join(dir, 'clip.mp4')
+    await makeTestVideo(video, { seconds: 1 })
+    const job = media.add(video)
+    await listener.publish(job)
+    await eventually(() => media.of(job.id).includes('GET 200'), 'the job taken')
+    // The admin installs ffmpeg where the converter was told it would be.
+    await mkdir(path.dirname(ffmpeg))
+    await symlink(execFileSync('sh', ['-c', 'command -v ffmpeg'], { encoding: 'utf8' }).trim(), ffmpeg)
+    const result = await listener.next(job.id)
+    assert.equal(result.routingKey, 'mp3.converted', 'converted, not failed')
+    assert.equal(listener.of(job.id).length, 1)
+    await eventually(async () => (await fetch(`${converter.opsUrl}/readyz`)).ok, 'ready once ffmpeg runs')
   })
 })

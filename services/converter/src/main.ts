@@ -3,6 +3,7 @@ import { loadConfig, type Env } from '@convoy/platform/config'
 import { createMetrics } from '@convoy/platform/http'
 import { claimWorkFolder, runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
 import { createLogger } from '@convoy/platform/log'
+import { mediaTools, mediaToolsNotice } from '@convoy/platform/media'
 import { connectBroker } from '@convoy/platform/messaging'
 import { Config } from './config.ts'
 import { videoConverter } from './convert.ts'
@@ -20,6 +21,11 @@ export async function start(env: Env): Promise<RunningService & { opsUrl: string
   // A work folder that cannot be written would fail every job: refuse to start instead. Claiming
   // it also removes what converters killed mid-conversion left in WORK_DIR.
   const work = await claimWorkFolder(config.WORK_DIR, SERVICE, log)
+  // Without ffmpeg no video converts: whoever started the converter is told at once, and jobs
+  // wait in the queue (not failed) until it runs.
+  const tools = mediaTools({ ffmpeg: config.FFMPEG_PATH, ffprobe: config.FFPROBE_PATH })
+  const toolsProblem = await tools()
+  if (toolsProblem !== true) log.warn({ problem: toolsProblem }, 'videos not converted: ffmpeg does not run')
   const broker = connectBroker({ url: config.AMQP_URL, log, metrics })
 
   const videos = broker.consume({
@@ -30,29 +36,34 @@ export async function start(env: Env): Promise<RunningService & { opsUrl: string
     prefetch: config.CONCURRENCY,
     maxAttempts: config.MAX_ATTEMPTS,
     retryDelayMs: config.RETRY_DELAY_MS,
+    dependenciesReady: async () => (await tools()) === true,
     handler: videoConverter({
       media: mediaClient({ baseUrl: config.MEDIA_URL }),
       broker,
       log,
       metrics: conversionMetrics(metrics),
       workDir: work.path,
+      tools: { ffmpeg: config.FFMPEG_PATH, ffprobe: config.FFPROBE_PATH },
       timeoutMs: config.CONVERSION_TIMEOUT_MS,
       maxAttempts: config.MAX_ATTEMPTS,
     }),
   })
   // Closing lets the conversions in flight finish; one cut short by a kill was never acked, so
   // the broker hands its job to another converter.
-  return serve({
+  const running = await serve({
     log,
     listen: config,
     metrics,
-    readiness: { broker: broker.isReady, videos: videos.isReady },
+    readiness: { broker: broker.isReady, videos: videos.isReady, ffmpeg: tools },
     drain: [['videos', () => videos.close()]],
     release: [
       ['broker', () => broker.close()],
       ['work folder', () => work.release()],
     ],
   })
+  return toolsProblem === true
+    ? running
+    : { ...running, notice: mediaToolsNotice(toolsProblem, 'videos cannot be converted') }
 }
 
 if (import.meta.main) runUntilSignal(() => start(process.env))

@@ -27,6 +27,8 @@ export interface MediaAppOptions extends HttpAppOptions {
   verifier: Verifier
   maxUploadBytes: number
   workDir: string
+  /** ffprobe, when it is not `ffprobe` on the PATH. */
+  ffprobe?: string
 }
 
 /**
@@ -57,7 +59,7 @@ export async function buildApp(options: MediaAppOptions) {
     async (request, reply) => {
       const file = await receiveFile(request, { maxBytes: options.maxUploadBytes, workDir: options.workDir })
       try {
-        const info = await probe(file.path).catch((error: unknown) => {
+        const info = await probe(file.path, { ffprobe: options.ffprobe }).catch((error: unknown) => {
           if ((error as { code?: string }).code === 'ENOENT')
             throw new UnavailableError('videos cannot be checked here: ffprobe (ffmpeg) is not installed')
           throw error

@@ -15,6 +15,8 @@ export const Config = Type.Object({
   BLOB_STORE_URL: Type.String({ minLength: 1, default: pathToFileURL('.data/media-files').href }),
   /** Largest video accepted; a larger upload is refused with 413 as soon as it is known. */
   MAX_UPLOAD_BYTES: Type.Integer({ minimum: 1, default: 200 * 1024 * 1024 }),
+  /** ffprobe, which looks inside every upload: a name on the PATH or a path. */
+  FFPROBE_PATH: Type.String({ minLength: 1, default: 'ffprobe' }),
   /** Where an upload is held while ffprobe looks at it (at most MAX_UPLOAD_BYTES per upload). */
   WORK_DIR: Type.String({ minLength: 1, default: tmpdir() }),
   /** A job whose `video.uploaded` the broker did not confirm is published again after this long. */

@@ -65,6 +65,7 @@ export async function startMedia(env: Record<string, string> = {}) {
   return {
     url: service.url,
     opsUrl: service.opsUrl,
+    notice: service.notice,
     issuer,
     broker,
     seen,
