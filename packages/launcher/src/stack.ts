@@ -34,6 +34,12 @@ export interface StackOptions {
   skip?: ServiceName[]
 }
 
+/** A running stack: a process per service. */
+export interface StackSystem extends RunningSystem {
+  /** The process of each service (a test that kills them finds them here). */
+  pids: Partial<Record<ServiceName, number>>
+}
+
 /** Databases of the stateful services, each its own, as in every other topology. */
 const DATABASES: Partial<Record<ServiceName, string>> = {
   auth: 'auth',
@@ -50,7 +56,7 @@ const DATABASES: Partial<Record<ServiceName, string>> = {
  * Ctrl-C reaches the launcher alone, which then stops them in that order; and each gets SIGTERM
  * if the launcher dies (see `spawnService`).
  */
-export async function startStack(options: StackOptions): Promise<RunningSystem> {
+export async function startStack(options: StackOptions): Promise<StackSystem> {
   const host = options.host ?? '127.0.0.1'
   // A port taken is found before a database is created or a service started.
   await checkPort(host, options.port)
@@ -113,6 +119,7 @@ export async function startStack(options: StackOptions): Promise<RunningSystem> 
       services: urls,
       ops: ops as Record<ServiceName, string>,
       notices,
+      pids: Object.fromEntries(children.map(({ service, child }) => [service, child.pid])),
       close: stopAll,
     }
   } catch (error) {
