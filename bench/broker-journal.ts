@@ -13,6 +13,8 @@ import Type from 'typebox'
 import { createLogger } from '@convoy/platform/log'
 import { connectBroker, journaledBrokerUrl } from '@convoy/platform/messaging'
 import { parseArgs } from './lib/args.ts'
+import { awaitQuietMachine, round1 } from './lib/proc.ts'
+import { machineInfo, markdownTable, progress, publish } from './lib/report.ts'
 
 const options = parseArgs({ messages: 50_000, rounds: 3, 'in-flight': 1000, prefetch: 1000 })
 const log = createLogger({ service: 'bench', level: 'warn' })
@@ -65,22 +67,33 @@ const median = (values: number[]) => values.toSorted((a, b) => a - b)[Math.floor
 
 const dir = await mkdtemp(path.join(tmpdir(), 'convoy-bench-journal-'))
 try {
-  const rows: string[] = []
+  const results: Record<string, { perSecond: number; cpuMicros: number; others: number[] }> = {}
   for (const [name, url] of [
     ['memory only', 'memory://bench'],
     ['with a journal', journaledBrokerUrl('bench', dir)],
   ] as const) {
-    const results = []
-    for (let i = 0; i < options.rounds; i++) results.push(await round(url))
-    rows.push(
-      `| ${name} | ${Math.round(median(results.map((r) => r.perSecond)))} | ${median(results.map((r) => r.cpuMicros)).toFixed(1)} |`,
-    )
+    const rounds = []
+    const others = []
+    for (let i = 0; i < options.rounds; i++) {
+      others.push(round1(await awaitQuietMachine()))
+      progress(`${name}, round ${i + 1}`)
+      rounds.push(await round(url))
+    }
+    results[name] = {
+      perSecond: Math.round(median(rounds.map((r) => r.perSecond))),
+      cpuMicros: round1(median(rounds.map((r) => r.cpuMicros))),
+      others,
+    }
   }
-  console.log(
-    `${options.messages} messages, ${options.rounds} rounds (median), ${options['in-flight']} publishes in flight`,
+  const table = markdownTable(
+    ['broker', 'messages/s', 'CPU µs per message'],
+    Object.entries(results).map(([name, r]) => [name, r.perSecond, r.cpuMicros]),
   )
-  console.log('| broker | messages/s | CPU µs per message |\n|---|---|---|')
-  console.log(rows.join('\n'))
+  await publish(
+    'broker-journal',
+    `${options.messages} messages a round, median of ${options.rounds}, ${options['in-flight']} publishes in flight\n\n${table}`,
+    { options, machine: await machineInfo(), results },
+  )
 } finally {
   await rm(dir, { recursive: true, force: true })
 }
