@@ -1,59 +1,41 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdir, mkdtemp, rm, stat, symlink } from 'node:fs/promises'
+import { mkdir, rm, stat, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import type { ConversionFailed, Mp3Converted } from '@convoy/contracts'
-import type { RunningService } from '@convoy/platform/lifecycle'
 import { deadLetterQueue } from '@convoy/platform/messaging'
-import { drainQueue, eventually, makeTestVideo, uniqueName } from '@convoy/platform/testing'
-import { start, VIDEOS_QUEUE } from './main.ts'
+import { drainQueue, eventually, makeTestVideo } from '@convoy/platform/testing'
+import { VIDEOS_QUEUE } from './main.ts'
 import {
   leftInWorkDir,
   metricValue,
   probeAudio,
-  resultsListener,
-  standInMedia,
+  startConverter,
   testVideos,
   type StandInMedia,
+  type TestConverter,
 } from './test-helpers.ts'
 
 // How a job ends, driven through the whole service on the in-process broker (which keeps
 // RabbitMQ's contract: retries with backoff, dead letters), real ffmpeg and a stand-in media.
 describe('converter jobs', () => {
-  const brokerUrl = `memory://${uniqueName('converter')}`
-  let dir: string
+  let fixture: TestConverter
+  let brokerUrl: string
   let workDir: string
   let videos: Awaited<ReturnType<typeof testVideos>>
   let media: StandInMedia
-  let listener: Awaited<ReturnType<typeof resultsListener>>
-  let converter: RunningService & { opsUrl: string }
+  let listener: TestConverter['listener']
+  let converter: TestConverter['converter']
 
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'converter-test-'))
-    workDir = path.join(dir, 'work')
-    videos = await testVideos(dir)
-    media = await standInMedia(dir)
-    listener = await resultsListener(brokerUrl)
-    converter = await start({
-      OPS_PORT: '0',
-      OPS_HOST: '127.0.0.1',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      AMQP_URL: brokerUrl,
-      MEDIA_URL: media.url,
-      MAX_ATTEMPTS: '3',
-      RETRY_DELAY_MS: '20',
-      WORK_DIR: workDir,
-    })
+    fixture = await startConverter({ MAX_ATTEMPTS: '3', RETRY_DELAY_MS: '20' })
+    ;({ brokerUrl, workDir, media, listener, converter } = fixture)
+    videos = await testVideos(fixture.dir)
   })
-  after(async () => {
-    await converter?.close()
-    await listener?.close()
-    await media?.close()
-    await rm(dir, { recursive: true, force: true })
-  })
+  after(() => fixture?.close())
 
   /** Messages the converter has acked so far: a job without a result is over once counted. */
   const acked = async () => {
@@ -101,7 +83,7 @@ describe('converter jobs', () => {
     await listener.publish(job)
     const reason = await failure(job.id)
     assert.match(reason, /^not a video: .*Invalid data found/)
-    assert.doesNotMatch(reason, new RegExp(dir), 'no server path in the reason')
+    assert.doesNotMatch(reason, new RegExp(fixture.dir), 'no server path in the reason')
     assert.deepEqual(media.of(job.id), ['GET 200'])
     assert.deepEqual(await leftInWorkDir(workDir), [], 'the work folder is removed')
   })
@@ -176,37 +158,15 @@ describe('converter jobs', () => {
 })
 
 describe('converter jobs past their time limit', () => {
-  const brokerUrl = `memory://${uniqueName('converter-timeout')}`
-  let dir: string
-  let media: StandInMedia
-  let listener: Awaited<ReturnType<typeof resultsListener>>
-  let converter: RunningService
-
+  let fixture: TestConverter
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'converter-test-'))
-    media = await standInMedia(dir)
-    listener = await resultsListener(brokerUrl)
-    converter = await start({
-      OPS_PORT: '0',
-      OPS_HOST: '127.0.0.1',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      AMQP_URL: brokerUrl,
-      MEDIA_URL: media.url,
-      CONVERSION_TIMEOUT_MS: '1',
-      MAX_ATTEMPTS: '2',
-      RETRY_DELAY_MS: '20',
-      WORK_DIR: path.join(dir, 'work'),
-    })
+    fixture = await startConverter({ CONVERSION_TIMEOUT_MS: '1', MAX_ATTEMPTS: '2', RETRY_DELAY_MS: '20' })
   })
-  after(async () => {
-    await converter?.close()
-    await listener?.close()
-    await media?.close()
-    await rm(dir, { recursive: true, force: true })
-  })
+  after(() => fixture?.close())
 
   test('are retried, then failed with the time limit as the reason', async () => {
-    const video = path.join(dir, 'clip.mp4')
+    const { media, listener } = fixture
+    const video = path.join(fixture.dir, 'clip.mp4')
     await makeTestVideo(video, { seconds: 1 })
     const job = media.add(video)
     await listener.publish(job)
@@ -214,43 +174,24 @@ describe('converter jobs past their time limit', () => {
     assert.equal(result.routingKey, 'conversion.failed')
     assert.equal((result.body as ConversionFailed).reason, 'conversion took longer than 0.001 s')
     assert.deepEqual(media.of(job.id), ['GET 200', 'GET 200'])
-    assert.deepEqual(await leftInWorkDir(path.join(dir, 'work')), [])
+    assert.deepEqual(await leftInWorkDir(fixture.workDir), [])
   })
 })
 
 describe('converter without ffmpeg', () => {
-  const brokerUrl = `memory://${uniqueName('converter-no-ffmpeg')}`
-  let dir: string
-  let media: StandInMedia
-  let listener: Awaited<ReturnType<typeof resultsListener>>
-  let converter: RunningService & { opsUrl: string }
+  let fixture: TestConverter
   let ffmpeg: string // where the converter is told ffmpeg is: nothing there yet
-
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'converter-test-'))
-    ffmpeg = path.join(dir, 'bin', 'ffmpeg')
-    media = await standInMedia(dir)
-    listener = await resultsListener(brokerUrl)
-    converter = await start({
-      OPS_PORT: '0',
-      OPS_HOST: '127.0.0.1',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      AMQP_URL: brokerUrl,
-      MEDIA_URL: media.url,
-      MAX_ATTEMPTS: '2',
-      RETRY_DELAY_MS: '20',
-      FFMPEG_PATH: ffmpeg,
-      WORK_DIR: path.join(dir, 'work'),
-    })
+    ffmpeg = path.join(tmpdir(), `convoy-converter-bin-${randomUUID()}`, 'ffmpeg')
+    fixture = await startConverter({ MAX_ATTEMPTS: '2', RETRY_DELAY_MS: '20', FFMPEG_PATH: ffmpeg })
   })
   after(async () => {
-    await converter?.close()
-    await listener?.close()
-    await media?.close()
-    await rm(dir, { recursive: true, force: true })
+    await fixture?.close()
+    await rm(path.dirname(ffmpeg), { recursive: true, force: true })
   })
 
   test('says so at start and in /readyz, and holds the jobs until ffmpeg is installed, failing none', async () => {
+    const { converter, media, listener } = fixture
     const problem = `ffmpeg is not installed (not found: ${ffmpeg})`
     assert.equal(
       converter.notice,
@@ -264,7 +205,7 @@ describe('converter without ffmpeg', () => {
       ffmpeg: problem,
     })
 
-    const video = path.join(dir, 'clip.mp4')
+    const video = path.join(fixture.dir, 'clip.mp4')
     await makeTestVideo(video, { seconds: 1 })
     const job = media.add(video)
     await listener.publish(job)
