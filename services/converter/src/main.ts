@@ -3,7 +3,7 @@ import { loadConfig, type Env } from '@convoy/platform/config'
 import { createMetrics } from '@convoy/platform/http'
 import { claimWorkFolder, runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
 import { createLogger } from '@convoy/platform/log'
-import { mediaTools, mediaToolsNotice } from '@convoy/platform/media'
+import { checkMediaTools } from '@convoy/platform/media'
 import { connectBroker } from '@convoy/platform/messaging'
 import { Config } from './config.ts'
 import { videoConverter } from './convert.ts'
@@ -23,9 +23,8 @@ export async function start(env: Env): Promise<RunningService & { opsUrl: string
   const work = await claimWorkFolder(config.WORK_DIR, SERVICE, log)
   // Without ffmpeg no video converts: whoever started the converter is told at once, and jobs
   // wait in the queue (not failed) until it runs.
-  const tools = mediaTools({ ffmpeg: config.FFMPEG_PATH, ffprobe: config.FFPROBE_PATH })
-  const toolsProblem = await tools()
-  if (toolsProblem !== true) log.warn({ problem: toolsProblem }, 'videos not converted: ffmpeg does not run')
+  const paths = { ffmpeg: config.FFMPEG_PATH, ffprobe: config.FFPROBE_PATH }
+  const tools = await checkMediaTools(paths, { log, meanwhile: 'videos cannot be converted' })
   const broker = connectBroker({ url: config.AMQP_URL, log, metrics })
 
   const videos = broker.consume({
@@ -36,14 +35,14 @@ export async function start(env: Env): Promise<RunningService & { opsUrl: string
     prefetch: config.CONCURRENCY,
     maxAttempts: config.MAX_ATTEMPTS,
     retryDelayMs: config.RETRY_DELAY_MS,
-    dependenciesReady: async () => (await tools()) === true,
+    dependenciesReady: async () => (await tools.check()) === true,
     handler: videoConverter({
       media: mediaClient({ baseUrl: config.MEDIA_URL }),
       broker,
       log,
       metrics: conversionMetrics(metrics),
       workDir: work.path,
-      tools: { ffmpeg: config.FFMPEG_PATH, ffprobe: config.FFPROBE_PATH },
+      tools: paths,
       timeoutMs: config.CONVERSION_TIMEOUT_MS,
       maxAttempts: config.MAX_ATTEMPTS,
     }),
@@ -54,16 +53,14 @@ export async function start(env: Env): Promise<RunningService & { opsUrl: string
     log,
     listen: config,
     metrics,
-    readiness: { broker: broker.isReady, videos: videos.isReady, ffmpeg: tools },
+    readiness: { broker: broker.isReady, videos: videos.isReady, ffmpeg: tools.check },
     drain: [['videos', () => videos.close()]],
     release: [
       ['broker', () => broker.close()],
       ['work folder', () => work.release()],
     ],
   })
-  return toolsProblem === true
-    ? running
-    : { ...running, notice: mediaToolsNotice(toolsProblem, 'videos cannot be converted') }
+  return { ...running, notice: tools.notice }
 }
 
 if (import.meta.main) runUntilSignal(() => start(process.env))

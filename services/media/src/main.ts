@@ -11,7 +11,7 @@ import {
   type RunningService,
 } from '@convoy/platform/lifecycle'
 import { createLogger } from '@convoy/platform/log'
-import { mediaTools, mediaToolsNotice } from '@convoy/platform/media'
+import { checkMediaTools } from '@convoy/platform/media'
 import { connectBroker } from '@convoy/platform/messaging'
 import { buildApp } from './app.ts'
 import { Config } from './config.ts'
@@ -28,9 +28,10 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
   // Uploads wait here while ffprobe looks at them; what uploads cut by a crash left goes now.
   const work = await claimWorkFolder(config.WORK_DIR, SERVICE, log)
   // Without ffprobe every upload is refused: whoever started media is told at once.
-  const tools = mediaTools({ ffprobe: config.FFPROBE_PATH })
-  const toolsProblem = await tools()
-  if (toolsProblem !== true) log.warn({ problem: toolsProblem }, 'uploads refused: ffprobe does not run')
+  const tools = await checkMediaTools(
+    { ffprobe: config.FFPROBE_PATH },
+    { log, meanwhile: 'uploads are refused' },
+  )
   const database = await openDatabase<Tables>({ url: config.DATABASE_URL, log, migrations })
   const repository = jobsRepository(database.db)
   const store = openBlobStore({ url: config.BLOB_STORE_URL })
@@ -69,7 +70,12 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
     listen: config,
     api: app,
     metrics,
-    readiness: { database: database.ping, broker: broker.isReady, results: results.isReady, ffmpeg: tools },
+    readiness: {
+      database: database.ping,
+      broker: broker.isReady,
+      results: results.isReady,
+      ffmpeg: tools.check,
+    },
     drain: [
       ['results', () => results.close()],
       ['sweeper', () => sweeper.close()],
@@ -80,9 +86,7 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
       ['work folder', () => work.release()],
     ],
   })
-  return toolsProblem === true
-    ? running
-    : { ...running, notice: mediaToolsNotice(toolsProblem, 'uploads are refused') }
+  return { ...running, notice: tools.notice }
 }
 
 if (import.meta.main) runUntilSignal(() => start(process.env))

@@ -12,15 +12,16 @@ import {
   type PutOptions,
 } from './types.ts'
 
+/** The name of a put's temporary file: `.<name>.<uuid>.tmp`, which no key can have. */
+const TEMPORARY = /^\..+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/
+
 /**
  * Blobs as files under `root`: key `videos/abc` is the file `<root>/videos/abc`. A blob is written
  * to a hidden temporary file beside its final place (`.abc.<uuid>.tmp`, a name no key can have)
  * and renamed into place once complete, so readers and concurrent writers only ever see whole
- * files; a put cut short by a crash leaves its temporary file to `removeIncomplete`. On disk a key cannot also be the folder of other keys (`a` and `a/b`); media keys never are.
+ * files; a put cut short by a crash leaves its temporary file to `removeIncomplete`. On disk a key
+ * cannot also be the folder of other keys (`a` and `a/b`); media keys never are.
  */
-/** The name of a put's temporary file: `.<name>.<uuid>.tmp`, which no key can have. */
-const TEMPORARY = /^\..+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/
-
 export function localBlobStore(root: string): BlobStore {
   const base = path.resolve(root)
 

@@ -35,7 +35,8 @@ export function takeOwnership(): { owner: Owner; end: () => void } {
  * host cannot be checked from here: it counts as alive.
  *
  * @example
- * if (isOwnerGone(parseOwner(await readFile(file, 'utf8')))) await rm(file)
+ * const owner = parseOwner(lease.holder)
+ * if (owner && isOwnerGone(owner)) takeOver(lease)
  */
 export function isOwnerGone(owner: Owner): boolean {
   if (owner.hostname !== hostname()) return false

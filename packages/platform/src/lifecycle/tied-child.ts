@@ -9,7 +9,7 @@ let setpriv: boolean | undefined
  * Whether children can be tied to this process here: Linux with util-linux's `setpriv` (every
  * Debian and Ubuntu system and image has it; macOS has nothing like it). Asked once.
  */
-export function canTieChildren(): boolean {
+function canTieChildren(): boolean {
   setpriv ??=
     process.platform === 'linux' &&
     spawnSync('setpriv', ['--pdeathsig', 'KILL', '--', 'true'], { stdio: 'ignore' }).status === 0
