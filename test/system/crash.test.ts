@@ -108,7 +108,7 @@ async function crashAtEveryStage(topology: Topology) {
   // Converting: ffmpeg at work.
   const converting = await upload(long, 'converting.mp4')
   await eventually(
-    async () => (await status(converting)) === 'converting' && (await mediaTools(pids)).length > 0,
+    async () => (await status(converting)) === 'converting' && (await mediaToolProcesses(pids)).length > 0,
     'ffmpeg converting',
     30_000,
   )
@@ -117,7 +117,7 @@ async function crashAtEveryStage(topology: Topology) {
   const uploaded = await upload(clip, 'uploaded.mp4')
   assert.equal(await status(uploaded), 'uploaded')
 
-  const orphans = await mediaTools(pids)
+  const orphans = await mediaToolProcesses(pids)
   assert.ok(
     orphans.some((p) => p.name === 'ffmpeg'),
     'ffmpeg still converting when the crash comes',
@@ -191,7 +191,7 @@ async function uploadsUnderWay(workDirs: string[]) {
 }
 
 /** The ffmpeg and ffprobe processes that the processes `pids` started. */
-async function mediaTools(pids: number[]) {
+async function mediaToolProcesses(pids: number[]) {
   return (await processes()).filter((p) => pids.includes(p.ppid) && ['ffmpeg', 'ffprobe'].includes(p.name))
 }
 
