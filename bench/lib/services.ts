@@ -3,9 +3,10 @@
  * (same entry points, same environment), but keeps each child's PID so benchmarks can read its
  * memory and CPU time. Every service started here is stopped by the cleanup registry.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
+import { spawnTied } from '@convoy/platform/lifecycle'
 import { eventually } from '@convoy/platform/testing'
 
 export { metricValue } from '@convoy/platform/testing'
@@ -76,8 +77,10 @@ export async function startService(
   const main = options.root
     ? `${options.root}/services/${name}/src/main.ts`
     : fileURLToPath(import.meta.resolve(`@convoy/${name}`))
-  // Service logs (JSON lines on stdout) go to our stderr, keeping stdout for the results.
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), main], {
+  // Service logs (JSON lines on stdout) go to our stderr, keeping stdout for the results. Tied to
+  // this process, as the launcher's services are: a benchmark killed outright leaves none behind.
+  const child = spawnTied(process.execPath, [...(options.nodeArgs ?? []), main], {
+    deathSignal: 'SIGTERM',
     cwd: options.root ?? ROOT,
     env,
     stdio: ['ignore', 2, 2],

@@ -15,6 +15,7 @@ import type { LiveFrame, Media } from '@convoy/contracts'
 import { spawnService, started, startTestStack, type TestStack } from '@convoy/launcher'
 import {
   eventually,
+  freePorts,
   login,
   makeTestVideo,
   queueCounts,
@@ -33,6 +34,7 @@ describe('the media pipeline in the stack topology', () => {
   let smtp: MailCatcher
   let amqpProxy: TcpProxy
   let system: TestStack
+  let gatewayPort: number
   let token: string
   const converters: ChildProcess[] = []
   let live: LiveFeed<LiveFrame>
@@ -54,7 +56,10 @@ describe('the media pipeline in the stack topology', () => {
     // The services reach RabbitMQ through a proxy the test can cut, as a broker restart would.
     const [host, port] = TEST_AMQP_HOST.split(':')
     amqpProxy = await tcpProxy({ host: host!, port: Number(port) })
+    // A port of our choosing, as `PORT=… npm run stack` gives one: emails must link to it.
+    ;[gatewayPort] = (await freePorts(1)) as [number]
     system = await startTestStack({
+      port: gatewayPort,
       skip: ['converter', 'position-simulator'],
       amqpPort: amqpProxy.port,
       serviceEnv: {
@@ -150,6 +155,13 @@ describe('the media pipeline in the stack topology', () => {
     assert.equal((await api('DELETE', `/media/${job.id}`)).status, 204)
     assert.equal((await api('GET', `/media/${job.id}/mp3`)).status, 404)
     assert.equal(mailsAbout('incident.mp4').length, 1, 'one email for the job')
+  })
+
+  test('the email links to the app where the stack was started, on its port', async () => {
+    const job = await upload(clip, 'link.mp4')
+    const mail = await eventually(() => mailsAbout('link.mp4')[0], 'the email', 60_000)
+    assert.match(mail.text, new RegExp(`http://localhost:${gatewayPort}/#/uploads`))
+    assert.equal(((await (await api('GET', `/media/${job.id}`)).json()) as Media).status, 'ready')
   })
 
   test('a video without sound ends failed with a readable reason, and its owner is told so', async () => {

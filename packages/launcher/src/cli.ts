@@ -15,21 +15,35 @@ const Config = Type.Object({
   HOST: Type.String({ default: '127.0.0.1' }),
   CONVOY_DATA_DIR: Type.String({ default: `${ROOT}.data` }),
   CONVOY_POSTGRES_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/postgres' }),
+  CONVOY_DATABASE_PREFIX: Type.String({ default: '', pattern: '^([a-z_][a-z0-9_]*)?$' }),
   AMQP_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
 })
 
 const topology = process.argv[2] ?? 'embedded'
 let system: RunningSystem | undefined
-let stopping = false
+let stopping: { at: number; exitCode: number } | undefined
 
+/**
+ * A second signal within this long is the first one again: `npm start` and `npm run stack` pass
+ * the terminal's Ctrl-C on to the launcher, which the terminal has already sent it.
+ */
+const SAME_SIGNAL_MS = 1000
+
+/** On Ctrl-C or SIGTERM: stops every service in order (a second signal: at once). */
 function stop(exitCode: number) {
   if (stopping) {
+    if (performance.now() - stopping.at < SAME_SIGNAL_MS) return
     process.stdout.write('Stopping at once.\n')
     process.exit(1)
   }
-  stopping = true
+  stopping = { at: performance.now(), exitCode }
   process.stdout.write('Stopping Convoy...\n')
-  ;(system?.close() ?? Promise.resolve()).then(
+  // Still starting: stopped as soon as it runs (a stack's services in order, not all at once).
+  if (system) close(system, exitCode)
+}
+
+function close(running: RunningSystem, exitCode: number) {
+  running.close().then(
     () => {
       process.stdout.write('Convoy stopped.\n')
       process.exit(exitCode)
@@ -58,6 +72,7 @@ async function main(): Promise<RunningSystem> {
   if (topology === 'stack') {
     return startStack({
       postgresUrl: config.CONVOY_POSTGRES_URL,
+      databasePrefix: config.CONVOY_DATABASE_PREFIX,
       amqpUrl: config.AMQP_URL,
       port: config.PORT,
       host: config.HOST,
@@ -77,6 +92,7 @@ process.on('SIGTERM', () => stop(0))
 main().then(
   (running) => {
     system = running
+    if (stopping) return close(running, stopping.exitCode)
     const services = Object.entries(running.ops)
       .map(([name, url]) => `  ${name.padEnd(20)} ${url}`)
       .join('\n')
@@ -84,7 +100,6 @@ main().then(
       `\nConvoy is running (${topology}) at ${running.url.replace('127.0.0.1', 'localhost')}\n` +
         `Health, readiness and metrics of each service (/healthz, /readyz, /metrics):\n${services}\nPress Ctrl-C to stop.\n\n`,
     )
-    if (stopping) stop(0)
   },
   (error: unknown) => {
     console.error(`Convoy failed to start: ${error instanceof Error ? error.message : String(error)}`)

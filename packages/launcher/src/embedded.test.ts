@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
 import { openAsBlob } from 'node:fs'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import net from 'node:net'
 import path from 'node:path'
 import { after, test } from 'node:test'
 import type { Media, Vehicle, VehicleHistory } from '@convoy/contracts'
@@ -60,19 +59,18 @@ test('embedded mode drives all 38 vehicles and keeps their history (and its admi
 
 test('a first start that fails later still shows the admin password it created', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'convoy-embedded-failed-'))
-  const blocker = net.createServer()
-  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
   const shown: string[] = []
   try {
-    // The gateway starts last and cannot listen: auth has created the admin by then.
+    // Media cannot make its work folder (under a file): auth has created the admin by then.
+    await writeFile(path.join(dir, 'a-file'), '')
     await assert.rejects(
       startEmbedded({
         dataDir: dir,
-        port: (blocker.address() as net.AddressInfo).port,
-        env: { LOG_LEVEL: 'silent' },
+        port: 0,
+        env: { LOG_LEVEL: 'silent', WORK_DIR: path.join(dir, 'a-file', 'work') },
         onNotice: (notice) => shown.push(notice),
       }),
-      /EADDRINUSE/,
+      /ENOTDIR/,
     )
     const password = /password (\S+) /.exec(shown[0] ?? '')?.[1]
     assert.ok(password, 'the password was shown before the failure')
@@ -84,7 +82,6 @@ test('a first start that fails later still shows the admin password it created',
       await system.close()
     }
   } finally {
-    blocker.close()
     await rm(dir, { recursive: true, force: true })
   }
 })
@@ -165,6 +162,40 @@ test('embedded mode ends a disabled user’s sessions at once, live feed include
     const me = (await (await api('GET', '/auth/me', newBen)).json()) as { id: string }
     assert.notEqual(me.id, ((await (await api('GET', '/auth/me', admin)).json()) as { id: string }).id)
     assert.equal((await api('GET', '/auth/me', ben)).status, 401, 'the first ben stays gone')
+  } finally {
+    await system.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('without ffmpeg, the start says so: uploads are refused and videos cannot be converted until it is installed', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'convoy-embedded-no-ffmpeg-'))
+  const missing = path.join(dir, 'no-such-bin')
+  const shown: string[] = []
+  const system = await startEmbedded({
+    dataDir: dir,
+    port: 0,
+    env: {
+      LOG_LEVEL: 'silent',
+      VEHICLES: '0',
+      CONVOY_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+      FFMPEG_PATH: path.join(missing, 'ffmpeg'),
+      FFPROBE_PATH: path.join(missing, 'ffprobe'),
+    },
+    onNotice: (notice) => shown.push(notice),
+  })
+  try {
+    const install = '(apt-get install ffmpeg / brew install ffmpeg).'
+    assert.deepEqual(shown, [
+      `ffprobe is not installed (not found: ${missing}/ffprobe): uploads are refused until it is ${install}`,
+      `ffmpeg is not installed (not found: ${missing}/ffmpeg): videos cannot be converted until it is ${install}`,
+    ])
+    assert.deepEqual(system.notices, shown)
+    for (const service of ['media', 'converter'] as const) {
+      const ready = await fetch(`${system.ops[service]}/readyz`)
+      assert.equal(ready.status, 503, service)
+      assert.match(((await ready.json()) as { checks: { ffmpeg: string } }).checks.ffmpeg, /is not installed/)
+    }
   } finally {
     await system.close()
     await rm(dir, { recursive: true, force: true })

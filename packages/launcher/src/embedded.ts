@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { start as auth } from '@convoy/auth'
@@ -8,11 +7,13 @@ import { start as media } from '@convoy/media'
 import { start as notification } from '@convoy/notification'
 import type { Env } from '@convoy/platform/config'
 import type { RunningService } from '@convoy/platform/lifecycle'
+import { journaledBrokerUrl } from '@convoy/platform/messaging'
 import { start as positionSimulator } from '@convoy/position-simulator'
 import { start as positionTracker } from '@convoy/position-tracker'
 import { start as web } from '@convoy/web'
 import { lockDataDir } from './data-lock.ts'
-import { SERVICES, wiring, type RunningSystem, type ServiceName } from './system.ts'
+import { checkPort } from './port-check.ts'
+import { publicUrl, SERVICES, wiring, type RunningSystem, type ServiceName } from './system.ts'
 
 export interface EmbeddedOptions {
   /** Where the embedded databases live; it survives restarts. One running system at a time. */
@@ -41,25 +42,30 @@ const START: Record<ServiceName, (env: Env) => Promise<RunningService & { opsUrl
 }
 
 /**
- * Every service in this one process, on embedded infrastructure: PGlite databases, media files and
- * the email outbox under `dataDir`, the in-process broker, internal services on loopback ports
- * picked by the OS.
+ * Every service in this one process, on embedded infrastructure: PGlite databases, media files,
+ * the email outbox, the broker's journal and the work folders under `dataDir`, the in-process
+ * broker, internal services on loopback ports picked by the OS.
  * The same `start` functions as in the stack topology, given other URLs.
  */
 export async function startEmbedded(options: EmbeddedOptions): Promise<RunningSystem> {
   const dataDir = path.resolve(options.dataDir)
-  const unlock = await lockDataDir(dataDir)
   const port = options.port ?? 8080
+  const host = options.host ?? '127.0.0.1'
+  // A port taken is found before anything is written.
+  await checkPort(host, port)
+  const unlock = await lockDataDir(dataDir)
   const base: Env = {
     LOG_LEVEL: 'warn',
+    // Uploads and conversions under way, beside the data (a crash leaves them to the next start).
+    WORK_DIR: path.join(dataDir, 'work'),
     ...options.env,
-    AMQP_URL: `memory://convoy-${randomUUID()}`,
+    // The in-process broker, journaled: what RabbitMQ would keep survives a crash.
+    AMQP_URL: journaledBrokerUrl('convoy', path.join(dataDir, 'broker')),
     // Media files on local disk, emails in a local outbox: nothing to install.
     BLOB_STORE_URL: pathToFileURL(path.join(dataDir, 'media-files')).href,
     OUTBOX_DIR: path.join(dataDir, 'outbox'),
-    // Where emails send users (a port picked by the OS is not known yet: then the default).
-    ...(port === 0 ? {} : { PUBLIC_URL: options.env?.PUBLIC_URL ?? `http://localhost:${port}` }),
   }
+  const appUrl = publicUrl(options.env ?? {}, host, port)
   const urls: Partial<Record<ServiceName, string>> = {}
   const ops: Partial<Record<ServiceName, string>> = {}
   const started: RunningService[] = []
@@ -76,12 +82,12 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<RunningSy
       const isGateway = service === 'gateway'
       const running = await START[service]({
         ...base,
-        HOST: isGateway ? (options.host ?? '127.0.0.1') : '127.0.0.1',
+        HOST: isGateway ? host : '127.0.0.1',
         PORT: isGateway ? String(port) : '0',
         OPS_HOST: '127.0.0.1',
         OPS_PORT: '0',
         DATABASE_URL: `pglite://${path.join(dataDir, service)}`,
-        ...wiring(service, urls),
+        ...wiring(service, urls, appUrl),
       })
       started.push(running)
       if (running.url) urls[service] = running.url

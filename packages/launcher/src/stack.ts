@@ -1,15 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import pg from 'pg'
 import type { Env } from '@convoy/platform/config'
-import { SERVICES, wiring, type RunningSystem, type ServiceName } from './system.ts'
+import { spawnTied } from '@convoy/platform/lifecycle'
+import { checkPort } from './port-check.ts'
+import { publicUrl, SERVICES, wiring, type RunningSystem, type ServiceName } from './system.ts'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
 export interface StackOptions {
   /** A PostgreSQL server on which each service gets its own database (created if missing). */
   postgresUrl: string
+  /** Put before the names of those databases (`auth`…): two stacks can share one server. */
+  databasePrefix?: string
   amqpUrl: string
   /** The gateway's port (0: any free one); the other services take free loopback ports. */
   port: number
@@ -30,6 +34,12 @@ export interface StackOptions {
   skip?: ServiceName[]
 }
 
+/** A running stack: a process per service. */
+export interface StackSystem extends RunningSystem {
+  /** The process of each service (a test that kills them finds them here). */
+  pids: Partial<Record<ServiceName, number>>
+}
+
 /** Databases of the stateful services, each its own, as in every other topology. */
 const DATABASES: Partial<Record<ServiceName, string>> = {
   auth: 'auth',
@@ -41,9 +51,16 @@ const DATABASES: Partial<Record<ServiceName, string>> = {
 /**
  * Each service as its own Node process against real PostgreSQL and RabbitMQ, the way they run
  * in containers. Starts them in dependency order, each once the one before reports that it
- * listens (over an IPC channel, so a port held by another process cannot fool it).
+ * listens (over an IPC channel, so a port held by another process cannot fool it); `close`
+ * stops them in the reverse order. Each runs in a process group of its own, so a terminal's
+ * Ctrl-C reaches the launcher alone, which then stops them in that order; and each gets SIGTERM
+ * if the launcher dies (see `spawnService`).
  */
-export async function startStack(options: StackOptions): Promise<RunningSystem> {
+export async function startStack(options: StackOptions): Promise<StackSystem> {
+  const host = options.host ?? '127.0.0.1'
+  // A port taken is found before a database is created or a service started.
+  await checkPort(host, options.port)
+  const appUrl = publicUrl({ ...process.env, ...options.env }, host, options.port)
   const urls: Partial<Record<ServiceName, string>> = {}
   const ops: Partial<Record<ServiceName, string>> = {}
   const children: Array<{ service: ServiceName; child: ChildProcess }> = []
@@ -71,18 +88,19 @@ export async function startStack(options: StackOptions): Promise<RunningSystem> 
         ...options.env,
         ...options.serviceEnv?.[service],
         PORT: service === 'gateway' ? String(options.port) : '0',
-        HOST: service === 'gateway' ? (options.host ?? '127.0.0.1') : '127.0.0.1',
+        HOST: service === 'gateway' ? host : '127.0.0.1',
         OPS_PORT: '0',
         OPS_HOST: '127.0.0.1',
         AMQP_URL: options.amqpUrl,
-        ...wiring(service, urls),
+        ...wiring(service, urls, appUrl),
       }
       // Media files beside the embedded topology's, not among them.
       if (service === 'media') env.BLOB_STORE_URL ??= pathToFileURL(`${ROOT}.data/stack/media`).href
       const database = DATABASES[service]
       if (database)
         env.DATABASE_URL =
-          options.databaseUrls?.[service] ?? (await ensureDatabase(options.postgresUrl, database))
+          options.databaseUrls?.[service] ??
+          (await ensureDatabase(options.postgresUrl, `${options.databasePrefix ?? ''}${database}`))
       const child = spawnService(service, env, options.stdio)
       children.push({ service, child })
       const { url, opsUrl, notice } = await started(child, service)
@@ -101,6 +119,7 @@ export async function startStack(options: StackOptions): Promise<RunningSystem> 
       services: urls,
       ops: ops as Record<ServiceName, string>,
       notices,
+      pids: Object.fromEntries(children.map(({ service, child }) => [service, child.pid])),
       close: stopAll,
     }
   } catch (error) {
@@ -111,7 +130,9 @@ export async function startStack(options: StackOptions): Promise<RunningSystem> 
 
 /**
  * Starts one service as its own Node process with `env`, as the stack does; `started` resolves
- * once it listens.
+ * once it listens. The process leads a process group of its own (a Ctrl-C meant for the caller
+ * does not reach it: the caller stops it), and gets SIGTERM when the caller dies, however it dies
+ * (`spawnTied`): it never outlives the caller.
  *
  * @example
  * const converter = spawnService('converter', { ...process.env, OPS_PORT: '0', AMQP_URL, MEDIA_URL })
@@ -124,7 +145,13 @@ export function spawnService(
 ): ChildProcess {
   // Each service's package entry point is its main.ts, as in its container image.
   const main = fileURLToPath(import.meta.resolve(`@convoy/${service}`))
-  return spawn(process.execPath, [main], { cwd: ROOT, env, stdio: ['ignore', stdio, stdio, 'ipc'] })
+  return spawnTied(process.execPath, [main], {
+    deathSignal: 'SIGTERM',
+    detached: true,
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', stdio, stdio, 'ipc'],
+  })
 }
 
 /**

@@ -24,10 +24,26 @@ export const SERVICES = [
 ] as const
 export type ServiceName = (typeof SERVICES)[number]
 
-/** The environment that points a service at the services started before it. */
+/**
+ * Where users open the app, for the links in emails: `PUBLIC_URL` when it is set, else the
+ * gateway's address (`localhost` for a loopback or wildcard interface). Unknown (undefined) for
+ * port 0, which the OS picks only when the gateway listens.
+ */
+export function publicUrl(env: Record<string, string | undefined>, host: string, port: number) {
+  if (env.PUBLIC_URL) return env.PUBLIC_URL
+  if (port === 0) return undefined
+  const name = ['127.0.0.1', '0.0.0.0', '::', '::1', ''].includes(host) ? 'localhost' : host
+  return `http://${name.includes(':') ? `[${name}]` : name}:${port}`
+}
+
+/**
+ * The environment that points a service at the services started before it, and tells it where
+ * users open the app (`publicUrl`).
+ */
 export function wiring(
   service: ServiceName,
   urls: Partial<Record<ServiceName, string>>,
+  publicUrl?: string,
 ): Record<string, string | undefined> {
   // Where every verifier reads auth's keys and the sessions it revoked.
   const verification = {
@@ -47,9 +63,10 @@ export function wiring(
     case 'auth':
       // Logins reach auth through the gateway, on loopback: the address it names is the client's.
       return { TRUST_PROXY: '127.0.0.1' }
+    case 'notification':
+      return { ...verification, ...(publicUrl ? { PUBLIC_URL: publicUrl } : {}) }
     case 'position-tracker':
     case 'media':
-    case 'notification':
       return verification
     case 'converter':
       return { MEDIA_URL: urls.media }

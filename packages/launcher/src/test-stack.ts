@@ -8,13 +8,13 @@ import {
   TEST_ADMIN_PASSWORD,
   TEST_POSTGRES_URL,
 } from '@convoy/platform/testing'
-import { startStack, type StackOptions } from './stack.ts'
-import type { RunningSystem, ServiceName } from './system.ts'
+import { startStack, type StackOptions, type StackSystem } from './stack.ts'
+import type { ServiceName } from './system.ts'
 
 /** The stateful services: each gets a database of its own in a test stack. */
 const STATEFUL = ['auth', 'position-tracker', 'media', 'notification'] as const satisfies ServiceName[]
 
-export interface TestStack extends RunningSystem {
+export interface TestStack extends StackSystem {
   /** The RabbitMQ vhost the system runs on. */
   amqpUrl: string
   /** Where media keeps its files. */

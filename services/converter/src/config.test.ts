@@ -18,6 +18,8 @@ test('defaults', () => {
     CONVERSION_TIMEOUT_MS: 600_000,
     MAX_ATTEMPTS: 3,
     RETRY_DELAY_MS: 2000,
+    FFMPEG_PATH: 'ffmpeg',
+    FFPROBE_PATH: 'ffprobe',
     WORK_DIR: tmpdir(),
   })
 })

@@ -16,6 +16,9 @@ export const Config = Type.Object({
   MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 3 }),
   /** Wait before the first retry, doubled for each further one (at most 30 s). */
   RETRY_DELAY_MS: Type.Integer({ minimum: 0, default: 2000 }),
+  /** ffmpeg and ffprobe: names on the PATH or paths. */
+  FFMPEG_PATH: Type.String({ minLength: 1, default: 'ffmpeg' }),
+  FFPROBE_PATH: Type.String({ minLength: 1, default: 'ffprobe' }),
   /** Each job's video and MP3 live in a folder of their own under this one, removed when it ends. */
   WORK_DIR: Type.String({ minLength: 1, default: tmpdir() }),
 })

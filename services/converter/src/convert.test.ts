@@ -1,57 +1,41 @@
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { mkdir, rm, stat, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import type { ConversionFailed, Mp3Converted } from '@convoy/contracts'
-import type { RunningService } from '@convoy/platform/lifecycle'
 import { deadLetterQueue } from '@convoy/platform/messaging'
-import { drainQueue, eventually, makeTestVideo, uniqueName } from '@convoy/platform/testing'
-import { start, VIDEOS_QUEUE } from './main.ts'
+import { drainQueue, eventually, makeTestVideo } from '@convoy/platform/testing'
+import { VIDEOS_QUEUE } from './main.ts'
 import {
+  leftInWorkDir,
   metricValue,
   probeAudio,
-  resultsListener,
-  standInMedia,
+  startConverter,
   testVideos,
   type StandInMedia,
+  type TestConverter,
 } from './test-helpers.ts'
 
 // How a job ends, driven through the whole service on the in-process broker (which keeps
 // RabbitMQ's contract: retries with backoff, dead letters), real ffmpeg and a stand-in media.
 describe('converter jobs', () => {
-  const brokerUrl = `memory://${uniqueName('converter')}`
-  let dir: string
+  let fixture: TestConverter
+  let brokerUrl: string
   let workDir: string
   let videos: Awaited<ReturnType<typeof testVideos>>
   let media: StandInMedia
-  let listener: Awaited<ReturnType<typeof resultsListener>>
-  let converter: RunningService & { opsUrl: string }
+  let listener: TestConverter['listener']
+  let converter: TestConverter['converter']
 
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'converter-test-'))
-    workDir = path.join(dir, 'work')
-    videos = await testVideos(dir)
-    media = await standInMedia(dir)
-    listener = await resultsListener(brokerUrl)
-    converter = await start({
-      OPS_PORT: '0',
-      OPS_HOST: '127.0.0.1',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      AMQP_URL: brokerUrl,
-      MEDIA_URL: media.url,
-      MAX_ATTEMPTS: '3',
-      RETRY_DELAY_MS: '20',
-      WORK_DIR: workDir,
-    })
+    fixture = await startConverter({ MAX_ATTEMPTS: '3', RETRY_DELAY_MS: '20' })
+    ;({ brokerUrl, workDir, media, listener, converter } = fixture)
+    videos = await testVideos(fixture.dir)
   })
-  after(async () => {
-    await converter?.close()
-    await listener?.close()
-    await media?.close()
-    await rm(dir, { recursive: true, force: true })
-  })
+  after(() => fixture?.close())
 
   /** Messages the converter has acked so far: a job without a result is over once counted. */
   const acked = async () => {
@@ -91,7 +75,7 @@ describe('converter jobs', () => {
       media.requests.filter((r) => r.id === job.id).every((r) => r.authorization === `Bearer ${job.token}`),
     )
     assert.equal(listener.of(job.id).length, 1)
-    assert.deepEqual(await readdir(workDir), [], 'the work folder is removed')
+    assert.deepEqual(await leftInWorkDir(workDir), [], 'the work folder is removed')
   })
 
   test('a corrupt video fails at once with a readable reason, without retries', async () => {
@@ -99,9 +83,9 @@ describe('converter jobs', () => {
     await listener.publish(job)
     const reason = await failure(job.id)
     assert.match(reason, /^not a video: .*Invalid data found/)
-    assert.doesNotMatch(reason, new RegExp(dir), 'no server path in the reason')
+    assert.doesNotMatch(reason, new RegExp(fixture.dir), 'no server path in the reason')
     assert.deepEqual(media.of(job.id), ['GET 200'])
-    assert.deepEqual(await readdir(workDir), [], 'the work folder is removed')
+    assert.deepEqual(await leftInWorkDir(workDir), [], 'the work folder is removed')
   })
 
   test('a video without sound fails with "no audio track"', async () => {
@@ -121,7 +105,7 @@ describe('converter jobs', () => {
     const job = media.add(videos.clip, { deleteAfterDownload: true })
     await endsQuietly(job)
     assert.deepEqual(media.of(job.id), ['GET 200', 'PUT 404'])
-    assert.deepEqual(await readdir(workDir), [], 'the work folder is removed')
+    assert.deepEqual(await leftInWorkDir(workDir), [], 'the work folder is removed')
   })
 
   test('a token media refuses (401) fails the job at once', async () => {
@@ -146,7 +130,7 @@ describe('converter jobs', () => {
     assert.equal(await failure(job.id), 'could not be converted after 3 attempts: media service unavailable')
     assert.deepEqual(media.of(job.id), ['GET 503', 'GET 503', 'GET 503'])
     assert.deepEqual(await drainQueue(brokerUrl, deadLetterQueue(VIDEOS_QUEUE)), [])
-    assert.deepEqual(await readdir(workDir), [], 'no work folder left')
+    assert.deepEqual(await leftInWorkDir(workDir), [], 'no work folder left')
   })
 
   test('/metrics counts conversions by outcome and times them', async () => {
@@ -174,37 +158,15 @@ describe('converter jobs', () => {
 })
 
 describe('converter jobs past their time limit', () => {
-  const brokerUrl = `memory://${uniqueName('converter-timeout')}`
-  let dir: string
-  let media: StandInMedia
-  let listener: Awaited<ReturnType<typeof resultsListener>>
-  let converter: RunningService
-
+  let fixture: TestConverter
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'converter-test-'))
-    media = await standInMedia(dir)
-    listener = await resultsListener(brokerUrl)
-    converter = await start({
-      OPS_PORT: '0',
-      OPS_HOST: '127.0.0.1',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      AMQP_URL: brokerUrl,
-      MEDIA_URL: media.url,
-      CONVERSION_TIMEOUT_MS: '1',
-      MAX_ATTEMPTS: '2',
-      RETRY_DELAY_MS: '20',
-      WORK_DIR: path.join(dir, 'work'),
-    })
+    fixture = await startConverter({ CONVERSION_TIMEOUT_MS: '1', MAX_ATTEMPTS: '2', RETRY_DELAY_MS: '20' })
   })
-  after(async () => {
-    await converter?.close()
-    await listener?.close()
-    await media?.close()
-    await rm(dir, { recursive: true, force: true })
-  })
+  after(() => fixture?.close())
 
   test('are retried, then failed with the time limit as the reason', async () => {
-    const video = path.join(dir, 'clip.mp4')
+    const { media, listener } = fixture
+    const video = path.join(fixture.dir, 'clip.mp4')
     await makeTestVideo(video, { seconds: 1 })
     const job = media.add(video)
     await listener.publish(job)
@@ -212,6 +174,48 @@ describe('converter jobs past their time limit', () => {
     assert.equal(result.routingKey, 'conversion.failed')
     assert.equal((result.body as ConversionFailed).reason, 'conversion took longer than 0.001 s')
     assert.deepEqual(media.of(job.id), ['GET 200', 'GET 200'])
-    assert.deepEqual(await readdir(path.join(dir, 'work')), [])
+    assert.deepEqual(await leftInWorkDir(fixture.workDir), [])
+  })
+})
+
+describe('converter without ffmpeg', () => {
+  let fixture: TestConverter
+  let ffmpeg: string // where the converter is told ffmpeg is: nothing there yet
+  before(async () => {
+    ffmpeg = path.join(tmpdir(), `convoy-converter-bin-${randomUUID()}`, 'ffmpeg')
+    fixture = await startConverter({ MAX_ATTEMPTS: '2', RETRY_DELAY_MS: '20', FFMPEG_PATH: ffmpeg })
+  })
+  after(async () => {
+    await fixture?.close()
+    await rm(path.dirname(ffmpeg), { recursive: true, force: true })
+  })
+
+  test('says so at start and in /readyz, and holds the jobs until ffmpeg is installed, failing none', async () => {
+    const { converter, media, listener } = fixture
+    const problem = `ffmpeg is not installed (not found: ${ffmpeg})`
+    assert.equal(
+      converter.notice,
+      `${problem}: videos cannot be converted until it is (apt-get install ffmpeg / brew install ffmpeg).`,
+    )
+    const ready = await fetch(`${converter.opsUrl}/readyz`)
+    assert.equal(ready.status, 503)
+    assert.deepEqual(((await ready.json()) as { checks: unknown }).checks, {
+      broker: true,
+      videos: true,
+      ffmpeg: problem,
+    })
+
+    const video = path.join(fixture.dir, 'clip.mp4')
+    await makeTestVideo(video, { seconds: 1 })
+    const job = media.add(video)
+    await listener.publish(job)
+    await eventually(() => media.of(job.id).includes('GET 200'), 'the job taken')
+    // The admin installs ffmpeg where the converter was told it would be.
+    await mkdir(path.dirname(ffmpeg))
+    await symlink(execFileSync('sh', ['-c', 'command -v ffmpeg'], { encoding: 'utf8' }).trim(), ffmpeg)
+    const result = await listener.next(job.id)
+    assert.equal(result.routingKey, 'mp3.converted', 'converted, not failed')
+    assert.equal(listener.of(job.id).length, 1)
+    await eventually(async () => (await fetch(`${converter.opsUrl}/readyz`)).ok, 'ready once ffmpeg runs')
   })
 })

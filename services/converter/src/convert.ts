@@ -22,6 +22,8 @@ export interface ConverterOptions {
   metrics: ConversionMetrics
   /** Each job gets a fresh folder under this one, removed when the attempt ends. */
   workDir: string
+  /** ffmpeg and ffprobe, when they are not on the PATH under those names. */
+  tools?: { ffmpeg: string; ffprobe: string }
   timeoutMs: number
   /** The attempt from which a passing failure fails the job instead of being retried. */
   maxAttempts: number
@@ -33,7 +35,7 @@ const MAX_REASON = 500
  * The handler of `video.uploaded`: fetches the video from media, extracts its audio, hands the
  * MP3 back, then publishes `mp3.converted`. A job that can never succeed (not a video, no sound,
  * token refused) or whose last attempt failed ends with `conversion.failed`; any other failure is
- * thrown for the broker to retry with backoff. A job deleted meanwhile ends quietly. Results
+ * thrown for the broker to retry with backoff. A job deleted or ended meanwhile ends quietly. Results
  * carry deterministic message ids, so a retried or redelivered job announces the same message.
  */
 export function videoConverter(options: ConverterOptions) {
@@ -43,9 +45,9 @@ export function videoConverter(options: ConverterOptions) {
     const video = path.join(dir, 'video')
     const mp3 = path.join(dir, 'audio.mp3')
     if (!(await media.downloadVideo(job.id, job.token, video))) return null
-    await extractMp3(video, mp3, { timeoutMs: options.timeoutMs })
+    await extractMp3(video, mp3, { timeoutMs: options.timeoutMs, ...options.tools })
     const { size } = await stat(mp3)
-    const durationSeconds = await audioSeconds(mp3)
+    const durationSeconds = await audioSeconds(mp3, options.tools?.ffprobe)
     if (!(await media.uploadMp3(job.id, job.token, mp3))) return null
     return { version: 1, id: job.id, size, ...(durationSeconds === undefined ? {} : { durationSeconds }) }
   }
@@ -92,7 +94,7 @@ export function videoConverter(options: ConverterOptions) {
       return
     }
     if (!converted) {
-      log.info(fields(), 'job deleted before its conversion ended')
+      log.info(fields(), 'job deleted or ended before its conversion did')
       return
     }
     // A failure to publish is thrown: retried, and after the last attempt dead-lettered by the
@@ -122,9 +124,9 @@ const errorText = (error: unknown) => (error instanceof Error ? error.message : 
 const inSeconds = (ms: number) => `${Number((ms / 1000).toFixed(3))} s`
 
 /** Seconds of audio in an MP3 this converter made, or undefined when ffprobe cannot tell. */
-async function audioSeconds(file: string): Promise<number | undefined> {
+async function audioSeconds(file: string, ffprobe = 'ffprobe'): Promise<number | undefined> {
   const args = ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file]
-  const result = await run('ffprobe', args, { timeoutMs: 30_000 }).catch(() => null)
+  const result = await run(ffprobe, args, { timeoutMs: 30_000 }).catch(() => null)
   const text = result?.code === 0 ? result.stdout.trim() : ''
   const duration = Number(text)
   return text && Number.isFinite(duration) && duration >= 0 ? duration : undefined

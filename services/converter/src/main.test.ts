@@ -68,7 +68,10 @@ describe('converter on RabbitMQ', () => {
   test('is ready once it consumes its queue, converts, and shows it in /metrics', async () => {
     const converter = await startConverter()
     const ready = await fetch(`${converter.opsUrl}/readyz`)
-    assert.deepEqual(await ready.json(), { status: 'ready', checks: { broker: true, videos: true } })
+    assert.deepEqual(await ready.json(), {
+      status: 'ready',
+      checks: { broker: true, videos: true, ffmpeg: true },
+    })
 
     const job = media.add(videos.clip)
     await listener.publish(job)

@@ -16,9 +16,9 @@ export class MediaUnavailableError extends Error {
 
 /** The two calls of media's internal API a conversion makes, each with the job's own token. */
 export interface MediaClient {
-  /** Streams the job's video into `file`; false when media no longer has the job (deleted). */
+  /** Streams the job's video into `file`; false when media has no more work for it (deleted, ended). */
   downloadVideo(id: string, token: string, file: string): Promise<boolean>
-  /** Streams the MP3 at `file` to media; false when media no longer has the job (deleted). */
+  /** Streams the MP3 at `file` to media; false when media has no more work for it (deleted, ended). */
   uploadMp3(id: string, token: string, file: string): Promise<boolean>
 }
 

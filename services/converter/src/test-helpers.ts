@@ -2,9 +2,10 @@
 // and a listener for the converter's results. Used by the tests only.
 import { randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream, statSync } from 'node:fs'
-import { readFile, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import {
@@ -19,6 +20,7 @@ import {
 import { run } from '@convoy/platform/media'
 import { connectBroker } from '@convoy/platform/messaging'
 import { eventually, makeTestVideo, testLogger, uniqueName } from '@convoy/platform/testing'
+import { start } from './main.ts'
 
 export interface StandInJob {
   token: string
@@ -172,6 +174,48 @@ export async function resultsListener(brokerUrl: string) {
       eventually(() => results.find((r) => r.body.id === id), `a result for job ${id}`, timeoutMs),
     close: () => broker.close(),
   }
+}
+
+/**
+ * The converter as it runs (its `start`), on an in-process broker, with a stand-in media and a
+ * listener for its results, in a folder of its own (`dir`; its WORK_DIR is `workDir`). `env`
+ * adds to or replaces its settings.
+ */
+export async function startConverter(env: Record<string, string> = {}) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'converter-test-'))
+  const brokerUrl = `memory://${uniqueName('converter')}`
+  const workDir = path.join(dir, 'work')
+  const media = await standInMedia(dir)
+  const listener = await resultsListener(brokerUrl)
+  const converter = await start({
+    OPS_PORT: '0',
+    OPS_HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    AMQP_URL: brokerUrl,
+    MEDIA_URL: media.url,
+    WORK_DIR: workDir,
+    ...env,
+  })
+  return {
+    dir,
+    brokerUrl,
+    workDir,
+    media,
+    listener,
+    converter,
+    async close() {
+      await converter.close()
+      await listener.close()
+      await media.close()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+export type TestConverter = Awaited<ReturnType<typeof startConverter>>
+
+/** What conversions left in the converter's own folder in `workDir` (beside its claim): nothing, once done. */
+export async function leftInWorkDir(workDir: string): Promise<string[]> {
+  return (await readdir(workDir, { recursive: true })).filter((name) => name.includes(path.sep))
 }
 
 /** The value of one series in a Prometheus text exposition, or undefined when absent. */

@@ -2,6 +2,7 @@ import { legacyUserId } from '@convoy/platform/auth'
 import assert from 'node:assert/strict'
 import { openAsBlob } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { MEDIA_EXCHANGE, MP3_CONVERTED, CONVERSION_FAILED, type Media } from '@convoy/contracts'
@@ -244,5 +245,42 @@ describe('media HTTP API', () => {
     await converted(job.id)
     await eventually(async () => (await files()).length === 0, 'the late MP3 removed')
     assert.ok(!media.seen.some((m) => m.routingKey === 'media.ready' && m.body.media?.id === job.id))
+  })
+})
+
+describe('media without ffprobe', () => {
+  let media: TestMedia
+  let ffprobe: string
+  before(async () => {
+    ffprobe = path.join(tmpdir(), `convoy-no-ffprobe-${process.pid}`, 'ffprobe')
+    media = await startMedia({ FFPROBE_PATH: ffprobe })
+  })
+  after(() => media.close())
+
+  test('says so at start and in /readyz, and refuses uploads with 503 and the reason', async () => {
+    const problem = `ffprobe is not installed (not found: ${ffprobe})`
+    assert.equal(
+      media.notice,
+      `${problem}: uploads are refused until it is (apt-get install ffmpeg / brew install ffmpeg).`,
+    )
+    const ready = await fetch(`${media.opsUrl}/readyz`)
+    assert.equal(ready.status, 503)
+    const { checks } = (await ready.json()) as { checks: Record<string, unknown> }
+    assert.equal(checks.ffmpeg, problem)
+
+    const form = new FormData()
+    form.append('file', await openAsBlob(media.video), 'incident.mp4')
+    const token = await media.issuer.token({ user: 'ann', role: 'dispatcher' })
+    const response = await fetch(`${media.url}/media`, {
+      method: 'POST',
+      body: form,
+      headers: { authorization: `Bearer ${token}` },
+    })
+    assert.equal(response.status, 503)
+    assert.match(
+      ((await response.json()) as { detail: string }).detail,
+      /ffprobe \(ffmpeg\) is not installed/,
+    )
+    assert.deepEqual(await media.leftovers(), [], 'nothing kept')
   })
 })

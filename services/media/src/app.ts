@@ -27,6 +27,8 @@ export interface MediaAppOptions extends HttpAppOptions {
   verifier: Verifier
   maxUploadBytes: number
   workDir: string
+  /** ffprobe, when it is not `ffprobe` on the PATH. */
+  ffprobe?: string
 }
 
 /**
@@ -57,7 +59,7 @@ export async function buildApp(options: MediaAppOptions) {
     async (request, reply) => {
       const file = await receiveFile(request, { maxBytes: options.maxUploadBytes, workDir: options.workDir })
       try {
-        const info = await probe(file.path).catch((error: unknown) => {
+        const info = await probe(file.path, { ffprobe: options.ffprobe }).catch((error: unknown) => {
           if ((error as { code?: string }).code === 'ENOENT')
             throw new UnavailableError('videos cannot be checked here: ffprobe (ffmpeg) is not installed')
           throw error
@@ -101,7 +103,11 @@ export async function buildApp(options: MediaAppOptions) {
 
   // ── The converter's side ──────────────────────────────────────────────────────────────
 
-  /** The live job `id` if `authorization` carries its capability token; 401/404 otherwise. */
+  /**
+   * The live job `id` if `authorization` carries its capability token and it still waits for
+   * its MP3; 401 for another token, 404 for a job gone or ended (a late or repeated conversion
+   * has nothing to do: a failed job stays failed).
+   */
   const forWorker = async (id: string, authorization: string | undefined) => {
     const job = await repository.find(id)
     if (!job) throw new NotFoundError(`no media ${id}`)
@@ -109,6 +115,8 @@ export async function buildApp(options: MediaAppOptions) {
     const expected = Buffer.from(job.token)
     if (given.length !== expected.length || !timingSafeEqual(given, expected))
       throw new UnauthorizedError(`not the token of media ${id}`)
+    if (job.media.status === 'ready' || job.media.status === 'failed')
+      throw new NotFoundError(`media ${id} is ${job.media.status}: nothing left to convert`)
     return job
   }
 

@@ -60,6 +60,16 @@ export const migrations: Record<string, Migration> = {
       )
     },
   },
+  '0004_stuck_jobs': {
+    async up(db) {
+      // When the broker confirmed video.uploaded: a job handed to the converters that long ago
+      // without a result is stuck (its conversion was lost), however long it waited to be published.
+      await sql`ALTER TABLE jobs ADD COLUMN published_at timestamptz`.execute(db)
+      await sql`UPDATE jobs SET published_at = updated_at WHERE published`.execute(db)
+      await sql`CREATE INDEX jobs_unfinished_idx ON jobs (updated_at)
+        WHERE status IN ('uploaded', 'converting') AND deleted_at IS NULL`.execute(db)
+    },
+  },
 }
 
 export interface Tables {
@@ -73,6 +83,7 @@ export interface Tables {
     error: string | null
     token: string
     published: Generated<boolean>
+    published_at: Date | null
     deleted_at: Date | null
     created_at: Generated<Date>
     updated_at: Generated<Date>

@@ -26,6 +26,14 @@ export const mp3Key = (id: string) => `mp3/${id}`
 
 /** How long an upload's first publish may take before it is left to the sweeper. */
 const PUBLISH_WAIT_MS = 5_000
+/**
+ * A blob store's temporary file nobody has written to for this long was left by a put that a
+ * crash cut short. Every replica shares the store, and a put under way writes all the time (a copy
+ * from local disk, or an MP3 streamed in); an hour is far beyond any pause of a live one.
+ */
+const INCOMPLETE_BLOB_AFTER_MS = 3_600_000
+/** They are looked for on the first sweep and then this often: it lists the whole store. */
+const INCOMPLETE_BLOB_SWEEP_EVERY_MS = 10 * 60_000
 
 export interface PipelineOptions {
   repository: JobsRepository
@@ -33,6 +41,10 @@ export interface PipelineOptions {
   broker: Broker
   log: Logger
   maxUploadBytes: number
+  /** A job whose `video.uploaded` the broker has not confirmed is published again after this. */
+  republishAfterMs: number
+  /** A job handed to the converters this long ago without a result is failed. */
+  stuckJobAfterMs: number
 }
 
 /**
@@ -40,7 +52,9 @@ export interface PipelineOptions {
  * `video.uploaded` message; the converter's answers become `ready`/`failed` jobs and the
  * `media.ready`/`media.failed` events; deleted jobs lose their files.
  */
-export function mediaPipeline({ repository, store, broker, log, maxUploadBytes }: PipelineOptions) {
+export function mediaPipeline(options: PipelineOptions) {
+  const { repository, store, broker, log, maxUploadBytes } = options
+  let incompleteBlobsSweptAt = -Infinity
   /** Tells the owner's live feed (and notification, for the last two) about a job. */
   async function announce(routingKey: string, job: Job) {
     const event: MediaEvent = {
@@ -129,14 +143,41 @@ export function mediaPipeline({ repository, store, broker, log, maxUploadBytes }
       return true
     },
 
-    /** Publishes what the broker never confirmed, and removes what deleted jobs left behind. */
-    async sweep(republishAfterMs: number) {
-      for (const job of await repository.unpublished(republishAfterMs)) {
+    /**
+     * Publishes what the broker never confirmed; fails the jobs whose conversion was lost; removes
+     * what deleted jobs, and puts a crash cut short, left behind.
+     */
+    async sweep() {
+      for (const job of await repository.unpublished(options.republishAfterMs)) {
         await publishUploaded(job)
         log.info({ id: job.media.id }, 'video.uploaded published by the sweeper')
       }
+      for (const job of await repository.stuck(options.stuckJobAfterMs)) await failStuck(job)
       for (const id of await repository.deleted()) await purge(id)
+      if (performance.now() - incompleteBlobsSweptAt >= INCOMPLETE_BLOB_SWEEP_EVERY_MS) {
+        const removed = await store.removeIncomplete(INCOMPLETE_BLOB_AFTER_MS)
+        incompleteBlobsSweptAt = performance.now()
+        if (removed > 0) log.info({ removed }, 'files of puts cut short by a crash removed')
+      }
     },
+  }
+
+  /**
+   * A job handed to the converters long ago and never finished (a result dead-lettered, a message
+   * that crashed its converter each time): it ends `failed` through the same path as the
+   * converter's own `conversion.failed` (same message id), so its owner is told, and a result
+   * that still comes later cannot make it ready.
+   */
+  async function failStuck(job: Job) {
+    const message: ConversionFailed = {
+      version: 1,
+      id: job.media.id,
+      reason: `the conversion did not finish within ${duration(options.stuckJobAfterMs)}; upload the video again`,
+    }
+    await broker.publish(MEDIA_EXCHANGE, CONVERSION_FAILED, message, {
+      messageId: `${CONVERSION_FAILED}:${job.media.id}`,
+    })
+    log.warn({ id: job.media.id, status: job.media.status, reason: message.reason }, 'stuck job failed')
   }
 
   async function purge(id: string) {
@@ -166,4 +207,11 @@ export function consumeResults(
       else await pipeline.converted(body)
     },
   })
+}
+
+/** `1 hour`, `90 minutes`, `45 s`: a time limit as its reader wants it. */
+function duration(ms: number): string {
+  if (ms % 3_600_000 === 0) return ms === 3_600_000 ? '1 hour' : `${ms / 3_600_000} hours`
+  if (ms % 60_000 === 0) return ms === 60_000 ? '1 minute' : `${ms / 60_000} minutes`
+  return `${Number((ms / 1000).toFixed(3))} s`
 }

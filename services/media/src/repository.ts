@@ -116,7 +116,28 @@ export function jobsRepository(db: Kysely<Tables>) {
       (await transition(id, ['uploaded', 'converting'], 'failed', reason)) ?? already(id, 'failed'),
 
     async markPublished(id: string) {
-      await db.updateTable('jobs').set({ published: true }).where('id', '=', id).execute()
+      await db
+        .updateTable('jobs')
+        .set({ published: true, published_at: sql<Date>`now()` })
+        .where('id', '=', id)
+        .execute()
+    },
+
+    /**
+     * Live jobs handed to the converters (`video.uploaded` confirmed) still uploaded or converting
+     * `olderThanMs` after that and after their last change: their conversion was lost.
+     */
+    async stuck(olderThanMs: number, limit = 100) {
+      const before = sql<Date>`now() - make_interval(secs => ${olderThanMs / 1000})`
+      const rows = await live()
+        .where('status', 'in', ['uploaded', 'converting'])
+        .where('published', '=', true)
+        .where('updated_at', '<', before)
+        .where('published_at', '<', before)
+        .orderBy('updated_at')
+        .limit(limit)
+        .execute()
+      return rows.map(toJob)
     },
 
     /** Live jobs whose `video.uploaded` was not confirmed by the broker for `olderThanMs`. */

@@ -72,6 +72,7 @@ export async function startMedia(env: Record<string, string> = {}) {
   return {
     url: service.url,
     opsUrl: service.opsUrl,
+    notice: service.notice,
     issuer,
     broker,
     seen,
@@ -81,7 +82,8 @@ export async function startMedia(env: Record<string, string> = {}) {
     async leftovers() {
       const list = async (folder: string): Promise<string[]> =>
         (await readdir(folder, { recursive: true, withFileTypes: true }).catch(() => []))
-          .filter((entry) => entry.isFile())
+          // Not the claim on media's own work folder: that is no upload's.
+          .filter((entry) => entry.isFile() && !entry.name.endsWith('.owner'))
           .map((entry) => path.join(entry.parentPath, entry.name))
       return [...(await list(work)), ...(await list(blobs))]
     },

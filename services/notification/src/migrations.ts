@@ -53,6 +53,13 @@ export const migrations: Record<string, Migration> = {
       )
     },
   },
+  '0003_lease_holder_names_its_process': {
+    async up(db) {
+      // The holder of a lease names its process (host, pid, claim id), so that a restarted
+      // notification can tell that the process that held a lease is gone and take it at once.
+      await sql`ALTER TABLE notifications ALTER COLUMN claimed_by TYPE text`.execute(db)
+    },
+  },
 }
 
 export interface Tables {

@@ -1,8 +1,10 @@
 import { legacyUserId } from '@convoy/platform/auth'
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { Registry } from 'prom-client'
@@ -31,6 +33,7 @@ import {
   uniqueName,
 } from '@convoy/platform/testing'
 import { buildApp } from './app.ts'
+import { draftFor } from './content.ts'
 import { parseMail, startMailCatcher, type MailCatcher } from '@convoy/platform/testing'
 import { outboxMailer, smtpMailer } from './mailer.ts'
 import { migrations, type Tables } from './migrations.ts'
@@ -303,6 +306,25 @@ for (const target of targets) {
       // The job's other kind is another notification.
       await system.deliver([[{ ...event, media: { ...event.media, status: 'failed', error: 'gone' } }]])
       assert.equal(mailsTo(`${owner}@example.test`).length, 2)
+    })
+
+    test('a notification whose lease a killed process still holds is sent at once, not when the lease runs out', async () => {
+      const owner = uniqueName('erin')
+      const event = mediaEvent(owner, 'ready')
+      // A replica on this host took the lease for an hour, then was killed in the middle of sending.
+      const killed = spawn(process.execPath, ['-e', ''])
+      await once(killed, 'exit')
+      await system.store.record(draftFor(event, { publicUrl: PUBLIC_URL, mailDomain: 'example.test' }))
+      await system.database.db
+        .updateTable('notifications')
+        .set({
+          claimed_by: JSON.stringify({ hostname: hostname(), pid: killed.pid, id: randomUUID() }),
+          claimed_until: new Date(Date.now() + 3_600_000),
+        })
+        .where('media_id', '=', event.media.id)
+        .execute()
+      await system.deliver([[event]])
+      assert.equal(mailsTo(`${owner}@example.test`).length, 1, 'sent, once')
     })
 
     test('invalid events are dead-lettered with the reason, never handled', async () => {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Counter, type Registry } from 'prom-client'
 import {
@@ -11,6 +10,7 @@ import {
   NOTIFICATIONS_EXCHANGE,
   type NotificationCreated,
 } from '@convoy/contracts'
+import { isOwnerGone, parseOwner, takeOwnership } from '@convoy/platform/lifecycle'
 import type { Logger } from '@convoy/platform/log'
 import type { Broker, Subscription } from '@convoy/platform/messaging'
 import { Type } from '@convoy/platform/config'
@@ -61,8 +61,10 @@ export function startNotifier(options: NotifierOptions): Subscription {
   for (const kind of [MEDIA_READY, MEDIA_FAILED]) created.inc({ kind }, 0)
   for (const outcome of ['sent', 'failed']) emails.inc({ outcome }, 0)
 
-  // This process's name on the leases it takes: another replica leaves its notifications alone.
-  const holder = randomUUID()
+  // This process's name on the leases it takes: another replica leaves its notifications alone,
+  // unless it can tell this process is gone (killed on the same host, or a restarted container).
+  const ownership = takeOwnership()
+  const holder = JSON.stringify(ownership.owner)
   let closing = false
 
   // Deliveries of the same notification in this process take turns; other replicas are kept
@@ -84,9 +86,19 @@ export function startNotifier(options: NotifierOptions): Subscription {
       created.inc({ kind: draft.kind })
       log.info({ mediaId: draft.mediaId, kind: draft.kind }, 'notification created')
     }
-    for (;;) {
-      const claim = await store.claim(draft, holder, options.leaseMs)
+    for (let takeOver: string | undefined; ;) {
+      const claim = await store.claim(draft, holder, options.leaseMs, takeOver)
       if ('heldForMs' in claim) {
+        // Held by a process that is gone (killed mid-send): no need to wait for its lease to run out.
+        const owner = claim.heldBy === null ? null : parseOwner(claim.heldBy)
+        if (owner && isOwnerGone(owner)) {
+          log.info(
+            { mediaId: draft.mediaId, kind: draft.kind, heldBy: owner },
+            'lease of a process gone taken over',
+          )
+          takeOver = claim.heldBy!
+          continue
+        }
         // Another replica is on it: wait for it to finish (or for its lease to run out).
         if (closing) throw new Error('stopping while another replica holds the notification')
         await sleep(Math.min(Math.max(claim.heldForMs, 50), 1000))
@@ -157,6 +169,7 @@ export function startNotifier(options: NotifierOptions): Subscription {
     async close() {
       closing = true
       await subscription.close()
+      ownership.end()
     },
   }
 }

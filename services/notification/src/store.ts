@@ -63,14 +63,16 @@ export function notificationStore(db: Kysely<Tables>) {
 
     /**
      * Takes the lease on the notification of a job and kind for `holder`, for `leaseMs` (a holder
-     * may take its own lease again). Returns what is left to do, or, while another holder has it,
-     * how long its lease still runs.
+     * may take its own lease again, and `takeOver` names a holder known to be gone whose lease may
+     * be taken before it runs out). Returns what is left to do, or, while another holder has it,
+     * who and for how long.
      */
     async claim(
       key: { mediaId: string; kind: string },
       holder: string,
       leaseMs: number,
-    ): Promise<Claimed | { heldForMs: number }> {
+      takeOver?: string,
+    ): Promise<Claimed | { heldBy: string | null; heldForMs: number }> {
       const row = await db
         .updateTable('notifications')
         .set({
@@ -84,6 +86,7 @@ export function notificationStore(db: Kysely<Tables>) {
             eb('claimed_until', 'is', null),
             eb('claimed_until', '<', sql<Date>`now()`),
             eb('claimed_by', '=', holder),
+            ...(takeOver ? [eb('claimed_by', '=', takeOver)] : []),
           ]),
         )
         .returningAll()
@@ -92,10 +95,11 @@ export function notificationStore(db: Kysely<Tables>) {
         const held = await db
           .selectFrom('notifications')
           .select(sql<number>`greatest(0, extract(epoch FROM claimed_until - now()) * 1000)::int`.as('ms'))
+          .select('claimed_by')
           .where('media_id', '=', key.mediaId)
           .where('kind', '=', key.kind)
           .executeTakeFirstOrThrow()
-        return { heldForMs: held.ms }
+        return { heldBy: held.claimed_by, heldForMs: held.ms }
       }
       const email = await db
         .selectFrom('emails')

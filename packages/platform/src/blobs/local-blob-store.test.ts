@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { randomUUID } from 'node:crypto'
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
@@ -45,4 +46,18 @@ test('only file: URLs name a local store; other schemes are refused', () => {
     /unsupported blob store URL scheme: ftp/,
   )
   assert.throws(() => openBlobStore({ url: 'file://remote-host/media' }), /must be absolute|host/)
+})
+
+test('what a put cut short by a crash left goes once nobody has written it for a while; nothing else does', async () => {
+  await store.put('crash/whole', [Buffer.from('a whole blob')], { maxBytes: 100 })
+  const left = path.join(root, 'crash', `.cut.${randomUUID()}.tmp`)
+  const writing = path.join(root, 'crash', `.under-way.${randomUUID()}.tmp`)
+  await writeFile(left, 'half a video')
+  await writeFile(writing, 'a video being written')
+  const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000)
+  await utimes(left, twoHoursAgo, twoHoursAgo)
+
+  assert.equal(await store.removeIncomplete(3_600_000), 1)
+  assert.deepEqual((await readdir(path.join(root, 'crash'))).sort(), [path.basename(writing), 'whole'].sort())
+  assert.equal(await store.exists('crash/whole'), true)
 })

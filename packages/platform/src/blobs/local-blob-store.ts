@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import {
@@ -12,11 +12,15 @@ import {
   type PutOptions,
 } from './types.ts'
 
+/** The name of a put's temporary file: `.<name>.<uuid>.tmp`, which no key can have. */
+const TEMPORARY = /^\..+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/
+
 /**
  * Blobs as files under `root`: key `videos/abc` is the file `<root>/videos/abc`. A blob is written
  * to a hidden temporary file beside its final place (`.abc.<uuid>.tmp`, a name no key can have)
  * and renamed into place once complete, so readers and concurrent writers only ever see whole
- * files. On disk a key cannot also be the folder of other keys (`a` and `a/b`); media keys never are.
+ * files; a put cut short by a crash leaves its temporary file to `removeIncomplete`. On disk a key
+ * cannot also be the folder of other keys (`a` and `a/b`); media keys never are.
  */
 export function localBlobStore(root: string): BlobStore {
   const base = path.resolve(root)
@@ -93,6 +97,21 @@ export function localBlobStore(root: string): BlobStore {
       } catch (error) {
         if (!isAbsent(error)) throw error
       }
+    },
+
+    async removeIncomplete(olderThanMs: number) {
+      const before = Date.now() - olderThanMs
+      let removed = 0
+      const entries = await readdir(base, { recursive: true, withFileTypes: true }).catch(() => [])
+      for (const entry of entries) {
+        if (!entry.isFile() || !TEMPORARY.test(entry.name)) continue
+        const file = path.join(entry.parentPath, entry.name)
+        const stats = await stat(file).catch(() => null)
+        if (!stats || stats.mtimeMs > before) continue
+        await rm(file, { force: true })
+        removed++
+      }
+      return removed
     },
 
     async exists(key: string) {

@@ -101,6 +101,10 @@ export function s3BlobStore(options: { client: S3Client; bucket: string; prefix?
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey(key) }))
     },
 
+    // A put cut short by a crash leaves an incomplete multipart upload, which only the bucket's
+    // lifecycle rule (AbortIncompleteMultipartUpload) can tell from one under way.
+    removeIncomplete: async () => 0,
+
     async exists(key: string) {
       try {
         await client.send(new HeadObjectCommand({ Bucket: bucket, Key: objectKey(key) }))

@@ -39,6 +39,12 @@ export interface BlobStore {
   /** Removes the blob under `key`; removing one that is not there is not an error. */
   delete(key: string): Promise<void>
   exists(key: string): Promise<boolean>
+  /**
+   * Removes what puts cut short by a crash left behind and nobody has written to for
+   * `olderThanMs` (a put under way writes all the time); how many went. On local disk the hidden
+   * temporary files; on S3 nothing: the bucket's lifecycle rule aborts incomplete multipart uploads.
+   */
+  removeIncomplete(olderThanMs: number): Promise<number>
 }
 
 /** An upload over its size limit: the HTTP layer answers 413. */

@@ -2,6 +2,9 @@ import type { Registry } from 'prom-client'
 import { createOpsApp, type HttpApp, type ReadinessCheck } from '../http/index.ts'
 import type { Logger } from '../log/index.ts'
 export { startPeriodic, type PeriodicTask } from './periodic.ts'
+export { spawnTied } from './tied-child.ts'
+export { claimFile, ClaimedError, isOwnerGone, parseOwner, takeOwnership, type Owner } from './owner.ts'
+export { claimWorkFolder, type WorkFolder } from './work-folder.ts'
 
 /** A started service: what `main.ts` gets back from the service's `start`. */
 export interface RunningService {

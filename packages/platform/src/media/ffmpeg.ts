@@ -49,10 +49,13 @@ interface FfprobeOutput {
  * const info = await probe('/data/videos/3f2c')
  * if (!info.video) throw new UnsupportedMediaTypeError(info.reason)
  */
-export async function probe(file: string, { timeoutMs = PROBE_TIMEOUT_MS } = {}): Promise<ProbeResult> {
+export async function probe(
+  file: string,
+  { timeoutMs = PROBE_TIMEOUT_MS, ffprobe = 'ffprobe' } = {},
+): Promise<ProbeResult> {
   const input = path.resolve(file)
   const args = ['-v', 'error', ...SAFE_INPUT, '-print_format', 'json', '-show_format', '-show_streams']
-  const result = await run('ffprobe', [...args, input], { timeoutMs })
+  const result = await run(ffprobe, [...args, input], { timeoutMs })
   if (result.timedOut) throw new ConversionTimeoutError(timeoutMs)
   if (result.code !== 0) return { video: false, reason: failure(result.stderr, input, 'ffprobe') }
   let output: FfprobeOutput
@@ -78,15 +81,24 @@ export async function probe(file: string, { timeoutMs = PROBE_TIMEOUT_MS } = {})
  * when complete (written beside it under a temporary name, then renamed). Fails with
  * {@link ConversionFailedError} for a file that is not a video or has no audio, or that ffmpeg
  * cannot decode; with {@link ConversionTimeoutError} past `timeoutMs` (probe included), after
- * killing ffmpeg. Nothing is left at or beside `output` on failure.
+ * killing ffmpeg. Nothing is left at or beside `output` on failure. `ffmpeg` and `ffprobe` name
+ * the tools when they are not on the PATH.
  *
  * @example
  * await extractMp3('/data/videos/3f2c', '/data/mp3/3f2c.mp3', { timeoutMs: 10 * 60_000 })
  */
-export async function extractMp3(input: string, output: string, { timeoutMs }: { timeoutMs: number }) {
+export async function extractMp3(
+  input: string,
+  output: string,
+  {
+    timeoutMs,
+    ffmpeg = 'ffmpeg',
+    ffprobe = 'ffprobe',
+  }: { timeoutMs: number; ffmpeg?: string; ffprobe?: string },
+) {
   const deadline = Date.now() + timeoutMs
   const source = path.resolve(input)
-  const info = await probe(source, { timeoutMs })
+  const info = await probe(source, { timeoutMs, ffprobe })
   if (!info.video) throw new ConversionFailedError(`not a video: ${info.reason}`)
   if (!info.audio) throw new ConversionFailedError('no audio track')
 
@@ -98,7 +110,7 @@ export async function extractMp3(input: string, output: string, { timeoutMs }: {
     '-map', '0:a:0', '-vn', '-c:a', 'libmp3lame', '-b:a', MP3_BITRATE, '-f', 'mp3', '-n', temp,
   ]
   try {
-    const result = await run('ffmpeg', args, { timeoutMs: Math.max(1, deadline - Date.now()) })
+    const result = await run(ffmpeg, args, { timeoutMs: Math.max(1, deadline - Date.now()) })
     if (result.timedOut) throw new ConversionTimeoutError(timeoutMs)
     if (result.code !== 0) throw new ConversionFailedError(failure(result.stderr, source, 'ffmpeg'))
     await rename(temp, target)

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { test } from 'node:test'
+import { eventually, isRunning, processes } from '../testing/index.ts'
 import { run } from './run.ts'
 
 test('resolves with the exit code and both outputs', async () => {
@@ -48,4 +50,31 @@ test('kills a process that ignores SIGTERM with SIGKILL after the grace period',
 
 test('rejects when the command is not installed', async () => {
   await assert.rejects(run('convoy-no-such-command', [], { timeoutMs: 1000 }), { code: 'ENOENT' })
+})
+
+test('a command dies with the process that ran it, even one killed with SIGKILL', async () => {
+  // A process that runs a long command, as a converter runs ffmpeg, and is then killed outright.
+  const runner = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { run } from ${JSON.stringify(new URL('./run.ts', import.meta.url).href)}
+       void run('sleep', ['300'], { timeoutMs: 600_000 })`,
+    ],
+    { stdio: 'ignore' },
+  )
+  try {
+    const [sleeper] = await eventually(async () => {
+      const found = (await processes()).filter((p) => p.ppid === runner.pid && p.name === 'sleep')
+      return found.length > 0 ? found : null
+    }, 'the command running')
+    runner.kill('SIGKILL')
+    await eventually(
+      async () => !(await isRunning(sleeper!.pid, 'sleep')),
+      'the command gone with its parent',
+    )
+  } finally {
+    runner.kill('SIGKILL')
+  }
 })

@@ -1,4 +1,6 @@
-import { spawn } from 'node:child_process'
+import type { ChildProcessByStdio } from 'node:child_process'
+import type { Readable } from 'node:stream'
+import { spawnTied } from '../lifecycle/tied-child.ts'
 
 export interface RunResult {
   /** Exit code, or null when a signal ended the process. */
@@ -23,13 +25,17 @@ export interface RunOptions {
 /**
  * Runs `command` with `args` (no shell: nothing in them is interpreted) and resolves once it has
  * exited and its output is closed, whatever its exit code. Past `timeoutMs` it gets SIGTERM, then
- * SIGKILL after `graceMs`, so it never outlives the promise by more than the grace period.
+ * SIGKILL after `graceMs`, so it never outlives the promise by more than the grace period; and it
+ * gets SIGKILL if this process dies first (see `spawnTied`), so it never outlives this process.
  * Rejects only when the command cannot be started at all (not installed).
  */
 export function run(command: string, args: string[], options: RunOptions): Promise<RunResult> {
   const { timeoutMs, graceMs = 2000, maxStdoutBytes = 1024 * 1024, maxStderrBytes = 8 * 1024 } = options
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawnTied(command, args, {
+      deathSignal: 'SIGKILL',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }) as ChildProcessByStdio<null, Readable, Readable>
     let stdout = ''
     let stderr = ''
     let timedOut = false

@@ -1,3 +1,4 @@
+import path from 'node:path'
 import type { Registry } from 'prom-client'
 import type { Logger } from '../log/index.ts'
 import { memoryBroker } from './memory-broker.ts'
@@ -11,7 +12,9 @@ export { createBatcher } from './batcher.ts'
 /**
  * Connects to the broker named by `url`: `amqp://user:pass@host:5672/vhost` for RabbitMQ, or
  * `memory://name` for the in-process broker of embedded mode (every connection to the same name
- * in one process shares one broker). Both honour the same contract; see {@link Broker}.
+ * in one process shares one broker), which keeps its durable queues and persistent messages on
+ * disk across a crash when the URL names a journal folder (see {@link journaledBrokerUrl}). Both
+ * honour the same contract; see {@link Broker}.
  *
  * @example
  * const broker = connectBroker({ url: config.AMQP_URL, log, metrics: app.metricsRegistry })
@@ -23,4 +26,17 @@ export function connectBroker(options: { url: string; log: Logger; metrics?: Reg
   if (options.url.startsWith('memory:')) return memoryBroker(options.url, log, metrics)
   if (/^amqps?:/.test(options.url)) return rabbitmqBroker(options.url, log, metrics)
   throw new Error(`unsupported broker URL scheme: ${options.url.split(':')[0]}`)
+}
+
+/**
+ * The URL of an in-process broker that keeps a journal in `dir`, so that what RabbitMQ would keep
+ * on disk (durable queues, their bindings, persistent messages, unacked deliveries, retries and
+ * dead letters) survives a crash of this process: `memory://name?journal=<dir>`.
+ *
+ * @example
+ * const url = journaledBrokerUrl('convoy', path.join(dataDir, 'broker'))
+ * const broker = connectBroker({ url, log })
+ */
+export function journaledBrokerUrl(name: string, dir: string): string {
+  return `memory://${name}?journal=${encodeURIComponent(path.resolve(dir))}`
 }

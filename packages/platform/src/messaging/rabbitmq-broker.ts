@@ -9,6 +9,7 @@ import {
   ATTEMPT_HEADER,
   DEATH_REASON_HEADER,
   deadLetterQueue,
+  DELIVERY_LIMIT,
   retryQueue,
   type Broker,
   type ConsumerSpec,
@@ -16,8 +17,6 @@ import {
 } from './types.ts'
 
 const QUORUM = { 'x-queue-type': 'quorum' } as const
-/** Redeliveries (consumer crashed or disconnected mid-message) before RabbitMQ itself dead-letters. */
-const DELIVERY_LIMIT = 20
 
 /**
  * RabbitMQ through `rabbitmq-client`, which reconnects by itself and re-declares the topology

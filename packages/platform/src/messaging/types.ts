@@ -71,5 +71,11 @@ export const ATTEMPT_HEADER = 'x-convoy-attempt'
 /** Header saying why a message was dead-lettered. */
 export const DEATH_REASON_HEADER = 'x-convoy-death-reason'
 
+/**
+ * Deliveries of a message that never settled (its consumer crashed or disconnected each time)
+ * after which the broker itself dead-letters it: a message that kills its consumer cannot loop.
+ */
+export const DELIVERY_LIMIT = 20
+
 export const deadLetterQueue = (queue: string) => `${queue}.dead`
 export const retryQueue = (queue: string) => `${queue}.retry`

@@ -11,6 +11,7 @@ import pg from 'pg'
 import { Connection } from 'rabbitmq-client'
 import { createRevocationList, createVerifier, legacyUserId, TOKEN_ALGORITHM } from '../auth/index.ts'
 import { createLogger, type Logger } from '../log/index.ts'
+import { journaledBrokerUrl } from '../messaging/index.ts'
 import { drainMemoryQueue } from '../messaging/memory-broker.ts'
 
 export { tcpProxy, type TcpProxy } from './tcp-proxy.ts'
@@ -159,6 +160,16 @@ export const brokerTargets: Array<{
   create(): Promise<{ url: string; drop(): Promise<void> }>
 }> = [
   { kind: 'memory', create: async () => ({ url: `memory://${uniqueName('test')}`, drop: async () => {} }) },
+  {
+    kind: 'memory with a journal',
+    create: async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'convoy-journal-'))
+      return {
+        url: journaledBrokerUrl(uniqueName('test'), dir),
+        drop: () => rm(dir, { recursive: true, force: true }),
+      }
+    },
+  },
   { kind: 'rabbitmq', create: createTestVhost },
 ]
 
@@ -315,3 +326,4 @@ export {
 } from './mail-catcher.ts'
 export { sendMultipart } from './uploads.ts'
 export { openLiveFeed, type LiveFeed } from './live-feed.ts'
+export { isRunning, processes, type ProcessInfo } from './processes.ts'

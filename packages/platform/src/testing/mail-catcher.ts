@@ -30,6 +30,14 @@ export interface MailCatcher {
   mails: ReceivedMail[]
   /** Every login tried: user and password, accepted or not. */
   logins: Array<{ user: string; password: string }>
+  /**
+   * From now on, senders are kept waiting for the answer to `MAIL FROM` (a slow server): their
+   * emails stay in flight until `release`. `held` counts them.
+   */
+  hold(): void
+  /** Answers the senders held, and every one after. */
+  release(): void
+  readonly held: number
   close(): Promise<void>
 }
 
@@ -44,6 +52,8 @@ export async function startMailCatcher(
 ): Promise<MailCatcher> {
   const mails: ReceivedMail[] = []
   const logins: MailCatcher['logins'] = []
+  let holding = false
+  const held: Array<() => void> = []
   const server = new SMTPServer({
     logger: false,
     closeTimeout: 100,
@@ -56,6 +66,10 @@ export async function startMailCatcher(
       logins.push({ user, password })
       if (options.login?.(user, password)) callback(null, { user })
       else callback(new Error('Authentication failed'))
+    },
+    onMailFrom(_address, _session, callback) {
+      if (holding) held.push(() => callback())
+      else callback()
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = []
@@ -74,15 +88,30 @@ export async function startMailCatcher(
       })
     },
   })
+  // A client gone in the middle of a session (killed while its email was held) is no failure here.
+  server.on('error', () => {})
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject)
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
   })
+  const release = () => {
+    holding = false
+    for (const answer of held.splice(0)) answer()
+  }
   return {
     port: (server.server.address() as AddressInfo).port,
     mails,
     logins,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    hold: () => void (holding = true),
+    release,
+    get held() {
+      return held.length
+    },
+    close: () =>
+      new Promise((resolve) => {
+        release()
+        server.close(() => resolve())
+      }),
   }
 }
 

@@ -6,6 +6,13 @@ export interface TestVideoOptions {
   audio?: boolean
   width?: number
   height?: number
+  /** Frames per second (default 25); 1 makes a long video quickly. */
+  fps?: number
+  /**
+   * The audio's codec: `aac` (default, as cameras record it) or `alac` (lossless, made about five
+   * times faster: a long video whose conversion keeps ffmpeg busy for a while, made in a moment).
+   */
+  audioCodec?: 'aac' | 'alac'
 }
 
 /**
@@ -16,14 +23,14 @@ export interface TestVideoOptions {
  * await makeTestVideo(path.join(dir, 'clip.mp4'), { seconds: 2 })
  */
 export async function makeTestVideo(file: string, options: TestVideoOptions = {}): Promise<void> {
-  const { seconds = 2, audio = true, width = 320, height = 240 } = options
+  const { seconds = 2, audio = true, width = 320, height = 240, fps = 25, audioCodec = 'aac' } = options
   // prettier-ignore
   const args = [
     '-nostdin', '-v', 'error',
-    '-f', 'lavfi', '-i', `testsrc=size=${width}x${height}:rate=25`,
+    '-f', 'lavfi', '-i', `testsrc=size=${width}x${height}:rate=${fps}`,
     ...(audio ? ['-f', 'lavfi', '-i', 'sine=frequency=440'] : []),
     '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p',
-    ...(audio ? ['-c:a', 'aac'] : []),
+    ...(audio ? ['-c:a', audioCodec] : []),
     '-movflags', '+faststart', '-y', file,
   ]
   const result = await run('ffmpeg', args, { timeoutMs: 120_000 })
