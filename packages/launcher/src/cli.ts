@@ -17,6 +17,8 @@ const Config = Type.Object({
   CONVOY_POSTGRES_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/postgres' }),
   CONVOY_DATABASE_PREFIX: Type.String({ default: '', pattern: '^([a-z_][a-z0-9_]*)?$' }),
   AMQP_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
+  // Empty: the gateway counts requests in its own memory.
+  CONVOY_REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', pattern: '^(rediss?://.*)?$' }),
 })
 
 const topology = process.argv[2] ?? 'embedded'
@@ -74,6 +76,7 @@ async function main(): Promise<RunningSystem> {
       postgresUrl: config.CONVOY_POSTGRES_URL,
       databasePrefix: config.CONVOY_DATABASE_PREFIX,
       amqpUrl: config.AMQP_URL,
+      redisUrl: config.CONVOY_REDIS_URL || undefined,
       port: config.PORT,
       host: config.HOST,
       onNotice: showNotice,

@@ -12,9 +12,14 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 export interface StackOptions {
   /** A PostgreSQL server on which each service gets its own database (created if missing). */
   postgresUrl: string
-  /** Put before the names of those databases (`auth`…): two stacks can share one server. */
+  /**
+   * Put before the names of those databases (`auth`…), and of the gateway's counters in
+   * `redisUrl`: two stacks can share one server.
+   */
   databasePrefix?: string
   amqpUrl: string
+  /** Valkey or Redis, where the gateway counts each client's requests; else in its own memory. */
+  redisUrl?: string
   /** The gateway's port (0: any free one); the other services take free loopback ports. */
   port: number
   /** The gateway's interface; the other services listen on loopback only. */
@@ -66,6 +71,10 @@ export async function startStack(options: StackOptions): Promise<StackSystem> {
   const children: Array<{ service: ServiceName; child: ChildProcess }> = []
   const notices: string[] = []
   let stopping = false
+  const counters = {
+    RATE_LIMIT_REDIS_URL: options.redisUrl,
+    RATE_LIMIT_PREFIX: `${options.databasePrefix ?? ''}convoy-rate:`,
+  }
 
   /** SIGTERM to each, last started first; a service that does not exit cleanly is an error. */
   const stopAll = async () => {
@@ -85,6 +94,7 @@ export async function startStack(options: StackOptions): Promise<StackSystem> {
     for (const service of SERVICES.filter((name) => !options.skip?.includes(name))) {
       const env: Record<string, string | undefined> = {
         ...process.env,
+        ...(service === 'gateway' ? counters : {}),
         ...options.env,
         ...options.serviceEnv?.[service],
         PORT: service === 'gateway' ? String(options.port) : '0',

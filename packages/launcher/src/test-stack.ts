@@ -7,6 +7,8 @@ import {
   createTestVhost,
   TEST_ADMIN_PASSWORD,
   TEST_POSTGRES_URL,
+  TEST_REDIS_URL,
+  uniqueName,
 } from '@convoy/platform/testing'
 import { startStack, type StackOptions, type StackSystem } from './stack.ts'
 import type { ServiceName } from './system.ts'
@@ -24,7 +26,7 @@ export interface TestStack extends StackSystem {
 /**
  * The stack topology for a test or a benchmark: every service its own process, on a fresh
  * PostgreSQL database per stateful service, a fresh RabbitMQ vhost and a fresh blob folder, all
- * removed again by `close`. The first admin's password is `TEST_ADMIN_PASSWORD`.
+ * removed again by `close`, and rate-limit counters of its own in the test Redis. The first admin's password is `TEST_ADMIN_PASSWORD`.
  *
  * @example
  * const system = await startTestStack({ serviceEnv: { notification: { SMTP_PORT: String(smtp.port) } } })
@@ -49,6 +51,9 @@ export async function startTestStack(
     const system = await startStack({
       postgresUrl: TEST_POSTGRES_URL,
       amqpUrl: amqpUrl.toString(),
+      redisUrl: TEST_REDIS_URL,
+      // Its own counters in the shared Redis (the databases are named below, not by the prefix).
+      databasePrefix: `${uniqueName('convoy_test')}_`,
       port: 0,
       stdio: process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore',
       ...options,

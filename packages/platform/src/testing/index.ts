@@ -23,6 +23,8 @@ const run = promisify(execFile)
 export const TEST_POSTGRES_URL =
   process.env.CONVOY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 export const TEST_AMQP_HOST = process.env.CONVOY_TEST_AMQP_HOST ?? '127.0.0.1:5672'
+/** Valkey or Redis: the gateway's shared rate-limit counters (each test its own key prefix). */
+export const TEST_REDIS_URL = process.env.CONVOY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 /** A logger for tests: silent unless TEST_LOG_LEVEL says otherwise. */
 export function testLogger(service = 'test'): Logger {
