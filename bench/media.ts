@@ -55,7 +55,7 @@ const options = parseArgs({
   'media-node-args': '',
   'gateway-node-args': '',
 })
-const nodeArgs = (text: string) => text.split(' ').filter(Boolean)
+const nodeArgs = (text: string) => ({ nodeArgs: text.split(' ').filter(Boolean) })
 
 async function quiet(what: string) {
   const busy = await awaitQuietMachine(20, options['quiet-wait'] * 1000)

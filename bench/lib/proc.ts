@@ -3,8 +3,10 @@
  * services a benchmark started and for the servers it talks to (RabbitMQ, PostgreSQL).
  */
 import { execFileSync } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
+import path from 'node:path'
+import { onCleanup } from './cleanup.ts'
 
 const CORES = os.cpus().length
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
@@ -191,4 +193,29 @@ export function withChildren(pid: number): number[] {
     }
   })
   return [pid, ...children]
+}
+
+/**
+ * A memory cgroup of `limitMiB` for one service, as a container's limit in Kubernetes would be
+ * (Node sizes its heap from it): a child of this process's own memory cgroup (v1 or v2), removed
+ * at cleanup. Undefined where this process may not make one (not root, no memory controller).
+ */
+export function memoryCgroup(name: string, limitMiB: number): string | undefined {
+  const lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n')
+  const v1 = lines.find((line) => /^\d+:memory:/.test(line))?.split(':')[2]
+  const v2 = lines.find((line) => line.startsWith('0::'))?.slice(3)
+  const [root, own, limitFile] =
+    v1 !== undefined
+      ? ['/sys/fs/cgroup/memory', v1, 'memory.limit_in_bytes']
+      : ['/sys/fs/cgroup', v2 ?? '/', 'memory.max']
+  const dir = path.join(root, own, `convoy-bench-${name}-${process.pid}`)
+  try {
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(path.join(dir, limitFile), String(limitMiB * 1024 * 1024))
+  } catch {
+    return undefined
+  }
+  // Removed once empty: after the service has stopped (cleanups run last registered first).
+  onCleanup(`${name} cgroup`, () => rmdirSync(dir))
+  return dir
 }

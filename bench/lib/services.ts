@@ -11,6 +11,7 @@ import { eventually } from '@convoy/platform/testing'
 
 export { metricValue } from '@convoy/platform/testing'
 import { onCleanup } from './cleanup.ts'
+import { memoryCgroup } from './proc.ts'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -44,6 +45,11 @@ export interface ServiceOptions {
   env?: Record<string, string>
   /** Extra Node options for this process (e.g. --cpu-prof, --trace-gc), before its entry point. */
   nodeArgs?: string[]
+  /**
+   * Run it under this memory limit, as its container is in Kubernetes (a cgroup; Node sizes its
+   * heap from it). Ignored, with a warning, where no cgroup can be made.
+   */
+  memoryLimitMiB?: number
   /** Another checkout of Convoy (with its own node_modules) to run the service from: a baseline. */
   root?: string
 }
@@ -68,6 +74,7 @@ export async function startService(
     AMQP_URL: options.amqpUrl,
     AUTH_URL: options.authUrl,
     AUTH_JWKS_URL: options.authUrl && `${options.authUrl}/auth/.well-known/jwks.json`,
+    AUTH_REVOCATIONS_URL: options.authUrl && `${options.authUrl}/internal/revocations`,
     POSITION_TRACKER_URL: options.trackerUrl,
     MEDIA_URL: options.mediaUrl,
     NOTIFICATION_URL: options.notificationUrl,
@@ -79,7 +86,12 @@ export async function startService(
     : fileURLToPath(import.meta.resolve(`@convoy/${name}`))
   // Service logs (JSON lines on stdout) go to our stderr, keeping stdout for the results. Tied to
   // this process, as the launcher's services are: a benchmark killed outright leaves none behind.
-  const child = spawnTied(process.execPath, [...(options.nodeArgs ?? []), main], {
+  const command = [process.execPath, ...(options.nodeArgs ?? []), main]
+  const cgroup = options.memoryLimitMiB && memoryCgroup(name, options.memoryLimitMiB)
+  if (options.memoryLimitMiB && !cgroup) console.error(`no memory cgroup for ${name}: runs unlimited`)
+  // Into its cgroup before Node starts (the same process: the shell execs Node).
+  if (cgroup) command.unshift('/bin/sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup)
+  const child = spawnTied(command[0]!, command.slice(1), {
     deathSignal: 'SIGTERM',
     cwd: options.root ?? ROOT,
     env,

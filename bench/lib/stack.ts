@@ -20,7 +20,10 @@ import { onCleanup } from './cleanup.ts'
 import { SERVICES } from '@convoy/launcher'
 import { serverGroups, type ProcessGroups } from './proc.ts'
 import { scratchDatabase, scratchVhost, type Scratch } from './scratch.ts'
-import { startService, type RunningService, type ServiceName } from './services.ts'
+import { startService, type RunningService, type ServiceName, type ServiceOptions } from './services.ts'
+
+/** How a service's process runs: its Node options, its memory limit. */
+export type RunOptions = Pick<ServiceOptions, 'nodeArgs' | 'memoryLimitMiB'>
 
 export interface BenchStack {
   database: Scratch
@@ -30,8 +33,8 @@ export interface BenchStack {
   services: Partial<Record<ServiceName, RunningService>>
   /** Further processes of a service (a second converter), named `<service> 2`, `<service> 3`… */
   replicas: Map<string, RunningService>
-  /** Starts (or restarts, with other settings or Node options) one service. */
-  start(name: ServiceName, env?: Record<string, string>, nodeArgs?: string[]): Promise<RunningService>
+  /** Starts (or restarts, with other settings, Node options or memory limit) one service. */
+  start(name: ServiceName, env?: Record<string, string>, run?: RunOptions): Promise<RunningService>
   /** Stops a service (and forgets it). */
   stop(name: ServiceName): Promise<void>
   /** Starts one more process of a service, on a port of its own, beside the running one. */
@@ -105,11 +108,16 @@ export async function benchStack(): Promise<BenchStack> {
     }
   }
 
-  async function spawnOne(name: ServiceName, port: number, env: Record<string, string>, nodeArgs?: string[]) {
+  async function spawnOne(
+    name: ServiceName,
+    port: number,
+    env: Record<string, string>,
+    run: RunOptions = {},
+  ) {
     const own = await ownEnv(name)
     const [opsPort] = await freePorts(1)
     return startService(name, {
-      nodeArgs,
+      ...run,
       port,
       opsPort: opsPort!,
       amqpUrl: vhost.url,
@@ -132,9 +140,9 @@ export async function benchStack(): Promise<BenchStack> {
     ports,
     services,
     replicas,
-    async start(name, env = {}, nodeArgs) {
+    async start(name, env = {}, run) {
       await services[name]?.stop()
-      const service = await spawnOne(name, ports[name], env, nodeArgs)
+      const service = await spawnOne(name, ports[name], env, run)
       services[name] = service
       return service
     },

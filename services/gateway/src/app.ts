@@ -3,7 +3,7 @@ import websocket from '@fastify/websocket'
 import { authenticate, type Verifier } from '@convoy/platform/auth'
 import { MULTIPART_ENVELOPE_BYTES } from '@convoy/contracts'
 import { GatewayTimeoutError, PayloadTooLargeError, UnavailableError } from '@convoy/platform/errors'
-import { createHttpApp, type HttpAppOptions } from '@convoy/platform/http'
+import { concurrencyLimit, createHttpApp, type HttpAppOptions } from '@convoy/platform/http'
 import type { LiveHub } from './live-hub.ts'
 import { limitRate, type RateLimitOptions } from './rate-limit.ts'
 
@@ -37,8 +37,14 @@ export async function buildApp(
     uploadTimeoutMs: number
     maxUploadBytes: number
     rateLimit: RateLimitOptions
+    /**
+     * Requests on their way to one service at once (its connections), and how many more may
+     * wait for one; beyond, a 503 at once. Default 128 and 128.
+     */
+    upstreamLimits?: { concurrency: number; queue: number }
   },
 ) {
+  const limits = options.upstreamLimits ?? { concurrency: 128, queue: 128 }
   const app = createHttpApp(options)
   app.addHook(
     'onRequest',
@@ -76,15 +82,26 @@ export async function buildApp(
     name: string,
     httpMethods = READ,
     timeoutMs = options.upstreamTimeoutMs,
-  ) =>
-    app.register(proxy, {
+  ) => {
+    // A service that cannot keep up is not queued for without end: a flood waits here in a
+    // bounded line, or is told at once to come back, and the gateway's memory stays bounded.
+    const line = concurrencyLimit({
+      max: limits.concurrency,
+      queue: limits.queue,
+      what: 'requests to this path',
+    })
+    return app.register(proxy, {
       upstream,
       prefix,
       rewritePrefix,
       httpMethods,
+      // (The proxy's types want a callback-style hook; Fastify runs it either way.)
+      preHandler: (request, reply, done) => {
+        line(request, reply).then(() => done(), done)
+      },
       // Proxied requests are logged like any other: at debug, by the platform's hook.
       disableRequestLogging: true,
-      undici: { headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
+      undici: { connections: limits.concurrency, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
       replyOptions: {
         // The client's address, as the gateway knows it, for the services' logs and rate limits.
         // `Expect: 100-continue` (curl sends it with bodies over 1 MB) was answered here already;
@@ -113,6 +130,7 @@ export async function buildApp(
         },
       },
     })
+  }
   await route(options.authUrl, '/api/auth', '/auth', 'auth', [...READ, 'POST', 'PATCH', 'DELETE'])
   await route(options.trackerUrl, '/api/vehicles', '/vehicles', 'position-tracker')
   // Uploads stream through (never parsed or held here) and may take minutes on a slow link.

@@ -22,6 +22,12 @@ export const Config = Type.Object({
   MAX_UPLOAD_BYTES: Type.Integer({ minimum: 1, default: 200 * 1024 * 1024 }),
   /** The same for uploads (`POST /api/media`): media answers once the whole video is in. */
   UPLOAD_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 15 * 60_000 }),
+  /**
+   * Requests passed on to one service at once (the connections to it; uploads count apart), and
+   * how many more wait their turn here. Beyond both: 503 with Retry-After, at once.
+   */
+  UPSTREAM_CONCURRENCY: Type.Integer({ minimum: 1, default: 128 }),
+  UPSTREAM_QUEUE: Type.Integer({ minimum: 0, default: 128 }),
   /** Requests one client (a user, or an address before signing in) may make per window; then 429. */
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 300 }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 100, default: 10_000 }),

@@ -93,6 +93,7 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     uploadTimeoutMs: config.UPLOAD_TIMEOUT_MS,
     maxUploadBytes: config.MAX_UPLOAD_BYTES,
+    upstreamLimits: { concurrency: config.UPSTREAM_CONCURRENCY, queue: config.UPSTREAM_QUEUE },
     rateLimit: {
       max: config.RATE_LIMIT_MAX,
       windowMs: config.RATE_LIMIT_WINDOW_MS,

@@ -1,17 +1,22 @@
 import assert from 'node:assert/strict'
-import { once } from 'node:events'
+import { EventEmitter, once } from 'node:events'
 import { after, before, describe, test } from 'node:test'
+import Fastify from 'fastify'
 import { Registry } from 'prom-client'
-import { freePorts, testIssuer, testLogger, uniqueName, type TestIssuer } from '@convoy/platform/testing'
+import {
+  freePorts,
+  TEST_REDIS_URL as REDIS_URL,
+  testIssuer,
+  testLogger,
+  uniqueName,
+  type TestIssuer,
+} from '@convoy/platform/testing'
 import { buildApp } from './app.ts'
 import { createLiveHub } from './live-hub.ts'
 import { connectCounterStore, type RateLimitOptions } from './rate-limit.ts'
 import { upstream } from './test-support.ts'
 
-/** The Valkey or Redis server the tests count on: this machine's, as CI's. */
-const REDIS_URL = process.env.CONVOY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
-
-describe('the per-client rate limit at the gateway', () => {
+describe('overload at the gateway', () => {
   let issuer: TestIssuer
   let tracker: Awaited<ReturnType<typeof upstream>>
   const closers: Array<() => Promise<unknown>> = []
@@ -25,8 +30,11 @@ describe('the per-client rate limit at the gateway', () => {
     await tracker.close()
   })
 
-  /** A gateway replica with the given limit, in front of the stand-in tracker. */
-  async function gateway(rateLimit: RateLimitOptions) {
+  /** A gateway replica with the given limit, in front of the stand-in tracker (or `upstreams`). */
+  async function gateway(
+    rateLimit: RateLimitOptions,
+    upstreams: Partial<Parameters<typeof buildApp>[0]> = {},
+  ) {
     const hub = createLiveHub({
       log: testLogger(),
       metrics: new Registry(),
@@ -51,6 +59,7 @@ describe('the per-client rate limit at the gateway', () => {
       uploadTimeoutMs: 2000,
       maxUploadBytes: 1000,
       rateLimit,
+      ...upstreams,
     })
     closers.push(async () => (hub.close(), await app.close()))
     return app
@@ -113,5 +122,45 @@ describe('the per-client rate limit at the gateway', () => {
     const app = await gateway({ max: 1, windowMs: 60_000, redis: unreachable })
     const ann = await issuer.token({ user: 'ann' })
     for (let i = 0; i < 3; i++) assert.equal((await vehicles(app, ann)).statusCode, 200)
+  })
+
+  test('requests beyond what a slow service is sent and queued for get 503 with Retry-After at once; other services are served', async () => {
+    // A tracker that holds every request until told to answer.
+    const held: Array<() => void> = []
+    const arrived = new EventEmitter()
+    const slow = Fastify({ forceCloseConnections: true })
+    slow.get('/vehicles', async () => {
+      await new Promise<void>((resolve) => (held.push(resolve), arrived.emit('request')))
+      return []
+    })
+    const slowUrl = await slow.listen({ port: 0, host: '127.0.0.1' })
+    closers.push(() => slow.close())
+    const app = await gateway(
+      { max: 1000, windowMs: 60_000 },
+      { trackerUrl: slowUrl, upstreamLimits: { concurrency: 2, queue: 2 } },
+    )
+    const address = await app.listen({ port: 0, host: '127.0.0.1' })
+    const ann = { authorization: `Bearer ${await issuer.token({ user: 'ann' })}` }
+    const get = (path: string) => fetch(`${address}${path}`, { headers: ann })
+
+    const sent = [get('/api/vehicles'), get('/api/vehicles')]
+    while (held.length < 2) await once(arrived, 'request')
+    const more = [get('/api/vehicles'), get('/api/vehicles'), get('/api/vehicles')]
+    // Two wait their turn; the third is told at once, while the tracker still holds the first two.
+    const refused = await Promise.race(more)
+    assert.equal(refused.status, 503)
+    assert.match(refused.headers.get('content-type') ?? '', /^application\/problem\+json/)
+    assert.equal(refused.headers.get('retry-after'), '1')
+    const body = await refused.text()
+    assert.match(body, /too many requests to this path/)
+    assert.doesNotMatch(body, /tracker|127\.0\.0\.1/)
+    assert.equal(held.length, 2)
+    assert.equal((await get('/api/media')).status, 200, "media is not behind the tracker's line")
+
+    while (held.length) held.shift()!()
+    // The waiting two reach the tracker as the first two leave; let them through as they come.
+    arrived.on('request', () => held.shift()?.())
+    const statuses = (await Promise.all([...sent, ...more])).map((response) => response.status)
+    assert.deepEqual(statuses.sort(), [200, 200, 200, 200, 503])
   })
 })

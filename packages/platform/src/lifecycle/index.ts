@@ -151,7 +151,9 @@ export async function serve(options: ServeOptions): Promise<RunningService & { o
   let opsUrl: string
   try {
     // The public port first: the one a user chose, and the likeliest to be taken.
-    if (api) url = await api.listen({ port: listen.PORT ?? 0, host: listen.HOST ?? '0.0.0.0' })
+    // A burst of new connections waits in the kernel's accept queue (up to net.core.somaxconn)
+    // rather than overflowing Node's default of 511 and being refused or retried seconds later.
+    if (api) url = await api.listen({ port: listen.PORT ?? 0, host: listen.HOST ?? '0.0.0.0', backlog: 4096 })
     opsUrl = await ops.listen({ port: listen.OPS_PORT, host: listen.OPS_HOST })
   } catch (error) {
     // Not listening (a port is taken...): release what the service opened before failing.
