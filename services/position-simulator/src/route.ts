@@ -1,14 +1,5 @@
+import { bearingDegrees as bearing, distanceMetres } from '@convoy/geo'
 import type { Point } from '@convoy/tracks'
-
-const EARTH_RADIUS_M = 6_371_008.8
-const rad = (deg: number) => (deg * Math.PI) / 180
-
-function metresBetween(a: Point, b: Point): number {
-  const h =
-    Math.sin(rad(b.lat - a.lat) / 2) ** 2 +
-    Math.cos(rad(a.lat)) * Math.cos(rad(b.lat)) * Math.sin(rad(b.lng - a.lng) / 2) ** 2
-  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)))
-}
 
 /** A closed track measured in metres: where a vehicle is after driving some distance along it. */
 export interface Route {
@@ -23,10 +14,10 @@ export interface Route {
  * closed with a last leg back to the start, so a lap never ends in a jump.
  */
 export function createRoute(recorded: Point[]): Route {
-  const points = metresBetween(recorded[0]!, recorded.at(-1)!) > 1 ? [...recorded, recorded[0]!] : recorded
+  const points = distanceMetres(recorded[0]!, recorded.at(-1)!) > 1 ? [...recorded, recorded[0]!] : recorded
   const cumulative = [0]
   for (let i = 1; i < points.length; i++)
-    cumulative.push(cumulative[i - 1]! + metresBetween(points[i - 1]!, points[i]!))
+    cumulative.push(cumulative[i - 1]! + distanceMetres(points[i - 1]!, points[i]!))
   const length = cumulative.at(-1)!
 
   // Index of the segment [i, i+1] holding a distance, by binary search.
@@ -51,10 +42,6 @@ export function createRoute(recorded: Point[]): Route {
     const span = cumulative[i + 1]! - cumulative[i]!
     const f = span > 0 ? (d - cumulative[i]!) / span : 0
     return { lat: start.lat + (end.lat - start.lat) * f, lng: start.lng + (end.lng - start.lng) * f }
-  }
-
-  function bearing(a: Point, b: Point): number {
-    return (Math.atan2(b.lng - a.lng, (b.lat - a.lat) / Math.cos(rad(a.lat))) * 180) / Math.PI
   }
 
   function turnAhead(distance: number, ahead: number): number {

@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { bearingDegrees, distanceMetres, motion } from './motion.ts'
+import { motion } from './motion.ts'
 
 const at = (lat: number, lng: number, seconds: number) => ({ lat, lng, time: seconds * 1000 })
-
-test('distance of one degree of latitude is about 111.2 km', () => {
-  assert.ok(Math.abs(distanceMetres(at(53, -1.5, 0), at(54, -1.5, 0)) - 111_195) < 50)
-})
-
-test('bearings of the four compass points', () => {
-  assert.equal(Math.round(bearingDegrees(at(53, -1.5, 0), at(53.01, -1.5, 0))), 0)
-  assert.equal(Math.round(bearingDegrees(at(53, -1.5, 0), at(53, -1.49, 0))), 90)
-  assert.equal(Math.round(bearingDegrees(at(53, -1.5, 0), at(52.99, -1.5, 0))), 180)
-  assert.equal(Math.round(bearingDegrees(at(53, -1.5, 0), at(53, -1.51, 0))), 270)
-})
 
 test('speed from two fixes: 100 m north in 10 s is 36 km/h heading 0', () => {
   const north100m = 100 / 111_195

@@ -1,5 +1,6 @@
 import type { Bounds, RoadMap } from '../src/types.ts'
-import { distanceM, simplify, type LatLng } from './simplify.ts'
+import { distanceMetres, type LatLng } from '@convoy/geo'
+import { simplify } from './simplify.ts'
 
 export interface Track {
   name: string
@@ -23,7 +24,7 @@ export function buildRoadMap(tracks: readonly Track[], toleranceM = 7): RoadMap 
     .filter((p) => p !== undefined)
   const centre = { lat: median(middles.map((p) => p.lat)), lng: median(middles.map((p) => p.lng)) }
   const homeTracks = tracks.filter(
-    (_, i) => middles[i] !== undefined && distanceM(middles[i], centre) <= HOME_RADIUS_M,
+    (_, i) => middles[i] !== undefined && distanceMetres(middles[i], centre) <= HOME_RADIUS_M,
   )
   return {
     bounds: boundsOf(tracks.flatMap((track) => track.points)),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { distanceM, simplify } from './simplify.ts'
+import { simplify } from './simplify.ts'
 
 // ~1.1 m of latitude per 1e-5 degree.
 const north = (metres: number, east = 0) => ({ lat: 53 + metres / 111_195, lng: -1.5 + east / 66_920 })
@@ -29,11 +29,4 @@ test('handles long, winding tracks without recursion limits', () => {
   const winding = Array.from({ length: 100_000 }, (_, i) => north(i / 2, 200 * Math.sin(i / 500)))
   const simplified = simplify(winding, 5)
   assert.ok(simplified.length > 50 && simplified.length < 2000, String(simplified.length))
-})
-
-test('distanceM', () => {
-  assert.ok(Math.abs(distanceM(north(0), north(1000)) - 1000) < 1)
-  // Sheffield to London, roughly 230 km.
-  const km = distanceM({ lat: 53.38, lng: -1.47 }, { lat: 51.507, lng: -0.128 }) / 1000
-  assert.ok(km > 220 && km < 240, String(km))
 })

@@ -1,10 +1,4 @@
-export interface LatLng {
-  lat: number
-  lng: number
-}
-
-const EARTH_RADIUS_M = 6_371_000
-const RAD = Math.PI / 180
+import { EARTH_RADIUS_M, radians, type LatLng } from '@convoy/geo'
 
 /**
  * Douglas–Peucker simplification of a polyline, with `toleranceM` in metres.
@@ -14,8 +8,10 @@ const RAD = Math.PI / 180
 export function simplify<P extends LatLng>(points: readonly P[], toleranceM: number): P[] {
   if (points.length <= 2) return [...points]
   const first = points[0] as P
-  const cosLat = Math.cos(first.lat * RAD)
-  const xy = points.map((p) => [p.lng * RAD * cosLat * EARTH_RADIUS_M, p.lat * RAD * EARTH_RADIUS_M] as const)
+  const cosLat = Math.cos(radians(first.lat))
+  const xy = points.map(
+    (p) => [radians(p.lng) * cosLat * EARTH_RADIUS_M, radians(p.lat) * EARTH_RADIUS_M] as const,
+  )
   const keep = new Uint8Array(points.length)
   keep[0] = 1
   keep[points.length - 1] = 1
@@ -52,12 +48,4 @@ function segmentDistance(p: Xy, a: Xy, b: Xy): number {
       ? 0
       : Math.max(0, Math.min(1, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / lengthSquared))
   return Math.hypot(p[0] - (a[0] + t * dx), p[1] - (a[1] + t * dy))
-}
-
-/** Great-circle distance in metres (haversine). */
-export function distanceM(a: LatLng, b: LatLng): number {
-  const dLat = (b.lat - a.lat) * RAD
-  const dLng = (b.lng - a.lng) * RAD
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * RAD) * Math.cos(b.lat * RAD) * Math.sin(dLng / 2) ** 2
-  return 2 * EARTH_RADIUS_M * Math.asin(Math.sqrt(h))
 }
