@@ -525,7 +525,7 @@ export function inCidr(ip: string, cidr: string): boolean {
 
 function peerMatches(peer: PolicyPeer, other: Peer, policyNamespace: string): boolean {
   // ipBlock is for addresses outside the cluster (the API's advice; what pods' addresses do with
-  // it depends on the network plugin, so the design never relies on it for pods).
+  // it depends on the network plugin, so Convoy never relies on it for pods).
   if (peer.ipBlock) {
     const { cidr, except = [] } = peer.ipBlock
     return !!other.ip && inCidr(other.ip, cidr) && !except.some((block) => inCidr(other.ip!, block))

@@ -35,7 +35,7 @@ const SERVICES = [
   'notification',
 ]
 
-/** The edges of the design (DESIGN.md, docs/deploy.md#network-policies), and nothing else but DNS. */
+/** The edges of docs/deploy.md#network-policies, and nothing else but DNS. */
 const DESIGNED = [
   'internet → gateway:http',
   'load-balancer → gateway:http',
@@ -77,7 +77,7 @@ const OVERLAY_EDGES: Record<string, string[]> = {
   // The ALB's health checks reach the gateway's /readyz on its ops port.
   aws: ['media → internet:https', 'media → eks-pod-identity-agent:http', 'load-balancer → gateway:ops'],
 }
-/** The converter's queue (DESIGN.md, "Messaging"; services/converter/src/main.ts). */
+/** The converter's queue (docs/architecture.md, "The media pipeline"; services/converter/src/main.ts). */
 const CONVERTER_QUEUE = 'converter.videos'
 
 /**

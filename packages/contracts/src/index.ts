@@ -1,6 +1,6 @@
 /**
  * The public contracts of Convoy: HTTP bodies and message bodies, as TypeBox schemas (validated
- * at runtime) with the TypeScript types derived from them. See DESIGN.md for the prose.
+ * at runtime) with the TypeScript types derived from them. docs/architecture.md has the prose.
  */
 import Type, { type Static } from 'typebox'
 
