@@ -63,12 +63,12 @@ export type PositionReport = Static<typeof PositionReport>
 
 /** Latest known state of a vehicle. Speed in km/h, heading in degrees clockwise from north. */
 export const Vehicle = Type.Object({
-  name: Type.String(),
+  name: Type.String({ minLength: 1 }),
   lat: Type.Number(),
   lng: Type.Number(),
   speedKmh: Type.Number(),
   heading: Type.Number(),
-  timestamp: Type.String(),
+  timestamp: Timestamp,
 })
 export type Vehicle = Static<typeof Vehicle>
 
@@ -87,16 +87,12 @@ export type VehicleHistory = Static<typeof VehicleHistory>
 export const VehiclesUpdated = Type.Object({ vehicles: Type.Array(Vehicle) })
 export type VehiclesUpdated = Static<typeof VehiclesUpdated>
 
-/** A frame of the `/api/live` WebSocket feed. */
-export type LiveFrame =
-  | { type: 'positions'; vehicles: Vehicle[] }
-  | { type: 'media'; media: Media }
-  | { type: 'notification'; notification: Notification }
-
 // ── Auth ────────────────────────────────────────────────────────────────────────────────────
 
-export const Role = Type.Union([Type.Literal('admin'), Type.Literal('dispatcher'), Type.Literal('viewer')])
-export type Role = Static<typeof Role>
+/** What a user may do: everything; also upload videos; look. */
+export const ROLES = ['admin', 'dispatcher', 'viewer'] as const
+export const Role = Type.Enum(ROLES)
+export type Role = (typeof ROLES)[number]
 
 /**
  * 1–64 characters: lower-case letters, digits, `.`, `_`, `-` and `@`, starting with a letter or
@@ -213,8 +209,8 @@ export const Media = Type.Object({
   /** Bytes of the uploaded video. */
   size: Type.Integer({ minimum: 0 }),
   status: MediaStatus,
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
   /** Why the conversion failed, in words a user can read (only when `failed`). */
   error: Type.Optional(Type.String()),
 })
@@ -308,7 +304,7 @@ export const Notification = Type.Object({
   body: Type.String(),
   /** The media job it is about. */
   mediaId: Type.Optional(Type.String()),
-  createdAt: Type.String(),
+  createdAt: Timestamp,
 })
 export type Notification = Static<typeof Notification>
 
@@ -336,3 +332,29 @@ export const Email = Type.Object({
   sentAt: Type.Optional(Type.String()),
 })
 export type Email = Static<typeof Email>
+
+// ── The live feed (`/api/live`) ─────────────────────────────────────────────────────────────
+
+/**
+ * A frame of the `/api/live` WebSocket feed: vehicles whose state changed (merged per vehicle,
+ * one frame per flush), or an event of the signed-in user. Clients ignore types they do not know.
+ */
+export const LiveFrame = Type.Union([
+  Type.Object({ type: Type.Literal('positions'), vehicles: Type.Array(Vehicle) }),
+  Type.Object({ type: Type.Literal('media'), media: Media }),
+  Type.Object({ type: Type.Literal('notification'), notification: Notification }),
+])
+export type LiveFrame = Static<typeof LiveFrame>
+
+/** How the server closes a live feed (4000–4999 are the application's own; 4xxx mirror HTTP). */
+export const LIVE_CLOSE = {
+  goingAway: 1001,
+  /** The first message was not `{"type":"auth","token":"…"}`, or a message was too large. */
+  badMessage: 4400,
+  /** No token in time, a bad or expired one, or a revoked session: renew it and connect again. */
+  unauthorized: 4401,
+  /** Token keys or revocations cannot be had right now: connect again shortly. */
+  unavailable: 4503,
+  /** The gateway has all the clients it takes. */
+  full: 4013,
+} as const

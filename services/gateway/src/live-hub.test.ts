@@ -6,11 +6,11 @@ import Fastify from 'fastify'
 import websocket from '@fastify/websocket'
 import { WebSocket } from 'ws'
 import { Registry } from 'prom-client'
-import type { Vehicle } from '@convoy/contracts'
+import { LIVE_CLOSE, type Vehicle } from '@convoy/contracts'
 import { randomBytes } from 'node:crypto'
 import { legacyUserId } from '@convoy/platform/auth'
 import { eventually, testIssuer, testLogger, type TestIssuer } from '@convoy/platform/testing'
-import { CLOSE, createLiveHub, type LiveHub } from './live-hub.ts'
+import { createLiveHub, type LiveHub } from './live-hub.ts'
 
 let issuer: TestIssuer
 before(async () => {
@@ -132,7 +132,7 @@ describe('live hub', () => {
     const ann = await connect({ user: 'ann' })
     ann.client.send(await authMessage({ user: 'bob' }))
     const [code, reason] = (await once(ann.client, 'close')) as [number, Buffer]
-    assert.deepEqual([code, reason.toString()], [CLOSE.unauthorized, 'the token is for another user'])
+    assert.deepEqual([code, reason.toString()], [LIVE_CLOSE.unauthorized, 'the token is for another user'])
     await eventually(() => hub.size() === 0, 'client gone')
   })
 
@@ -142,7 +142,7 @@ describe('live hub', () => {
     const other = await connect({ user: 'otto' })
     hub.revoke({ userId: legacyUserId('rita'), generation: 2 })
     const [code, reason] = (await once(old.client, 'close')) as [number, Buffer]
-    assert.deepEqual([code, reason.toString()], [CLOSE.unauthorized, 'the session has been revoked'])
+    assert.deepEqual([code, reason.toString()], [LIVE_CLOSE.unauthorized, 'the session has been revoked'])
     hub.publish([vehicle('Van')])
     await eventually(() => renewed.frames.length > 0 && other.frames.length > 0, 'the others still served')
     for (const { client } of [renewed, other]) client.close()
@@ -231,7 +231,7 @@ describe('live feed authentication', () => {
 
   test('a client that sends no token gets nothing and is closed with 4401', async () => {
     const { code, reason, frames } = await session([])
-    assert.deepEqual([code, reason, frames], [CLOSE.unauthorized, 'no token received', []])
+    assert.deepEqual([code, reason, frames], [LIVE_CLOSE.unauthorized, 'no token received', []])
   })
 
   test('a bad, expired or foreign token closes the socket with 4401 and the reason', async () => {
@@ -242,7 +242,7 @@ describe('live feed authentication', () => {
       [JSON.stringify({ type: 'auth', token: await foreign.token() }), /signature/],
     ] as const) {
       const { code, reason, frames } = await session([message])
-      assert.equal(code, CLOSE.unauthorized)
+      assert.equal(code, LIVE_CLOSE.unauthorized)
       assert.match(reason, expected)
       assert.deepEqual(frames, [])
     }
@@ -251,14 +251,14 @@ describe('live feed authentication', () => {
   test('a first message that is not an auth message closes with 4400', async () => {
     for (const message of ['hello', '{"type":"auth"}', JSON.stringify({ type: 'subscribe', token: 'x' })]) {
       const { code, frames } = await session([message])
-      assert.equal(code, CLOSE.badMessage, message)
+      assert.equal(code, LIVE_CLOSE.badMessage, message)
       assert.deepEqual(frames, [])
     }
   })
 
   test('frames flow once authenticated, and the socket closes with 4401 when the token expires', async () => {
     const { code, reason, frames } = await session([await authMessage({ ttlSeconds: 1 })])
-    assert.deepEqual([code, reason], [CLOSE.unauthorized, 'token expired'])
+    assert.deepEqual([code, reason], [LIVE_CLOSE.unauthorized, 'token expired'])
     assert.ok(frames.length > 0, 'frames while the token was valid')
   })
 })

@@ -1,22 +1,10 @@
 import { Counter, Gauge, type Registry } from 'prom-client'
 import type { WebSocket } from 'ws'
 import { Compile } from 'typebox/compile'
-import { LiveAuth, type LiveFrame, type Vehicle } from '@convoy/contracts'
+import { LIVE_CLOSE, LiveAuth, type LiveFrame, type Vehicle } from '@convoy/contracts'
 import type { Principal, Revocation, Verifier } from '@convoy/platform/auth'
 import { AppError } from '@convoy/platform/errors'
 import type { Logger } from '@convoy/platform/log'
-
-/** WebSocket close codes this feed uses (4000–4999 are the application's own; 4xxx mirror HTTP). */
-export const CLOSE = {
-  goingAway: 1001,
-  /** The first message was not `{"type":"auth","token":"…"}`. */
-  badMessage: 4400,
-  /** No token in time, a bad or expired one, or a revoked session: log in (or refresh) and connect again. */
-  unauthorized: 4401,
-  /** Token keys cannot be had right now: connect again shortly. */
-  unavailable: 4503,
-  full: 4013,
-} as const
 
 const isLiveAuth = Compile(LiveAuth)
 
@@ -127,10 +115,10 @@ export function createLiveHub(options: LiveHubOptions) {
       frames.inc(own.size)
     },
     add(socket: WebSocket) {
-      if (sockets.size >= options.maxClients) return socket.close(CLOSE.full, 'too many clients')
+      if (sockets.size >= options.maxClients) return socket.close(LIVE_CLOSE.full, 'too many clients')
       sockets.add(socket)
       let expiry = setTimeout(
-        () => socket.close(CLOSE.unauthorized, 'no token received'),
+        () => socket.close(LIVE_CLOSE.unauthorized, 'no token received'),
         options.authTimeoutMs,
       )
       socket.on('close', () => {
@@ -147,20 +135,20 @@ export function createLiveHub(options: LiveHubOptions) {
           // not JSON: refused below
         }
         if (!isLiveAuth.Check(message)) {
-          return socket.close(CLOSE.badMessage, 'expected {"type":"auth","token":"<access token>"}')
+          return socket.close(LIVE_CLOSE.badMessage, 'expected {"type":"auth","token":"<access token>"}')
         }
         options.verifier.verify(message.token).then(
           (principal) => {
             if (socket.readyState !== socket.OPEN) return
             clearTimeout(expiry)
             expiry = setTimeout(
-              () => socket.close(CLOSE.unauthorized, 'token expired'),
+              () => socket.close(LIVE_CLOSE.unauthorized, 'token expired'),
               Math.max(0, principal.expiresAt - Date.now()),
             )
             if (clients.has(socket)) {
               // A fresh token keeps the feed open; it cannot turn the feed into someone else's.
               if (principalOf.get(socket)?.userId !== principal.userId)
-                socket.close(CLOSE.unauthorized, 'the token is for another user')
+                socket.close(LIVE_CLOSE.unauthorized, 'the token is for another user')
               else principalOf.set(socket, principal)
               return
             }
@@ -174,7 +162,7 @@ export function createLiveHub(options: LiveHubOptions) {
           (error: unknown) => {
             const status = error instanceof AppError ? error.status : 500
             socket.close(
-              status === 401 ? CLOSE.unauthorized : CLOSE.unavailable,
+              status === 401 ? LIVE_CLOSE.unauthorized : LIVE_CLOSE.unavailable,
               (error instanceof Error ? error.message : 'token not accepted').slice(0, 120),
             )
           },
@@ -186,14 +174,14 @@ export function createLiveHub(options: LiveHubOptions) {
       for (const socket of users.get(userId) ?? []) {
         if ((principalOf.get(socket)?.generation ?? 0) >= generation) continue
         forget(socket)
-        socket.close(CLOSE.unauthorized, 'the session has been revoked')
+        socket.close(LIVE_CLOSE.unauthorized, 'the session has been revoked')
       }
     },
     size: () => clients.size,
     close() {
       clearInterval(flushTimer)
       clearInterval(pingTimer)
-      for (const socket of sockets) socket.close(CLOSE.goingAway, 'server shutting down')
+      for (const socket of sockets) socket.close(LIVE_CLOSE.goingAway, 'server shutting down')
     },
   }
 }

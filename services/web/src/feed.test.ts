@@ -1,6 +1,7 @@
+import { LIVE_CLOSE } from '@convoy/contracts'
 import assert from 'node:assert/strict'
 import { test, type TestContext } from 'node:test'
-import { CLOSE_UNAUTHORIZED, LiveFeed, liveUrl, type FeedStatus, type SocketLike } from './feed.ts'
+import { LiveFeed, liveUrl, type FeedStatus, type SocketLike } from './feed.ts'
 import type { Vehicle } from './types.ts'
 
 class FakeSocket implements SocketLike {
@@ -95,7 +96,14 @@ test("passes the user's media and notification events on", (t) => {
   feed.start()
   sockets[0]?.onopen?.({})
   const at = '2026-03-01T08:00:00.000Z'
-  const media = { id: 'm1', filename: 'clip.mp4', size: 1, status: 'ready', createdAt: at, updatedAt: at }
+  const media = {
+    id: '0b5a1c1e-3f43-4a57-9d0e-6a7f0f3c2b11',
+    filename: 'clip.mp4',
+    size: 1,
+    status: 'ready',
+    createdAt: at,
+    updatedAt: at,
+  }
   sockets[0]?.onmessage?.({ data: JSON.stringify({ type: 'media', media }) })
   const notification = { id: 'n1', kind: 'media.ready', title: 'Ready', body: '', createdAt: at }
   sockets[0]?.onmessage?.({ data: JSON.stringify({ type: 'notification', notification }) })
@@ -167,7 +175,7 @@ test('close 4401 renews the session, then reconnects with the new token', async 
   feed.start()
   sockets[0]?.onopen?.({})
   sockets[0]?.onmessage?.({ data: frame })
-  sockets[0]?.close(CLOSE_UNAUTHORIZED) // "token expired"
+  sockets[0]?.close(LIVE_CLOSE.unauthorized) // "token expired"
   assert.equal(statuses.at(-1), 'reconnecting')
   assert.equal(auth.renewals.length, 1, 'a renewal was asked for')
   t.mock.timers.tick(60_000)
@@ -188,7 +196,7 @@ test('close 4401 after the session was renewed meanwhile reconnects without rene
   feed.start()
   sockets[0]?.onopen?.({})
   auth.token = 'token-2' // renewed, but the server closed before the new token reached it
-  sockets[0]?.close(CLOSE_UNAUTHORIZED)
+  sockets[0]?.close(LIVE_CLOSE.unauthorized)
   await settle()
   assert.equal(auth.renewals.length, 0)
   t.mock.timers.tick(1000)
@@ -201,13 +209,13 @@ test('close 4401 with a refused renewal stops the feed; an unreachable server is
   const { feed, sockets, auth } = harness(t)
   feed.start()
   sockets[0]?.onopen?.({})
-  sockets[0]?.close(CLOSE_UNAUTHORIZED)
+  sockets[0]?.close(LIVE_CLOSE.unauthorized)
   auth.renewals[0]?.reject(new Error('the server cannot be reached'))
   await settle()
   t.mock.timers.tick(1000)
   assert.equal(sockets.length, 2, 'tried again after the backoff')
   sockets[1]?.onopen?.({})
-  sockets[1]?.close(CLOSE_UNAUTHORIZED)
+  sockets[1]?.close(LIVE_CLOSE.unauthorized)
   auth.token = null
   auth.renewals[1]?.resolve(false) // the refresh token was refused: signed out
   await settle()
@@ -219,7 +227,7 @@ test('a renewal that ends after stop does not reconnect', async (t) => {
   const { feed, sockets, auth } = harness(t)
   feed.start()
   sockets[0]?.onopen?.({})
-  sockets[0]?.close(CLOSE_UNAUTHORIZED)
+  sockets[0]?.close(LIVE_CLOSE.unauthorized)
   feed.stop()
   auth.renewals[0]?.resolve(true)
   await settle()

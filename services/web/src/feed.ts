@@ -1,11 +1,10 @@
+import { LIVE_CLOSE } from '@convoy/contracts'
 import { backoffDelay } from './backoff.ts'
 import { readFrame } from './frames.ts'
 import type { LiveAuth, Media, Notification, Vehicle } from './types.ts'
 
 /** A connection that stayed open this long was healthy: the next retry starts from the base delay. */
 const HEALTHY_MS = 5000
-/** The gateway's close code for a missing, bad or expired token (see services/gateway/src/live-hub.ts). */
-export const CLOSE_UNAUTHORIZED = 4401
 
 export type FeedStatus = 'connecting' | 'live' | 'reconnecting'
 
@@ -126,7 +125,7 @@ export class LiveFeed {
       this.#connected = false
       if (this.#openedAt > 0 && Date.now() - this.#openedAt >= HEALTHY_MS) this.#attempt = 0
       this.#openedAt = 0
-      if (event.code === CLOSE_UNAUTHORIZED) this.#reauthorize()
+      if (event.code === LIVE_CLOSE.unauthorized) this.#reauthorize()
       else this.#retry()
     }
   }

@@ -1,4 +1,4 @@
-import type { UserChanges } from '@convoy/contracts'
+import { ROLES, type UserChanges } from '@convoy/contracts'
 import { ROLE_LABELS } from './account-menu.ts'
 import type { Api } from './api.ts'
 import { plural } from './plural.ts'
@@ -6,7 +6,6 @@ import { problemText } from './problem-text.ts'
 import type { Role, User } from './types.ts'
 import { askPassword, confirmDelete } from './user-dialogs.ts'
 
-const ROLES: Role[] = ['admin', 'dispatcher', 'viewer']
 const A_ROLE: Record<Role, string> = { admin: 'an admin', dispatcher: 'a dispatcher', viewer: 'a viewer' }
 const collator = new Intl.Collator('en', { numeric: true })
 

@@ -1,3 +1,4 @@
+import { ROLES, type Role } from '@convoy/contracts'
 import type { FastifyRequest } from 'fastify'
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose'
 import type { Broker } from '../messaging/index.ts'
@@ -20,9 +21,6 @@ export {
   type Revocation,
   type RevocationList,
 } from './revocations.ts'
-
-export const ROLES = ['admin', 'dispatcher', 'viewer'] as const
-export type Role = (typeof ROLES)[number]
 
 /** Who a verified access token speaks for. */
 export interface Principal {
