@@ -26,6 +26,13 @@ export const TEST_AMQP_HOST = process.env.CONVOY_TEST_AMQP_HOST ?? '127.0.0.1:56
 /** Valkey or Redis: the gateway's shared rate-limit counters (each test its own key prefix). */
 export const TEST_REDIS_URL = process.env.CONVOY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
+/**
+ * The unit loop (`npm run test:unit`): embedded infrastructure alone. A test database is a PGlite
+ * one there, a test vhost an in-process broker, and a test written for every kind of database or
+ * broker runs on the embedded kinds only.
+ */
+const embeddedOnly = process.env.CONVOY_TEST_INFRA === 'embedded'
+
 /** A logger for tests: silent unless TEST_LOG_LEVEL says otherwise. */
 export function testLogger(service = 'test'): Logger {
   return createLogger({ service, level: process.env.TEST_LOG_LEVEL ?? 'silent' })
@@ -34,8 +41,9 @@ export function testLogger(service = 'test'): Logger {
 export const uniqueName = (prefix: string) =>
   `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`
 
-/** A fresh database on the test PostgreSQL server; `drop` removes it. */
+/** A fresh database on the test PostgreSQL server (a PGlite one in the unit loop); `drop` removes it. */
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  if (embeddedOnly) return createEmbeddedDatabase()
   const name = uniqueName('convoy_test')
   await adminQuery(`CREATE DATABASE ${name}`)
   const url = new URL(TEST_POSTGRES_URL)
@@ -58,9 +66,11 @@ async function adminQuery(statement: string) {
 
 /**
  * A fresh RabbitMQ virtual host (made with `rabbitmqctl`, which needs no management plugin),
- * so a test's exchanges and queues never meet another run's; `drop` deletes it.
+ * so a test's exchanges and queues never meet another run's (an in-process broker in the unit loop);
+ * `drop` deletes it.
  */
 export async function createTestVhost(): Promise<{ url: string; drop(): Promise<void> }> {
+  if (embeddedOnly) return { url: `memory://${uniqueName('test')}`, drop: async () => {} }
   const vhost = uniqueName('convoy-test')
   await run('rabbitmqctl', ['-q', 'add_vhost', vhost])
   await run('rabbitmqctl', ['-q', 'set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*'])
@@ -156,7 +166,7 @@ export async function drainQueue(
   return messages
 }
 
-/** Both kinds of broker, for contract tests that must hold on each. */
+/** Both kinds of broker, for contract tests that must hold on each (the embedded ones in the unit loop). */
 export const brokerTargets: Array<{
   kind: string
   create(): Promise<{ url: string; drop(): Promise<void> }>
@@ -173,22 +183,22 @@ export const brokerTargets: Array<{
     },
   },
   { kind: 'rabbitmq', create: createTestVhost },
-]
+].filter((target) => !embeddedOnly || target.kind !== 'rabbitmq')
 
-/** Both kinds of database, for contract tests that must hold on each. */
+/** A fresh PGlite database in a temporary folder, removed by `drop`. */
+async function createEmbeddedDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'convoy-pglite-'))
+  return { url: `pglite://${dir}`, drop: () => rm(dir, { recursive: true, force: true }) }
+}
+
+/** Both kinds of database, for contract tests that must hold on each (PGlite alone in the unit loop). */
 export const databaseTargets: Array<{
   kind: string
   create(): Promise<{ url: string; drop(): Promise<void> }>
 }> = [
-  {
-    kind: 'pglite',
-    create: async () => {
-      const dir = await mkdtemp(path.join(tmpdir(), 'convoy-pglite-'))
-      return { url: `pglite://${dir}`, drop: () => rm(dir, { recursive: true, force: true }) }
-    },
-  },
+  { kind: 'pglite', create: createEmbeddedDatabase },
   { kind: 'postgres', create: createTestDatabase },
-]
+].filter((target) => !embeddedOnly || target.kind !== 'postgres')
 
 /**
  * The migrations up to and including `last`, by name: a database as it stood before the later
