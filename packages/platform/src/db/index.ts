@@ -13,6 +13,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { isConnectionError } from '../errors/index.ts'
 import type { Logger } from '../log/index.ts'
 import { pglitePool } from './pglite-pool.ts'
+import { holdsDatabase, pgliteTemplate } from './pglite-template.ts'
 
 export { sql, type Generated, type Kysely, type Migration }
 
@@ -65,9 +66,11 @@ export async function openDatabase<Schema>(options: OpenDatabaseOptions): Promis
 
 async function embeddedPool(url: string): Promise<PostgresPool> {
   const location = url.replace(/^pglite:(\/\/)?/, '')
-  if (location === 'memory' || location === '') return pglitePool(await PGlite.create())
+  if (location === 'memory' || location === '')
+    return pglitePool(await PGlite.create({ loadDataDir: await pgliteTemplate() }))
   await mkdir(location, { recursive: true })
-  return pglitePool(await PGlite.create(location))
+  const fresh = !holdsDatabase(location)
+  return pglitePool(await PGlite.create(location, fresh ? { loadDataDir: await pgliteTemplate() } : {}))
 }
 
 function serverPool(options: OpenDatabaseOptions): PostgresPool {
