@@ -1,6 +1,7 @@
 import { sql, type Kysely } from '@convoy/platform/db'
 import type { Position, PositionReport, Vehicle } from '@convoy/contracts'
 import type { Tables } from './migrations.ts'
+import { decidingFixes, latestState, type Stored } from './latest-state.ts'
 import { motion, type Fix } from './motion.ts'
 
 type Row = { ts: Date; lat: number; lng: number }
@@ -23,7 +24,7 @@ export function positionsRepository(db: Kysely<Tables>) {
         // One statement stores the batch's positions and locks its vehicles. Batches touching the
         // same vehicle take turns (another tracker replica may be storing its next fix right now);
         // locks are taken in one global order, so they never deadlock. The batch travels as one
-        // JSON parameter, which costs less on both ends than an array per column.
+        // array per column, unnested into rows.
         const { rows: counts } = await sql<{ inserted: number }>`WITH input AS (
             SELECT * FROM unnest(${reports.map((r) => r.vehicle)}::text[], ${reports.map((r) => r.timestamp)}::timestamptz[],
                                ${reports.map((r) => r.lat)}::float8[], ${reports.map((r) => r.lng)}::float8[]) AS r(vehicle, "timestamp", lat, lng)),
@@ -38,47 +39,35 @@ export function positionsRepository(db: Kysely<Tables>) {
 
         // A vehicle's row holds its newest stored fix (rows change only under the lock above, and
         // this statement sees every batch committed before the lock was ours). When the batch
-        // brings a newer fix, as it almost always does, the two newest fixes overall are the two
-        // newest of the batch's reports and that row: no need to search the history. Only a batch
-        // of late reports for a vehicle needs its two newest fixes from the history.
-        const { rows: stored } = await sql<Row & { name: string; heading: number }>`
+        // brings a newer fix, as it almost always does, that row and the batch's reports decide
+        // the next state: no need to search the history. Only a batch of late reports for a
+        // vehicle needs its two newest fixes from the history.
+        const { rows: storedRows } = await sql<Row & { name: string; heading: number }>`
           SELECT name, lat, lng, ts, heading FROM vehicles WHERE name = ANY(${names}::text[])`.execute(trx)
-        const fixes = new Map<string, { fixes: Fix[]; heading: number; storedTime?: number }>()
-        for (const row of stored)
-          fixes.set(row.name, { fixes: [fix(row)], heading: row.heading, storedTime: row.ts.getTime() })
-        for (const report of reports) {
-          const entry = fixes.get(report.vehicle) ?? { fixes: [], heading: 0 }
-          entry.fixes.push({ lat: report.lat, lng: report.lng, time: Date.parse(report.timestamp) })
-          fixes.set(report.vehicle, entry)
-        }
-        const late = [...fixes].filter(
-          ([, e]) => e.storedTime !== undefined && newestTwo(e.fixes)[0].time <= e.storedTime,
+        const stored = new Map<string, Stored>(
+          storedRows.map((row) => [row.name, { fix: fix(row), heading: row.heading }]),
         )
+        const reported = new Map<string, Fix[]>(names.map((name) => [name, []]))
+        for (const report of reports)
+          reported
+            .get(report.vehicle)!
+            .push({ lat: report.lat, lng: report.lng, time: Date.parse(report.timestamp) })
+        const deciding = new Map(
+          names.map((name) => [name, decidingFixes(stored.get(name), reported.get(name)!)]),
+        )
+        const late = names.filter((name) => deciding.get(name)!.late)
         if (late.length > 0) {
           const { rows } = await sql<Row & { vehicle: string }>`SELECT v.vehicle, p.ts, p.lat, p.lng
-            FROM unnest(${late.map(([name]) => name)}::text[]) AS v(vehicle)
+            FROM unnest(${late}::text[]) AS v(vehicle)
             CROSS JOIN LATERAL (SELECT ts, lat, lng FROM positions WHERE vehicle = v.vehicle ORDER BY ts DESC LIMIT 2) p`.execute(
             trx,
           )
-          for (const [, entry] of late) entry.fixes = []
-          for (const row of rows) fixes.get(row.vehicle)!.fixes.push(fix(row))
+          for (const name of late) deciding.get(name)!.fixes = []
+          for (const row of rows) deciding.get(row.vehicle)!.fixes.push(fix(row))
         }
-
-        const latest = new Map<string, Vehicle>()
-        for (const [name, entry] of fixes) {
-          const [newest, previous] = newestTwo(entry.fixes)
-          // Standing still keeps the heading it had, rather than pointing north.
-          const { speedKmh, heading } = motion(previous, newest, entry.heading)
-          latest.set(name, {
-            name,
-            lat: newest.lat,
-            lng: newest.lng,
-            speedKmh,
-            heading,
-            timestamp: new Date(newest.time).toISOString(),
-          })
-        }
-        const vehicles = [...latest.values()]
+        const vehicles = names.map((name) =>
+          latestState(name, deciding.get(name)!.fixes, stored.get(name)?.heading ?? 0),
+        )
         const { rows: changed } = await sql<{
           name: string
         }>`INSERT INTO vehicles (name, lat, lng, speed_kmh, heading, ts)
@@ -178,13 +167,4 @@ function toVehicle(row: Tables['vehicles']): Vehicle {
     heading: row.heading,
     timestamp: row.ts.toISOString(),
   }
-}
-
-/** The newest fix and the newest one strictly before it (a duplicate timestamp is the same fix). */
-function newestTwo(fixes: Fix[]): [Fix, Fix | undefined] {
-  let newest = fixes[0]!
-  for (const f of fixes) if (f.time > newest.time) newest = f
-  let previous: Fix | undefined
-  for (const f of fixes) if (f.time < newest.time && (!previous || f.time > previous.time)) previous = f
-  return [newest, previous]
 }
