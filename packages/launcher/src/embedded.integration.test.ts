@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
-import type { Media, Vehicle, VehicleHistory } from '@convoy/contracts'
+import type { Media, Position, Vehicle, VehicleHistory } from '@convoy/contracts'
 import { eventually, login, makeTestVideo, openLiveFeed, TEST_ADMIN_PASSWORD } from '@convoy/platform/testing'
 import { startEmbedded } from './embedded.ts'
 
@@ -24,21 +24,27 @@ test('embedded mode drives all 38 vehicles and keeps their history (and its admi
     port: 0,
     env: { LOG_LEVEL: 'silent', REPORT_INTERVAL_MS: '200' },
   })
-  // No CONVOY_ADMIN_PASSWORD: the first start makes up the admin's password and shows it once.
-  assert.equal(system.notices.length, 1)
-  const password = /user "admin" with password (\S+) /.exec(system.notices[0]!)?.[1]
-  assert.ok(password && password.length >= 20, system.notices[0])
-  token = await login(system.url, 'admin', password)
-  const vehicles = await eventually(async () => {
-    const list = (await (await get(`${system.url}/api/vehicles`)).json()) as Vehicle[]
-    return list.length === 38 ? list : null
-  }, 'all 38 vehicles reported')
-  assert.equal(vehicles[0]!.name, 'City Truck')
-  const before = await eventually(async () => {
-    const positions = await history(system.url)
-    return positions.length >= 3 ? positions : null
-  }, 'a few positions of City Truck')
-  await system.close()
+  // Stopped however the test ends: a failed assertion must not leave the fleet running.
+  let password: string | undefined
+  let before: Position[]
+  try {
+    // No CONVOY_ADMIN_PASSWORD: the first start makes up the admin's password and shows it once.
+    assert.equal(system.notices.length, 1)
+    password = /user "admin" with password (\S+) /.exec(system.notices[0]!)?.[1]
+    assert.ok(password && password.length >= 20, system.notices[0])
+    token = await login(system.url, 'admin', password)
+    const vehicles = await eventually(async () => {
+      const list = (await (await get(`${system.url}/api/vehicles`)).json()) as Vehicle[]
+      return list.length === 38 ? list : null
+    }, 'all 38 vehicles reported')
+    assert.equal(vehicles[0]!.name, 'City Truck')
+    before = await eventually(async () => {
+      const positions = await history(system.url)
+      return positions.length >= 3 ? positions : null
+    }, 'a few positions of City Truck')
+  } finally {
+    await system.close()
+  }
 
   system = await startEmbedded({ dataDir, port: 0, env: { LOG_LEVEL: 'silent', REPORT_INTERVAL_MS: '200' } })
   try {
