@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url'
 import {
   createTestDatabase,
   createTestVhost,
+  eventually,
   TEST_ADMIN_PASSWORD,
   TEST_POSTGRES_URL,
   TEST_REDIS_URL,
@@ -26,7 +27,10 @@ export interface TestStack extends StackSystem {
 /**
  * The stack topology for a test or a benchmark: every service its own process, on a fresh
  * PostgreSQL database per stateful service, a fresh RabbitMQ vhost and a fresh blob folder, all
- * removed again by `close`, and rate-limit counters of its own in the test Redis. The first admin's password is `TEST_ADMIN_PASSWORD`.
+ * removed again by `close`, and rate-limit counters of its own in the test Redis. The first
+ * admin's password is `TEST_ADMIN_PASSWORD`. It resolves once every service is ready (`/readyz`):
+ * the stack is up when each listens, but a verifier answers 503 until it has read the revocations,
+ * and a test's first request must not race it.
  *
  * @example
  * const system = await startTestStack({ serviceEnv: { notification: { SMTP_PORT: String(smtp.port) } } })
@@ -68,6 +72,16 @@ export async function startTestStack(
         ...options.env,
       },
     })
+    try {
+      await Promise.all(
+        Object.entries(system.ops).map(([service, ops]) =>
+          eventually(async () => (await fetch(`${ops}/readyz`)).ok, `${service} ready`, 60_000),
+        ),
+      )
+    } catch (error) {
+      await system.close()
+      throw error
+    }
     return {
       ...system,
       amqpUrl: vhost.url,
