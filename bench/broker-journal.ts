@@ -12,7 +12,7 @@ import path from 'node:path'
 import Type from 'typebox'
 import { createLogger } from '@convoy/platform/log'
 import { connectBroker, journaledBrokerUrl } from '@convoy/platform/messaging'
-import { parseArgs } from './lib/args.ts'
+import { median, parseArgs } from './lib/args.ts'
 import { awaitQuietMachine, round1 } from './lib/proc.ts'
 import { machineInfo, markdownTable, progress, publish } from './lib/report.ts'
 
@@ -62,8 +62,6 @@ async function round(url: string) {
   await broker.close()
   return { perSecond: options.messages / seconds, cpuMicros: (used.user + used.system) / options.messages }
 }
-
-const median = (values: number[]) => values.toSorted((a, b) => a - b)[Math.floor(values.length / 2)]!
 
 const dir = await mkdtemp(path.join(tmpdir(), 'convoy-bench-journal-'))
 try {

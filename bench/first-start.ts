@@ -10,14 +10,13 @@
  * (The web app's build, which `npm start` runs first, is not counted: it is skipped when nothing
  * changed, and takes about a second when something did.)
  */
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { execFileSync } from 'node:child_process'
-import { freePorts, metricValue } from '@convoy/platform/testing'
-import { parseArgs, sleep } from './lib/args.ts'
+import { eventually, freePorts, metricValue } from '@convoy/platform/testing'
+import { median, parseArgs } from './lib/args.ts'
 import { onCleanup, runBench } from './lib/cleanup.ts'
 import { awaitQuietMachine, round1 } from './lib/proc.ts'
 import { machineInfo, markdownTable, progress, publish } from './lib/report.ts'
@@ -56,14 +55,17 @@ async function start(dataDir: string, cacheDir: string) {
   const runningS = (performance.now() - began) / 1000
   const trackerOps = /position-tracker\s+(http:\S+)/.exec(output)?.[1]
   if (!trackerOps) throw new Error(`no tracker address in:\n${output}`)
-  while ((await metricValue(trackerOps, 'positions_stored_total').catch(() => 0)) < VEHICLES) await sleep(50)
+  await eventually(
+    async () => (await metricValue(trackerOps, 'positions_stored_total')) >= VEHICLES,
+    'every vehicle stored',
+    60_000,
+  )
   const movingS = (performance.now() - began) / 1000
   child.kill('SIGINT')
   await once(child, 'exit')
   return { runningS: round1(runningS), movingS: round1(movingS) }
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 const mib = (dir: string) => Number(execFileSync('du', ['-sm', dir]).toString().split('\t')[0])
 
 runBench(async () => {
@@ -77,7 +79,7 @@ runBench(async () => {
     const scratch = await mkdtemp(path.join(tmpdir(), 'convoy-bench-start-'))
     onCleanup('scratch folder', () => rm(scratch, { recursive: true, force: true }))
     const cache = path.join(scratch, 'tmp')
-    execFileSync('mkdir', ['-p', cache])
+    await mkdir(cache)
     await awaitQuietMachine()
     progress(`round ${round}: a first start on a machine that never ran Convoy`)
     results.cold.push(await start(path.join(scratch, 'cold'), cache))
@@ -92,8 +94,8 @@ runBench(async () => {
   }
   const row = (what: string, runs: Array<{ runningS: number; movingS: number }>) => [
     what,
-    `${median(runs.map((run) => run.runningS))} s`,
-    `${median(runs.map((run) => run.movingS))} s`,
+    `${round1(median(runs.map((run) => run.runningS)))} s`,
+    `${round1(median(runs.map((run) => run.movingS)))} s`,
     runs.map((run) => run.movingS).join(' / '),
   ]
   const markdown = [
