@@ -28,7 +28,7 @@ export default tseslint.config(
   },
   { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
   {
-    files: ['scripts/**', 'bench/**', '**/*.test.ts', 'packages/launcher/src/cli.ts', 'services/web/**'],
+    files: ['scripts/**', 'bench/**', '**/*.test.ts', 'apps/convoy/src/cli.ts', 'services/web/**'],
     rules: { 'no-console': 'off' },
   },
 )

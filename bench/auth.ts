@@ -10,7 +10,7 @@
  */
 import { generateKeyPair, SignJWT } from 'jose'
 import { loadConfig } from '@convoy/platform/config'
-import { TEST_ADMIN_PASSWORD } from '@convoy/platform/testing'
+import { TEST_ADMIN_PASSWORD } from '@convoy/system/testing'
 import { Config as AuthConfig } from '../services/auth/src/config.ts'
 import { parseArgs } from './lib/args.ts'
 import { runBench } from './lib/cleanup.ts'

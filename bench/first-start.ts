@@ -29,7 +29,7 @@ const VEHICLES = 38
 async function start(dataDir: string, cacheDir: string) {
   const [port] = await freePorts(1)
   const began = performance.now()
-  const child = spawn(process.execPath, ['packages/launcher/src/cli.ts', 'embedded'], {
+  const child = spawn(process.execPath, ['apps/convoy/src/cli.ts', 'embedded'], {
     cwd: options.root,
     // Its own temporary folder: "a machine that never ran Convoy" holds no PGlite template.
     env: {

@@ -7,8 +7,9 @@
  *   node scripts/test.ts [--unit] services/auth packages/platform/src/db …   the tests under these folders
  *
  * Unit tests are the `*.test.ts` files under a package's `src/` (and the web app's `build/`) but
- * the `*.integration.test.ts` ones, which need real servers or tools, as do `test/` (system and
- * deployment tests) and `services/web/test/` (the built app, a browser). In the unit loop a test
+ * the `*.integration.test.ts` ones, which need real servers or tools, as do the tests of the whole
+ * system (`apps/convoy/test/`: stacks, the built app in a browser), of the deployment (`test/`)
+ * and of the web app's static server (`services/web/test/`). In the unit loop a test
  * written for both kinds of database or broker runs on the embedded kind only, and the real
  * servers' addresses point nowhere, so a test that reaches for one fails at once instead of
  * passing by luck on a machine that has it.
@@ -26,14 +27,19 @@ const folders = args
   .map((folder) => path.relative(ROOT, path.resolve(folder)))
 
 const all = globSync(
-  ['packages/*/src/**/*.test.ts', 'services/*/{src,build,test}/**/*.test.ts', 'test/**/*.test.ts'],
+  [
+    'packages/*/src/**/*.test.ts',
+    'services/*/{src,build,test}/**/*.test.ts',
+    'apps/*/{src,test}/**/*.test.ts',
+    'test/**/*.test.ts',
+  ],
   {
     cwd: ROOT,
     exclude: (name) => name === 'node_modules',
   },
 ).sort()
 const isUnit = (file: string) =>
-  /^(packages|services)\/[^/]+\/(src|build)\//.test(file) && !file.endsWith('.integration.test.ts')
+  /^(packages|services|apps)\/[^/]+\/(src|build)\//.test(file) && !file.endsWith('.integration.test.ts')
 const files = all.filter(
   (file) =>
     (!unit || isUnit(file)) &&

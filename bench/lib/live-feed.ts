@@ -3,7 +3,7 @@
  * notification frame, stamped with the time it arrived (`performance.now()`), to listeners.
  */
 import type { LiveFrame } from '@convoy/contracts'
-import { openLiveFeed as openFeed } from '@convoy/platform/testing'
+import { openLiveFeed as openFeed } from '@convoy/system/testing'
 import { onCleanup } from './cleanup.ts'
 
 export type UserFrame = Exclude<LiveFrame, { type: 'positions' }>
@@ -11,7 +11,7 @@ export type FrameListener = (frame: UserFrame, at: number) => void
 
 export async function openLiveFeed(gateway: { url: string; opsUrl: string }, token: string) {
   const listeners = new Set<FrameListener>()
-  const feed = await openFeed<LiveFrame>(gateway, token, (frame, at) => {
+  const feed = await openFeed(gateway, token, (frame, at) => {
     if (frame.type !== 'positions') for (const listener of listeners) listener(frame, at)
   })
   onCleanup('live feed', () => feed.close())

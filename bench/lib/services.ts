@@ -8,14 +8,13 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { spawnTied } from '@convoy/platform/lifecycle'
 import { eventually } from '@convoy/platform/testing'
+import type { ServiceName } from '@convoy/system'
 
 export { metricValue } from '@convoy/platform/testing'
 import { onCleanup } from './cleanup.ts'
 import { memoryCgroup } from './proc.ts'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-
-import type { ServiceName } from '@convoy/launcher'
 
 export type { ServiceName }
 

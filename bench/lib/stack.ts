@@ -9,15 +9,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
-import {
-  freePorts,
-  login,
-  startMailCatcher,
-  TEST_ADMIN_PASSWORD,
-  type MailCatcher,
-} from '@convoy/platform/testing'
+import { freePorts, startMailCatcher, type MailCatcher } from '@convoy/platform/testing'
+import { SERVICES } from '@convoy/system'
+import { login, TEST_ADMIN_PASSWORD } from '@convoy/system/testing'
 import { onCleanup } from './cleanup.ts'
-import { SERVICES } from '@convoy/launcher'
 import { serverGroups, type ProcessGroups } from './proc.ts'
 import { scratchDatabase, scratchVhost, type Scratch } from './scratch.ts'
 import { startService, type RunningService, type ServiceName, type ServiceOptions } from './services.ts'

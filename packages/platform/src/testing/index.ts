@@ -310,24 +310,6 @@ export async function testIssuer(options: { issuer?: string; audience?: string }
 }
 export type TestIssuer = Awaited<ReturnType<typeof testIssuer>>
 
-/** The password tests give the first admin (`CONVOY_ADMIN_PASSWORD`) of the systems they start. */
-export const TEST_ADMIN_PASSWORD = 'test admin password'
-
-/** Logs in through a running system's gateway (or auth itself, with `path`); the access token. */
-export async function login(
-  baseUrl: string,
-  username = 'admin',
-  password = TEST_ADMIN_PASSWORD,
-  path = '/api/auth/login',
-): Promise<string> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` },
-  })
-  if (!response.ok)
-    throw new Error(`login as ${username} failed: ${response.status} ${await response.text()}`)
-  return ((await response.json()) as { accessToken: string }).accessToken
-}
 export {
   parseMail,
   selfSignedCertificate,
@@ -337,5 +319,4 @@ export {
   type ReceivedMail,
 } from './mail-catcher.ts'
 export { sendMultipart } from './uploads.ts'
-export { openLiveFeed, type LiveFeed } from './live-feed.ts'
 export { isRunning, processes, type ProcessInfo } from './processes.ts'

@@ -1,10 +1,12 @@
 /** What the browser tests share: the built app, the browser, the first admin, the screen sizes. */
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { TEST_ADMIN_PASSWORD } from '@convoy/platform/testing'
+import { TEST_ADMIN_PASSWORD } from '@convoy/system/testing'
 import { chromium, type Browser } from 'playwright-core'
 
-export const DIST_INDEX = fileURLToPath(new URL('../dist/index.html', import.meta.url))
+/** The web app's build (`npm run build`), beside its server's entry point `src/server/main.ts`. */
+export const WEB_DIST = new URL('../../dist/', import.meta.resolve('@convoy/web'))
+export const DIST_INDEX = fileURLToPath(new URL('index.html', WEB_DIST))
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const CHROMIUM_ARGS = [
   '--headless',

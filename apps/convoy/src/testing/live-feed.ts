@@ -1,9 +1,9 @@
-import { eventually, metricValue } from './index.ts'
+import type { LiveFrame } from '@convoy/contracts'
+import { eventually, metricValue } from '@convoy/platform/testing'
 
-/** A frame of the feed: `LiveFrame` of `@convoy/contracts`, which callers pass as `Frame`. */
-export interface LiveFeed<Frame extends { type: string } = { type: string }> {
+export interface LiveFeed {
   /** Every frame received so far, in order. */
-  frames: Frame[]
+  frames: LiveFrame[]
   /** Resolves when the server (or `close`) ends the feed, with the close code and reason. */
   closed: Promise<{ code: number; reason: string }>
   close(): void
@@ -16,19 +16,19 @@ export interface LiveFeed<Frame extends { type: string } = { type: string }> {
  * it arrives (with `performance.now()`).
  *
  * @example
- * const live = await openLiveFeed<LiveFrame>({ url: system.url, opsUrl: system.ops.gateway }, token)
+ * const live = await openLiveFeed({ url: system.url, opsUrl: system.ops.gateway }, token)
  * await eventually(() => live.frames.some((f) => f.type === 'media'), 'a media event')
  */
-export async function openLiveFeed<Frame extends { type: string } = { type: string }>(
+export async function openLiveFeed(
   gateway: { url: string; opsUrl: string },
   token: string,
-  onFrame?: (frame: Frame, at: number) => void,
-): Promise<LiveFeed<Frame>> {
+  onFrame?: (frame: LiveFrame, at: number) => void,
+): Promise<LiveFeed> {
   const clientsBefore = await metricValue(gateway.opsUrl, 'live_clients')
   const socket = new WebSocket(`${gateway.url.replace('http', 'ws')}/api/live`)
-  const frames: Frame[] = []
+  const frames: LiveFrame[] = []
   socket.addEventListener('message', (event) => {
-    const frame = JSON.parse(String(event.data)) as Frame
+    const frame = JSON.parse(String(event.data)) as LiveFrame
     frames.push(frame)
     onFrame?.(frame, performance.now())
   })

@@ -6,14 +6,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, before, test, type TestContext } from 'node:test'
-import { startEmbedded } from '@convoy/launcher'
-import { login, TEST_ADMIN_PASSWORD } from '@convoy/platform/testing'
+import { startEmbedded } from '@convoy/system'
+import { login, TEST_ADMIN_PASSWORD } from '@convoy/system/testing'
 import type { Browser, Page } from 'playwright-core'
-import type { Bounds, RoadMap, Vehicle } from '../src/types.ts'
-import { ADMIN, launchBrowser, PHONE } from './chromium.ts'
+import type { Bounds, RoadMap, Vehicle } from '@convoy/web/types'
+import { ADMIN, launchBrowser, PHONE, WEB_DIST } from './chromium.ts'
 
-const DIST_ASSETS = fileURLToPath(new URL('../dist/assets', import.meta.url))
-const RESULTS = fileURLToPath(new URL('../test-results/', import.meta.url))
+const DIST_ASSETS = fileURLToPath(new URL('assets', WEB_DIST))
+const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url))
 const VEHICLES = 38
 const DESKTOP = { width: 1280, height: 800 }
 /** Where the app keeps its session (see src/session.ts). */

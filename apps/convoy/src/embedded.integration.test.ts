@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
 import type { Media, Position, Vehicle, VehicleHistory } from '@convoy/contracts'
-import { eventually, login, makeTestVideo, openLiveFeed, TEST_ADMIN_PASSWORD } from '@convoy/platform/testing'
+import { eventually, makeTestVideo } from '@convoy/platform/testing'
+import { login, openLiveFeed, TEST_ADMIN_PASSWORD } from '@convoy/system/testing'
 import { startEmbedded } from './embedded.ts'
 
 const dataDir = await mkdtemp(path.join(tmpdir(), 'convoy-embedded-'))

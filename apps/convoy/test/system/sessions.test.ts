@@ -11,16 +11,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import type { Email, LiveFrame, Media } from '@convoy/contracts'
-import { spawnService, started, startTestStack, type TestStack } from '@convoy/launcher'
-import {
-  eventually,
-  login,
-  makeTestVideo,
-  openLiveFeed,
-  startMailCatcher,
-  type MailCatcher,
-} from '@convoy/platform/testing'
+import type { Email, Media } from '@convoy/contracts'
+import { eventually, makeTestVideo, startMailCatcher, type MailCatcher } from '@convoy/platform/testing'
+import { spawnService, started } from '@convoy/system'
+import { startTestStack, type TestStack, login, openLiveFeed } from '@convoy/system/testing'
 
 describe('sessions and identities in the stack topology', () => {
   let dir: string
@@ -102,7 +96,7 @@ describe('sessions and identities in the stack topology', () => {
     const password = await createUser('rita', 'dispatcher')
     const rita = await login(system.url, 'rita', password)
     const second = await startGateway()
-    const feed = await openLiveFeed<LiveFrame>({ url: system.url, opsUrl: system.ops.gateway }, rita)
+    const feed = await openLiveFeed({ url: system.url, opsUrl: system.ops.gateway }, rita)
     const everywhere = [
       [system.url, '/api/vehicles'],
       [second.url, '/api/vehicles'],
