@@ -75,7 +75,7 @@ export async function buildApp(
   app.get('/api/live', { websocket: true }, (socket) => options.hub.add(socket))
 
   const READ = ['GET', 'HEAD']
-  const route = (
+  const forward = (
     upstream: string,
     prefix: string,
     rewritePrefix: string,
@@ -131,17 +131,17 @@ export async function buildApp(
       },
     })
   }
-  await route(options.authUrl, '/api/auth', '/auth', 'auth', [...READ, 'POST', 'PATCH', 'DELETE'])
-  await route(options.trackerUrl, '/api/vehicles', '/vehicles', 'position-tracker')
+  await forward(options.authUrl, '/api/auth', '/auth', 'auth', [...READ, 'POST', 'PATCH', 'DELETE'])
+  await forward(options.trackerUrl, '/api/vehicles', '/vehicles', 'position-tracker')
   // Uploads stream through (never parsed or held here) and may take minutes on a slow link.
-  await route(options.mediaUrl, '/api/media', '/media', 'media', ['POST'], options.uploadTimeoutMs)
-  await route(options.mediaUrl, '/api/media', '/media', 'media', [...READ, 'DELETE'])
-  await route(options.notificationUrl, '/api/notifications', '/notifications', 'notification')
+  await forward(options.mediaUrl, '/api/media', '/media', 'media', ['POST'], options.uploadTimeoutMs)
+  await forward(options.mediaUrl, '/api/media', '/media', 'media', [...READ, 'DELETE'])
+  await forward(options.notificationUrl, '/api/notifications', '/notifications', 'notification')
   // An unknown API path is a 404 problem (a known one asked with another method, a 405), not the
   // web app's index.html.
   app.all('/api/*', { config: { fallback: true } }, async (request) => {
     throw app.noRoute(request)
   })
-  await route(options.webUrl, '/', '/', 'web')
+  await forward(options.webUrl, '/', '/', 'web')
   return app
 }

@@ -5,7 +5,7 @@ import { createLogger } from '@convoy/platform/log'
 import { connectBroker } from '@convoy/platform/messaging'
 import { loadTracks } from '@convoy/tracks'
 import { Config } from './config.ts'
-import { createFleet } from './fleet.ts'
+import { createFleet } from './simulated-fleet.ts'
 import { startSimulation } from './simulation.ts'
 
 export const SERVICE = 'position-simulator'

@@ -6,7 +6,7 @@ import { POSITION_REPORTED, POSITIONS_EXCHANGE, PositionReport } from '@convoy/c
 import { connectBroker } from '@convoy/platform/messaging'
 import { eventually, testLogger, uniqueName } from '@convoy/platform/testing'
 import { loadTracks } from '@convoy/tracks'
-import { createFleet } from './fleet.ts'
+import { createFleet } from './simulated-fleet.ts'
 import { startSimulation } from './simulation.ts'
 
 test('every vehicle reports valid positions, in time order, moving along its track', async () => {

@@ -2,7 +2,7 @@ import { Counter, Gauge, type Registry } from 'prom-client'
 import { POSITION_REPORTED, POSITIONS_EXCHANGE, type PositionReport } from '@convoy/contracts'
 import type { Logger } from '@convoy/platform/log'
 import type { Broker } from '@convoy/platform/messaging'
-import { positionAt, type SimulatedVehicle } from './fleet.ts'
+import { positionAt, type SimulatedVehicle } from './simulated-fleet.ts'
 
 const TICK_MS = 50
 

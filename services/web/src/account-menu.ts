@@ -6,17 +6,17 @@ export const ROLE_LABELS: Record<Role, string> = {
   viewer: 'Viewer',
 }
 
-export type Route = 'fleet' | 'uploads' | 'users'
+export type Page = 'fleet' | 'uploads' | 'users'
 
 /** Who may open each page (the server refuses everyone else anyway). */
-const ROUTE_ROLES: Record<Route, readonly Role[]> = {
+const PAGE_ROLES: Record<Page, readonly Role[]> = {
   fleet: ['admin', 'dispatcher', 'viewer'],
   uploads: ['admin', 'dispatcher'],
   users: ['admin'],
 }
 
-/** Whether `role` may use the page `route`. */
-export const mayOpen = (route: Route, role: Role) => ROUTE_ROLES[route].includes(role)
+/** Whether `role` may use `page`. */
+export const mayOpen = (page: Page, role: Role) => PAGE_ROLES[page].includes(role)
 
 /**
  * The header's account area: who is signed in and their role, the pages they may open (Fleet,
@@ -72,17 +72,17 @@ export class AccountMenu {
     this.#field('role').textContent = role
     this.#toggle.setAttribute('aria-label', `Account: ${user.username}, ${role}`)
     let pages = 0
-    for (const link of this.#nav.querySelectorAll<HTMLElement>('[data-route]')) {
-      link.hidden = !mayOpen(link.dataset.route as Route, user.role)
+    for (const link of this.#nav.querySelectorAll<HTMLElement>('[data-page]')) {
+      link.hidden = !mayOpen(link.dataset.page as Page, user.role)
       if (!link.hidden) pages++
     }
     this.#nav.hidden = pages < 2
   }
 
   /** Marks the current page in the navigation. */
-  setRoute(route: Route): void {
-    for (const link of this.#nav.querySelectorAll<HTMLElement>('[data-route]')) {
-      if (link.dataset.route === route) link.setAttribute('aria-current', 'page')
+  setPage(page: Page): void {
+    for (const link of this.#nav.querySelectorAll<HTMLElement>('[data-page]')) {
+      if (link.dataset.page === page) link.setAttribute('aria-current', 'page')
       else link.removeAttribute('aria-current')
     }
   }

@@ -1,6 +1,6 @@
-import { AccountMenu, mayOpen, type Route } from './account-menu.ts'
+import { AccountMenu, mayOpen, type Page } from './account-menu.ts'
 import { createApi } from './api.ts'
-import { createFleetView, type FleetView } from './fleet-view.ts'
+import { createFleetPage, type FleetPage } from './fleet-page.ts'
 import { HeaderBar } from './header-bar.ts'
 import { LoginPage } from './login-page.ts'
 import { NotificationBell } from './notification-bell.ts'
@@ -13,7 +13,7 @@ import { askPassword } from './user-dialogs.ts'
 import { UsersPage } from './users-page.ts'
 import { uploadVideo, type XhrLike } from './video-upload.ts'
 
-type View = Route | 'login'
+type View = Page | 'login'
 
 const TITLES: Record<View, string> = {
   login: 'Convoy · Sign in',
@@ -22,7 +22,7 @@ const TITLES: Record<View, string> = {
   users: 'Convoy · Users',
 }
 
-const ROUTES: Record<string, Route> = { '#/uploads': 'uploads', '#/users': 'users' }
+const PAGES: Record<string, Page> = { '#/uploads': 'uploads', '#/users': 'users' }
 
 const END_NOTES: Record<EndReason, string> = {
   'signed-out': 'You have signed out.',
@@ -82,7 +82,7 @@ export function startApp(doc: Document): void {
     onUploadsPage: () => app.dataset.view === 'uploads',
     onArrived: () => void uploads.loadEmails(),
   })
-  let fleet: FleetView | null = null
+  let fleet: FleetPage | null = null
   /** Who was signed in last: their name is filled in when a session ends by itself. */
   let lastUsername: string | undefined
 
@@ -93,13 +93,13 @@ export function startApp(doc: Document): void {
       account.show(event.user)
       uploads.setRole(event.user.role)
       notifications.start(event.user)
-      route()
+      showAddressedPage()
       if (app.dataset.view === 'uploads') uploads.show()
     } else if (event.type === 'token') fleet?.authorize(event.accessToken)
     else leave(event.reason)
   })
   window.addEventListener('storage', (event) => session.storageChanged(event.key))
-  window.addEventListener('hashchange', () => route())
+  window.addEventListener('hashchange', () => showAddressedPage())
 
   function enter(user: Me): void {
     lastUsername = user.username
@@ -109,9 +109,9 @@ export function startApp(doc: Document): void {
     uploads.reset()
     uploads.setRole(user.role)
     notifications.start(user)
-    route(true)
+    showAddressedPage(true)
     // Made once the map's area is laid out (a map made in a hidden box has no size).
-    fleet ??= createFleetView(doc, {
+    fleet ??= createFleetPage(doc, {
       api,
       header,
       token: () => session.accessToken,
@@ -140,10 +140,10 @@ export function startApp(doc: Document): void {
   }
 
   /** Shows the page the address asks for; `reload` loads the user list even if it was shown. */
-  function route(reload = false): void {
+  function showAddressedPage(reload = false): void {
     const user = session.user
     if (user === null) return
-    const wanted: Route = ROUTES[location.hash] ?? 'fleet'
+    const wanted: Page = PAGES[location.hash] ?? 'fleet'
     // Users is for admins. Uploads stays, to tell a viewer why they cannot upload.
     const view = wanted === 'users' && !mayOpen('users', user.role) ? 'fleet' : wanted
     if (view !== wanted) history.replaceState(null, '', '#/')
@@ -158,7 +158,7 @@ export function startApp(doc: Document): void {
     doc.title = TITLES[view]
     usersRoot.hidden = view !== 'users'
     uploadsRoot.hidden = view !== 'uploads'
-    if (view !== 'login') account.setRoute(view)
+    if (view !== 'login') account.setPage(view)
     if (view !== 'users') closeDialogs()
     if (view !== 'uploads') uploads.hide()
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { Fleet } from './fleet.ts'
+import { FleetState } from './fleet-state.ts'
 import { snapshotLoader } from './snapshot.ts'
 import type { Vehicle } from './types.ts'
 
@@ -16,7 +16,7 @@ const van: Vehicle = {
 test('loads the snapshot into the fleet, retrying with backoff until it succeeds', async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] })
   t.mock.method(console, 'warn', () => undefined)
-  const fleet = new Fleet()
+  const fleet = new FleetState()
   const loaded: Vehicle[][] = []
   let calls = 0
   const load = snapshotLoader(
@@ -45,7 +45,7 @@ test('loads the snapshot into the fleet, retrying with backoff until it succeeds
 })
 
 test('a newer load cancels the one in flight, even when the older answer arrives last', async () => {
-  const fleet = new Fleet()
+  const fleet = new FleetState()
   const loaded: Vehicle[][] = []
   const requests: Array<{ signal: AbortSignal; resolve: (vehicles: Vehicle[]) => void }> = []
   const load = snapshotLoader(
@@ -72,7 +72,7 @@ test('cancel stops the load in flight and its retries (signed out)', async (t) =
   t.mock.method(console, 'warn', () => undefined)
   const signals: AbortSignal[] = []
   const load = snapshotLoader(
-    new Fleet(),
+    new FleetState(),
     async (signal) => {
       signals.push(signal)
       throw new Error('401 not signed in')

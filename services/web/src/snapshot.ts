@@ -1,5 +1,5 @@
 import { backoffDelay } from './backoff.ts'
-import type { Fleet } from './fleet.ts'
+import type { FleetState } from './fleet-state.ts'
 import type { Vehicle } from './types.ts'
 
 export interface SnapshotOptions {
@@ -14,7 +14,7 @@ export interface SnapshotOptions {
  * Calling it again cancels a load in flight: only the newest one counts; `cancel` stops it.
  */
 export function snapshotLoader(
-  fleet: Fleet,
+  fleet: FleetState,
   load: (signal: AbortSignal) => Promise<Vehicle[]>,
   { delay = backoffDelay, onLoaded }: SnapshotOptions = {},
 ) {

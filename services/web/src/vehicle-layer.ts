@@ -1,5 +1,5 @@
 import L from 'leaflet'
-import type { FleetChange } from './fleet.ts'
+import type { FleetChange } from './fleet-state.ts'
 import type { Vehicle } from './types.ts'
 import { vehicleMarker, type MarkerLook, type VehicleMarker } from './vehicle-marker.ts'
 import { stateOf } from './vehicle-state.ts'

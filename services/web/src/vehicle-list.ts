@@ -1,4 +1,4 @@
-import type { Fleet, FleetChange } from './fleet.ts'
+import type { FleetState, FleetChange } from './fleet-state.ts'
 import { ageOf, formatAgo } from './relative-time.ts'
 import { stateOf } from './vehicle-state.ts'
 
@@ -46,7 +46,7 @@ export class VehicleList {
     if (change.changed.some((vehicle) => !this.#rows.has(vehicle.name))) this.#orderChanged = true
   }
 
-  render(fleet: Fleet, now = Date.now()): void {
+  render(fleet: FleetState, now = Date.now()): void {
     if (this.#orderChanged) this.#addRows(fleet)
     for (const [name, row] of this.#rows) {
       const vehicle = fleet.get(name)
@@ -93,7 +93,7 @@ export class VehicleList {
     return this.#filter === '' || name.toLowerCase().includes(this.#filter)
   }
 
-  #addRows(fleet: Fleet): void {
+  #addRows(fleet: FleetState): void {
     this.#orderChanged = false
     for (const name of fleet.names()) if (!this.#rows.has(name)) this.#rows.set(name, this.#createRow(name))
     const sorted = [...this.#rows.keys()].sort(collator.compare)

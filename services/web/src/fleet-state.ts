@@ -21,7 +21,7 @@ interface Entry {
  * and live frames. A state older than the one already known is ignored, so a snapshot that was
  * requested before a frame arrived cannot move a vehicle backwards.
  */
-export class Fleet {
+export class FleetState {
   readonly #entries = new Map<string, Entry>()
   readonly #listeners = new Set<FleetListener>()
 

@@ -3,7 +3,7 @@ import roadsUrl from 'virtual:convoy-roads'
 import type { Api } from './api.ts'
 import { DetailsCard } from './details-card.ts'
 import { LiveFeed, liveUrl } from './feed.ts'
-import { Fleet } from './fleet.ts'
+import { FleetState } from './fleet-state.ts'
 import type { HeaderBar } from './header-bar.ts'
 import { InitialView } from './initial-view.ts'
 import { createMapView } from './map-view.ts'
@@ -20,7 +20,7 @@ const FIT: L.FitBoundsOptions = { padding: [32, 32], maxZoom: 15 }
 /** How far around the tracks the map can be panned (a share of their extent on every side). */
 const MAX_BOUNDS_PAD = 1
 
-export interface FleetViewOptions {
+export interface FleetPageOptions {
   api: Pick<Api, 'vehicles' | 'history'>
   header: HeaderBar
   /** The session's current access token, for the live feed. */
@@ -34,7 +34,7 @@ export interface FleetViewOptions {
   onConnected?(): void
 }
 
-export interface FleetView {
+export interface FleetPage {
   /** Connects the live feed (and loads the fleet once connected). */
   start(): void
   /** Disconnects the live feed (signed out). */
@@ -44,10 +44,10 @@ export interface FleetView {
 }
 
 /** Wires the fleet state to the map, the list and the live feed (whose user events go on to `options`). */
-export function createFleetView(doc: Document, options: FleetViewOptions): FleetView {
+export function createFleetPage(doc: Document, options: FleetPageOptions): FleetPage {
   const { api, header } = options
   const byId = <T extends HTMLElement = HTMLElement>(id: string) => doc.getElementById(id) as T
-  const fleet = new Fleet()
+  const fleet = new FleetState()
   const { map, onTilesOffline } = createMapView(byId('map'))
   const vehicles = new VehicleLayer(map, (name) => toggle(name, false))
   const trail = new TrailLayer(map, (name, from, signal) => api.history(name, from, signal))

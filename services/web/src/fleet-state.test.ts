@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { Fleet, type FleetChange } from './fleet.ts'
+import { FleetState, type FleetChange } from './fleet-state.ts'
 import type { Vehicle } from './types.ts'
 
 const at = (name: string, second: number, lat = 53): Vehicle => ({
@@ -12,14 +12,14 @@ const at = (name: string, second: number, lat = 53): Vehicle => ({
   timestamp: new Date(Date.UTC(2024, 4, 1, 12, 0, second)).toISOString(),
 })
 
-function recording(fleet: Fleet): FleetChange[] {
+function recording(fleet: FleetState): FleetChange[] {
   const changes: FleetChange[] = []
   fleet.subscribe((change) => changes.push(change))
   return changes
 }
 
 test('live frames add and move vehicles; older states are ignored', () => {
-  const fleet = new Fleet()
+  const fleet = new FleetState()
   const changes = recording(fleet)
   fleet.update([at('A', 1), at('B', 1)])
   fleet.update([at('A', 3, 54)])
@@ -34,7 +34,7 @@ test('live frames add and move vehicles; older states are ignored', () => {
 })
 
 test('a snapshot removes vehicles it lacks, but not ones a frame reported after it was requested', () => {
-  const fleet = new Fleet()
+  const fleet = new FleetState()
   fleet.update([at('Old', 1), at('Kept', 1)], 1_000)
   fleet.update([at('New', 5)], 3_000)
   const changes = recording(fleet)
@@ -44,14 +44,14 @@ test('a snapshot removes vehicles it lacks, but not ones a frame reported after 
 })
 
 test('a snapshot older than what the feed already delivered does not move vehicles back', () => {
-  const fleet = new Fleet()
+  const fleet = new FleetState()
   fleet.update([at('A', 10, 54)], 5_000)
   fleet.replaceAll([at('A', 9, 53)], 4_000, 6_000)
   assert.equal(fleet.get('A')?.lat, 54)
 })
 
 test('unsubscribe stops notifications', () => {
-  const fleet = new Fleet()
+  const fleet = new FleetState()
   let calls = 0
   const unsubscribe = fleet.subscribe(() => calls++)
   fleet.update([at('A', 1)])

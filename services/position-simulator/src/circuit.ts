@@ -2,7 +2,7 @@ import { bearingDegrees as bearing, distanceMetres } from '@convoy/geo'
 import type { Point } from '@convoy/tracks'
 
 /** A closed track measured in metres: where a vehicle is after driving some distance along it. */
-export interface Route {
+export interface Circuit {
   length: number
   at(distance: number): Point
   /** Degrees the road turns over the next `ahead` metres (0 = straight on). */
@@ -10,10 +10,10 @@ export interface Route {
 }
 
 /**
- * A route along recorded points, driven in a loop. A track whose end is not where it starts is
+ * A circuit along recorded points, driven in a loop. A track whose end is not where it starts is
  * closed with a last leg back to the start, so a lap never ends in a jump.
  */
-export function createRoute(recorded: Point[]): Route {
+export function createCircuit(recorded: Point[]): Circuit {
   const points = distanceMetres(recorded[0]!, recorded.at(-1)!) > 1 ? [...recorded, recorded[0]!] : recorded
   const cumulative = [0]
   for (let i = 1; i < points.length; i++)

@@ -1,13 +1,13 @@
 import type { Point, Track } from '@convoy/tracks'
-import { createRoute, type Route } from './route.ts'
+import { createCircuit, type Circuit } from './circuit.ts'
 
 /**
- * How one driver drives one lap of a route: the distance driven after each whole second.
+ * How one driver drives one lap of a circuit: the distance driven after each whole second.
  * Computed once, so a vehicle's position is a pure function of time: every simulator (a restarted
  * one, or a second replica) puts a vehicle at the same place at the same moment, with no jump.
  */
 export interface LapProfile {
-  route: Route
+  circuit: Circuit
   /** Seconds one lap takes. */
   seconds: number
   /** Distance driven at whole second k of the lap, for k in [0, seconds]. */
@@ -37,22 +37,23 @@ function seeded(name: string): number {
  * Drives one lap second by second: the driver eases towards a cruising speed and slows down for
  * bends ahead (a 90° corner at about a third of cruising speed).
  */
-export function lapProfile(route: Route, cruiseKmh: number): LapProfile {
+export function lapProfile(circuit: Circuit, cruiseKmh: number): LapProfile {
   const cruise = cruiseKmh * KMH
   const distances = [0]
   let distance = 0
   let speed = cruise * 0.6
-  while (distance < route.length) {
-    const turn = route.turnAhead(distance, LOOKAHEAD_M)
+  while (distance < circuit.length) {
+    const turn = circuit.turnAhead(distance, LOOKAHEAD_M)
     const target = cruise * Math.max(0.3, 1 - turn / 130)
     speed = Math.max(1, speed + Math.max(-BRAKING, Math.min(ACCELERATION, target - speed)))
     distance += speed
-    distances.push(Math.min(distance, route.length))
+    distances.push(Math.min(distance, circuit.length))
   }
   // The last second is partly spent: the lap takes a fraction of it.
   const last = distances.length - 1
-  const seconds = last - 1 + (route.length - distances[last - 1]!) / (distances[last]! - distances[last - 1]!)
-  return { route, seconds, distances: Float64Array.from(distances) }
+  const seconds =
+    last - 1 + (circuit.length - distances[last - 1]!) / (distances[last]! - distances[last - 1]!)
+  return { circuit, seconds, distances: Float64Array.from(distances) }
 }
 
 /** Where the vehicle is at `time` (seconds on the simulation clock). */
@@ -62,7 +63,7 @@ export function positionAt(vehicle: SimulatedVehicle, time: number): Point {
   const k = Math.floor(s)
   const from = profile.distances[k]!
   const to = profile.distances[Math.min(k + 1, profile.distances.length - 1)]!
-  return profile.route.at(from + (to - from) * (s - k))
+  return profile.circuit.at(from + (to - from) * (s - k))
 }
 
 /**
@@ -71,7 +72,7 @@ export function positionAt(vehicle: SimulatedVehicle, time: number): Point {
  * track, so thousands of them cost little memory).
  */
 export function createFleet(tracks: Track[], count: number, synthetic: number): SimulatedVehicle[] {
-  const routes = tracks.map((track) => createRoute(track.points))
+  const circuits = tracks.map((track) => createCircuit(track.points))
   const vehicle = (name: string, profile: LapProfile): SimulatedVehicle => ({
     name,
     profile,
@@ -79,11 +80,11 @@ export function createFleet(tracks: Track[], count: number, synthetic: number): 
   })
   const fleet = tracks
     .slice(0, count)
-    .map((track, i) => vehicle(track.name, lapProfile(routes[i]!, 25 + 30 * seeded(track.name))))
+    .map((track, i) => vehicle(track.name, lapProfile(circuits[i]!, 25 + 30 * seeded(track.name))))
   const shared = new Map<number, LapProfile>()
   for (let i = 0; i < synthetic; i++) {
-    const r = i % routes.length
-    if (!shared.has(r)) shared.set(r, lapProfile(routes[r]!, 30 + 20 * seeded(`load/${r}`)))
+    const r = i % circuits.length
+    if (!shared.has(r)) shared.set(r, lapProfile(circuits[r]!, 30 + 20 * seeded(`load/${r}`)))
     fleet.push(vehicle(`Load ${String(i + 1).padStart(5, '0')}`, shared.get(r)!))
   }
   return fleet
