@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { decidingFixes, latestState } from './latest-state.ts'
+import { decidingPositions, latestState } from './latest-state.ts'
 
 const NORTH_100M = 100 / 111_195
-/** A fix `steps` × 100 m north of 53°N 1.5°W, `seconds` after noon. */
+/** A position `steps` × 100 m north of 53°N 1.5°W, `seconds` after noon. */
 const at = (seconds: number, steps: number) => ({
   lat: 53 + steps * NORTH_100M,
   lng: -1.5,
@@ -12,9 +12,9 @@ const at = (seconds: number, steps: number) => ({
 const noon = (seconds: number) => new Date((43_200 + seconds) * 1000).toISOString()
 
 test("a new vehicle's first report: where it is, standing, heading 0", () => {
-  const { fixes, late } = decidingFixes(undefined, [at(0, 0)])
+  const { positions, late } = decidingPositions(undefined, [at(0, 0)])
   assert.equal(late, false)
-  assert.deepEqual(latestState('Van', fixes, 0), {
+  assert.deepEqual(latestState('Van', positions, 0), {
     name: 'Van',
     lat: 53,
     lng: -1.5,
@@ -24,10 +24,10 @@ test("a new vehicle's first report: where it is, standing, heading 0", () => {
   })
 })
 
-test('a newer report moves on from the stored fix: 100 m north in 10 s is 36 km/h, heading 0', () => {
-  const { fixes, late } = decidingFixes({ fix: at(0, 0), heading: 90 }, [at(10, 1)])
+test('a newer report moves on from the stored position: 100 m north in 10 s is 36 km/h, heading 0', () => {
+  const { positions, late } = decidingPositions({ position: at(0, 0), heading: 90 }, [at(10, 1)])
   assert.equal(late, false)
-  assert.deepEqual(latestState('Van', fixes, 90), {
+  assert.deepEqual(latestState('Van', positions, 90), {
     name: 'Van',
     lat: 53 + NORTH_100M,
     lng: -1.5,
@@ -38,15 +38,19 @@ test('a newer report moves on from the stored fix: 100 m north in 10 s is 36 km/
 })
 
 test('a batch of reports in any order: the two newest decide', () => {
-  const { fixes } = decidingFixes({ fix: at(0, 0), heading: 0 }, [at(30, 2), at(10, 1), at(20, 1)])
-  const state = latestState('Van', fixes, 0)
+  const { positions } = decidingPositions({ position: at(0, 0), heading: 0 }, [
+    at(30, 2),
+    at(10, 1),
+    at(20, 1),
+  ])
+  const state = latestState('Van', positions, 0)
   assert.deepEqual([state.speedKmh, state.timestamp], [36, noon(30)], '100 m north between 20 s and 30 s')
 })
 
-test('reports no newer than the stored fix are late: the history decides', () => {
-  assert.equal(decidingFixes({ fix: at(20, 2), heading: 0 }, [at(10, 1)]).late, true)
-  assert.equal(decidingFixes({ fix: at(20, 2), heading: 0 }, [at(20, 2)]).late, true, 'a redelivery')
-  assert.equal(decidingFixes({ fix: at(20, 2), heading: 0 }, [at(10, 1), at(30, 3)]).late, false)
+test('reports no newer than the stored position are late: the history decides', () => {
+  assert.equal(decidingPositions({ position: at(20, 2), heading: 0 }, [at(10, 1)]).late, true)
+  assert.equal(decidingPositions({ position: at(20, 2), heading: 0 }, [at(20, 2)]).late, true, 'a redelivery')
+  assert.equal(decidingPositions({ position: at(20, 2), heading: 0 }, [at(10, 1), at(30, 3)]).late, false)
 })
 
 test('standing still keeps the heading it had; a second report at the same instant is no motion', () => {

@@ -24,9 +24,22 @@ export const migrations: Record<string, Migration> = {
       )`.execute(db)
     },
   },
+  // The columns take the names of the glossary (docs/architecture.md): a vehicle is known by its
+  // name, and a position's instant is its time. A rename in place is safe here because nothing
+  // was deployed with the old names; once a release has run in production, a rename goes in two
+  // steps across two releases (add and fill, then drop), so that old replicas never meet a schema
+  // they cannot read during a rolling update.
+  '0002_glossary_names': {
+    async up(db) {
+      await sql`ALTER TABLE positions RENAME COLUMN vehicle TO vehicle_name`.execute(db)
+      await sql`ALTER TABLE positions RENAME COLUMN ts TO time`.execute(db)
+      await sql`ALTER INDEX positions_ts_idx RENAME TO positions_time_idx`.execute(db)
+      await sql`ALTER TABLE vehicles RENAME COLUMN ts TO time`.execute(db)
+    },
+  },
 }
 
 export interface Tables {
-  positions: { vehicle: string; ts: Date; lat: number; lng: number }
-  vehicles: { name: string; lat: number; lng: number; speed_kmh: number; heading: number; ts: Date }
+  positions: { vehicle_name: string; time: Date; lat: number; lng: number }
+  vehicles: { name: string; lat: number; lng: number; speed_kmh: number; heading: number; time: Date }
 }

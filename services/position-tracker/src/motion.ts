@@ -1,6 +1,6 @@
 import { bearingDegrees, distanceMetres } from '@convoy/geo'
 
-export interface Fix {
+export interface TimedPoint {
   lat: number
   lng: number
   /** Milliseconds since the epoch. */
@@ -9,12 +9,12 @@ export interface Fix {
 
 /**
  * Speed (km/h, one decimal) and heading (degrees, one decimal) of a vehicle arriving at `current`
- * from `previous`, the fix just before it in time. Without a previous fix, or standing still,
+ * from `previous`, the position just before it in time. Without a previous position, or standing still,
  * the speed is 0 and the heading is `fallbackHeading`.
  */
 export function motion(
-  previous: Fix | undefined,
-  current: Fix,
+  previous: TimedPoint | undefined,
+  current: TimedPoint,
   fallbackHeading = 0,
 ): { speedKmh: number; heading: number } {
   if (!previous || current.time <= previous.time) return { speedKmh: 0, heading: fallbackHeading }

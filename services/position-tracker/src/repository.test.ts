@@ -63,9 +63,9 @@ for (const target of databaseTargets) {
       )
     })
 
-    test('a late report older than the previous fix leaves the latest speed alone', async () => {
+    test('a late report older than the previous position leaves the latest speed alone', async () => {
       await repo.store([report('Lorry', 0, 0), report('Lorry', 10, 1), report('Lorry', 20, 2)])
-      // Stamped before the fix at 10 s, so the latest speed still comes from 10 s → 20 s.
+      // Stamped before the position at 10 s, so the latest speed still comes from 10 s → 20 s.
       await repo.store([report('Lorry', 5, 1.5)])
       assert.equal((await repo.find('Lorry'))?.speedKmh, 36)
     })
@@ -76,7 +76,7 @@ for (const target of databaseTargets) {
       assert.equal((await repo.find('Cab'))?.speedKmh, 36)
     })
 
-    test('history honours from, to and limit and computes speed from the fix before from', async () => {
+    test('history honours from, to and limit and computes speed from the position before from', async () => {
       await repo.store([0, 10, 20, 30, 40].map((s, i) => report('Tram', s, i)))
       const from = new Date(Date.UTC(2026, 0, 1, 12, 0, 10))
       const to = new Date(Date.UTC(2026, 0, 1, 12, 0, 30))
@@ -132,11 +132,11 @@ for (const target of databaseTargets) {
       for (let round = 0; round < 40; round++) {
         const vehicle = `Race ${round}`
         await repo.store([report(vehicle, 0, 0)])
-        // Two batches at once, the older fix in one and the newer in the other (two replicas).
+        // Two batches at once, the older position in one and the newer in the other (two replicas).
         await Promise.all([repo.store([report(vehicle, 10, 1)]), repo.store([report(vehicle, 20, 2)])])
         const latest = await repo.find(vehicle)
         assert.equal(latest?.timestamp, '2026-01-01T12:00:20.000Z', `round ${round}`)
-        assert.equal(latest?.speedKmh, 36, `round ${round}: speed from the fix just before`)
+        assert.equal(latest?.speedKmh, 36, `round ${round}: speed from the position just before`)
       }
     })
 
@@ -146,7 +146,7 @@ for (const target of databaseTargets) {
         await Promise.all([repo.store([report(vehicle, 10, 1)]), repo.store([report(vehicle, 20, 2)])])
         const latest = await repo.find(vehicle)
         assert.equal(latest?.timestamp, '2026-01-01T12:00:20.000Z', `round ${round}`)
-        assert.equal(latest?.speedKmh, 36, `round ${round}: the other batch's fix is the previous one`)
+        assert.equal(latest?.speedKmh, 36, `round ${round}: the other batch's position is the previous one`)
       }
     })
 

@@ -1,19 +1,23 @@
 import { sql, type Kysely } from '@convoy/platform/db'
 import type { Position, PositionReport, Vehicle } from '@convoy/contracts'
 import type { Tables } from './migrations.ts'
-import { decidingFixes, latestState, type Stored } from './latest-state.ts'
-import { motion, type Fix } from './motion.ts'
+import { decidingPositions, latestState, type Stored } from './latest-state.ts'
+import { motion, type TimedPoint } from './motion.ts'
 
-type Row = { ts: Date; lat: number; lng: number }
+type PositionRow = { time: Date; lat: number; lng: number }
 /** History rows read per query. */
 const HISTORY_PAGE = 1000
-const fix = (row: Row): Fix => ({ lat: row.lat, lng: row.lng, time: row.ts.getTime() })
+const timedPoint = (row: PositionRow): TimedPoint => ({
+  lat: row.lat,
+  lng: row.lng,
+  time: row.time.getTime(),
+})
 
 export function positionsRepository(db: Kysely<Tables>) {
   return {
     /**
      * Stores a batch of reports in one transaction, idempotently, then recomputes the latest
-     * state of each vehicle it touched from that vehicle's two newest fixes, so reports that
+     * state of each vehicle it touched from that vehicle's two newest positions, so reports that
      * arrive late, twice or out of order still leave the right latest state.
      * Returns the vehicles whose latest state changed.
      */
@@ -22,61 +26,61 @@ export function positionsRepository(db: Kysely<Tables>) {
       const names = [...new Set(reports.map((r) => r.vehicle))].sort()
       return db.transaction().execute(async (trx) => {
         // One statement stores the batch's positions and locks its vehicles. Batches touching the
-        // same vehicle take turns (another tracker replica may be storing its next fix right now);
+        // same vehicle take turns (another tracker replica may be storing its next position right now);
         // locks are taken in one global order, so they never deadlock. The batch travels as one
         // array per column, unnested into rows.
         const { rows: counts } = await sql<{ inserted: number }>`WITH input AS (
             SELECT * FROM unnest(${reports.map((r) => r.vehicle)}::text[], ${reports.map((r) => r.timestamp)}::timestamptz[],
-                               ${reports.map((r) => r.lat)}::float8[], ${reports.map((r) => r.lng)}::float8[]) AS r(vehicle, "timestamp", lat, lng)),
+                               ${reports.map((r) => r.lat)}::float8[], ${reports.map((r) => r.lng)}::float8[]) AS r(vehicle_name, time, lat, lng)),
           stored AS (
-            INSERT INTO positions (vehicle, ts, lat, lng) SELECT vehicle, "timestamp", lat, lng FROM input
+            INSERT INTO positions (vehicle_name, time, lat, lng) SELECT vehicle_name, time, lat, lng FROM input
             ON CONFLICT DO NOTHING RETURNING 1),
           locked AS (
-            SELECT pg_advisory_xact_lock(key) FROM (SELECT DISTINCT hashtext(vehicle) AS key FROM input ORDER BY key) k)
+            SELECT pg_advisory_xact_lock(key) FROM (SELECT DISTINCT hashtext(vehicle_name) AS key FROM input ORDER BY key) k)
           SELECT (SELECT count(*) FROM stored)::int AS inserted, (SELECT count(*) FROM locked) AS locks`.execute(
           trx,
         )
 
-        // A vehicle's row holds its newest stored fix (rows change only under the lock above, and
+        // A vehicle's row holds its newest stored position (rows change only under the lock above, and
         // this statement sees every batch committed before the lock was ours). When the batch
-        // brings a newer fix, as it almost always does, that row and the batch's reports decide
+        // brings a newer position, as it almost always does, that row and the batch's reports decide
         // the next state: no need to search the history. Only a batch of late reports for a
-        // vehicle needs its two newest fixes from the history.
-        const { rows: storedRows } = await sql<Row & { name: string; heading: number }>`
-          SELECT name, lat, lng, ts, heading FROM vehicles WHERE name = ANY(${names}::text[])`.execute(trx)
+        // vehicle needs its two newest positions from the history.
+        const { rows: storedRows } = await sql<PositionRow & { name: string; heading: number }>`
+          SELECT name, lat, lng, time, heading FROM vehicles WHERE name = ANY(${names}::text[])`.execute(trx)
         const stored = new Map<string, Stored>(
-          storedRows.map((row) => [row.name, { fix: fix(row), heading: row.heading }]),
+          storedRows.map((row) => [row.name, { position: timedPoint(row), heading: row.heading }]),
         )
-        const reported = new Map<string, Fix[]>(names.map((name) => [name, []]))
+        const reported = new Map<string, TimedPoint[]>(names.map((name) => [name, []]))
         for (const report of reports)
           reported
             .get(report.vehicle)!
             .push({ lat: report.lat, lng: report.lng, time: Date.parse(report.timestamp) })
         const deciding = new Map(
-          names.map((name) => [name, decidingFixes(stored.get(name), reported.get(name)!)]),
+          names.map((name) => [name, decidingPositions(stored.get(name), reported.get(name)!)]),
         )
         const late = names.filter((name) => deciding.get(name)!.late)
         if (late.length > 0) {
-          const { rows } = await sql<Row & { vehicle: string }>`SELECT v.vehicle, p.ts, p.lat, p.lng
-            FROM unnest(${late}::text[]) AS v(vehicle)
-            CROSS JOIN LATERAL (SELECT ts, lat, lng FROM positions WHERE vehicle = v.vehicle ORDER BY ts DESC LIMIT 2) p`.execute(
+          const { rows } = await sql<PositionRow & { name: string }>`SELECT v.name, p.time, p.lat, p.lng
+            FROM unnest(${late}::text[]) AS v(name)
+            CROSS JOIN LATERAL (SELECT time, lat, lng FROM positions WHERE vehicle_name = v.name ORDER BY time DESC LIMIT 2) p`.execute(
             trx,
           )
-          for (const name of late) deciding.get(name)!.fixes = []
-          for (const row of rows) deciding.get(row.vehicle)!.fixes.push(fix(row))
+          for (const name of late) deciding.get(name)!.positions = []
+          for (const row of rows) deciding.get(row.name)!.positions.push(timedPoint(row))
         }
         const vehicles = names.map((name) =>
-          latestState(name, deciding.get(name)!.fixes, stored.get(name)?.heading ?? 0),
+          latestState(name, deciding.get(name)!.positions, stored.get(name)?.heading ?? 0),
         )
         const { rows: changed } = await sql<{
           name: string
-        }>`INSERT INTO vehicles (name, lat, lng, speed_kmh, heading, ts)
+        }>`INSERT INTO vehicles (name, lat, lng, speed_kmh, heading, time)
           SELECT name, lat, lng, "speedKmh", heading, "timestamp" FROM json_to_recordset(${JSON.stringify(vehicles)}::json)
             AS v(name text, lat float8, lng float8, "speedKmh" float8, heading float8, "timestamp" timestamptz)
           ON CONFLICT (name) DO UPDATE SET lat = excluded.lat, lng = excluded.lng, speed_kmh = excluded.speed_kmh,
-            heading = excluded.heading, ts = excluded.ts
-          WHERE excluded.ts >= vehicles.ts
-            AND (vehicles.ts, vehicles.speed_kmh, vehicles.heading) IS DISTINCT FROM (excluded.ts, excluded.speed_kmh, excluded.heading)
+            heading = excluded.heading, time = excluded.time
+          WHERE excluded.time >= vehicles.time
+            AND (vehicles.time, vehicles.speed_kmh, vehicles.heading) IS DISTINCT FROM (excluded.time, excluded.speed_kmh, excluded.heading)
           RETURNING name`.execute(trx)
         const changedNames = new Set(changed.map((c) => c.name))
         return {
@@ -108,31 +112,31 @@ export function positionsRepository(db: Kysely<Tables>) {
     ): AsyncGenerator<Position[]> {
       const before = await db
         .selectFrom('positions')
-        .select(['ts', 'lat', 'lng'])
-        .where('vehicle', '=', name)
-        .where('ts', '<', range.from)
-        .orderBy('ts', 'desc')
+        .select(['time', 'lat', 'lng'])
+        .where('vehicle_name', '=', name)
+        .where('time', '<', range.from)
+        .orderBy('time', 'desc')
         .limit(1)
         .executeTakeFirst()
-      let previous = before && fix(before)
+      let previous = before && timedPoint(before)
       // The last row's instant as the database holds it (microseconds; a Date keeps milliseconds).
       let last: string | undefined
       for (let left = range.limit; left > 0;) {
         const rows = await db
           .selectFrom('positions')
-          .select(['ts', 'lat', 'lng', sql<string>`ts::text`.as('exact')])
-          .where('vehicle', '=', name)
-          .where('ts', last ? '>' : '>=', last ? sql<Date>`${last}::timestamptz` : range.from)
-          .where('ts', '<=', range.to)
-          .orderBy('ts')
+          .select(['time', 'lat', 'lng', sql<string>`time::text`.as('exact')])
+          .where('vehicle_name', '=', name)
+          .where('time', last ? '>' : '>=', last ? sql<Date>`${last}::timestamptz` : range.from)
+          .where('time', '<=', range.to)
+          .orderBy('time')
           .limit(Math.min(pageSize, left))
           .execute()
         if (rows.length === 0) return
         yield rows.map((row) => {
-          const current = fix(row)
+          const current = timedPoint(row)
           const { speedKmh } = motion(previous, current)
           previous = current
-          return { lat: row.lat, lng: row.lng, speedKmh, timestamp: row.ts.toISOString() }
+          return { lat: row.lat, lng: row.lng, speedKmh, timestamp: row.time.toISOString() }
         })
         left -= rows.length
         last = rows.at(-1)!.exact
@@ -150,7 +154,7 @@ export function positionsRepository(db: Kysely<Tables>) {
     /** Deletes up to `chunk` positions older than `cutoff`; returns how many it deleted. */
     async deleteOlderThan(cutoff: Date, chunk: number): Promise<number> {
       const result = await sql`DELETE FROM positions WHERE ctid IN (
-        SELECT ctid FROM positions WHERE ts < ${cutoff} LIMIT ${chunk})`.execute(db)
+        SELECT ctid FROM positions WHERE time < ${cutoff} LIMIT ${chunk})`.execute(db)
       return Number(result.numAffectedRows ?? 0)
     },
   }
@@ -165,6 +169,6 @@ function toVehicle(row: Tables['vehicles']): Vehicle {
     lng: row.lng,
     speedKmh: row.speed_kmh,
     heading: row.heading,
-    timestamp: row.ts.toISOString(),
+    timestamp: row.time.toISOString(),
   }
 }

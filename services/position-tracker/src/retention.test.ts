@@ -30,7 +30,7 @@ for (const target of databaseTargets) {
       const repository = positionsRepository(database.db)
       const now = Date.now()
       // Two and a half chunks of positions 40 days old, then three recent reports.
-      await sql`INSERT INTO positions (vehicle, ts, lat, lng)
+      await sql`INSERT INTO positions (vehicle_name, time, lat, lng)
         SELECT 'Old Van', ${new Date(now - 40 * DAY_MS)}::timestamptz + i * interval '1 second', 53, -1.5
         FROM generate_series(1, 12500) AS i`.execute(database.db)
       await repository.store(
