@@ -41,19 +41,23 @@ export function runUntilSignal(
         if (stopping) return
         stopping = true
         service.log.info({ signal }, 'shutting down')
+        // The log writes asynchronously: exiting with a line still being written would let the
+        // synchronous flush at exit write the last line before it (seen under load: 'stopped'
+        // before 'shutting down'). Exit once the log has written everything, in order.
+        const exit = (code: number) => service.log.flush(() => process.exit(code))
         const force = setTimeout(() => {
           service.log.error({ graceMs }, 'shutdown took too long, exiting')
-          process.exit(1)
+          exit(1)
         }, graceMs)
         force.unref()
         service.close().then(
           () => {
             service.log.info('stopped')
-            process.exit(0)
+            exit(0)
           },
           (error: unknown) => {
             service.log.error({ err: error }, 'shutdown failed')
-            process.exit(1)
+            exit(1)
           },
         )
       }
