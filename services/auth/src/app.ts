@@ -2,30 +2,9 @@ import { createLocalJWKSet } from 'jose'
 import { Revocations } from '@convoy/contracts'
 import { authenticate, createVerifier, type Revocation, type RevocationList } from '@convoy/platform/auth'
 import { createHttpApp, type HttpAppOptions } from '@convoy/platform/http'
-import type { SigningKeys } from './keys.ts'
-import type { LoginThrottle } from './login-throttle.ts'
-import type { PasswordHasher } from './passwords.ts'
+import type { AuthContext } from './context.ts'
 import { sessionRoutes } from './session-routes.ts'
-import type { AuthStore } from './store.ts'
 import { userRoutes } from './user-routes.ts'
-
-export interface AuthSettings {
-  issuer: string
-  audience: string
-  accessTtlSeconds: number
-  refreshTtlSeconds: number
-}
-
-/** What the auth routes work with. */
-export interface AuthContext {
-  store: AuthStore
-  keys: SigningKeys
-  hasher: PasswordHasher
-  settings: AuthSettings
-  throttle: LoginThrottle
-  /** A user's sessions ended: void their tokens here at once, and everywhere else within seconds. */
-  revoked(revocation: Revocation | undefined): void
-}
 
 /** Where the verifiers read the revocations that can still matter: never routed by the gateway. */
 export const REVOCATIONS_PATH = '/internal/revocations'

@@ -4,7 +4,7 @@ import { NewUser, User, UserChanges, Username } from '@convoy/contracts'
 import { requireRole } from '@convoy/platform/auth'
 import { BadRequestError, ConflictError, NotFoundError } from '@convoy/platform/errors'
 import type { HttpApp } from '@convoy/platform/http'
-import type { AuthContext } from './app.ts'
+import type { AuthContext } from './context.ts'
 import { MIN_ADMIN_LENGTH, passwordProblem } from './password-policy.ts'
 import { adminGrade } from './session-routes.ts'
 

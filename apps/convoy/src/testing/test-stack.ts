@@ -12,7 +12,7 @@ import {
 } from '@convoy/platform/testing'
 import { startStack, type StackOptions, type StackSystem } from '../stack.ts'
 import type { ServiceName } from '../system.ts'
-import { TEST_ADMIN_PASSWORD } from './index.ts'
+import { TEST_ADMIN_PASSWORD } from './login.ts'
 
 /** The stateful services: each gets a database of its own in a test stack. */
 const STATEFUL = ['auth', 'position-tracker', 'media', 'notification'] as const satisfies ServiceName[]
