@@ -4,15 +4,9 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import {
-  POSITION_REPORTED,
-  POSITIONS_EXCHANGE,
-  type LiveFrame,
-  type Vehicle,
-  type VehicleHistory,
-} from '@convoy/contracts'
+import { positionReported, type LiveFrame, type Vehicle, type VehicleHistory } from '@convoy/contracts'
 import { startTestStack, type TestStack } from '@convoy/launcher'
-import { connectBroker, deadLetterQueue, type Broker } from '@convoy/platform/messaging'
+import { connectBroker, deadLetterQueue, untypedTopic, type Broker } from '@convoy/platform/messaging'
 import {
   drainQueue,
   eventually,
@@ -84,7 +78,7 @@ describe('fleet tracking in the stack topology', () => {
     const duplicates = reports.filter((_, i) => i % 10 === 0)
     await Promise.all(
       [...shuffled, ...duplicates].map((r) =>
-        broker.publish(POSITIONS_EXCHANGE, POSITION_REPORTED, r, {
+        broker.publish(positionReported, r, {
           messageId: `${r.vehicle}@${r.timestamp}`,
         }),
       ),
@@ -138,13 +132,13 @@ describe('fleet tracking in the stack topology', () => {
   })
 
   test('dead-letters a malformed report and keeps consuming', async () => {
-    await broker.publish(POSITIONS_EXCHANGE, POSITION_REPORTED, {
+    await broker.publish(untypedTopic(positionReported), {
       vehicle: 'Bad',
       lat: 'north',
       lng: 0,
       timestamp: 'now',
     })
-    await broker.publish(POSITIONS_EXCHANGE, POSITION_REPORTED, report('Test Van D', 0))
+    await broker.publish(positionReported, report('Test Van D', 0))
     await eventually(
       async () => (await api(`/vehicles/${encodeURIComponent('Test Van D')}`)).status === 200,
       'the next report stored',

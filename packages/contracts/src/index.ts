@@ -8,13 +8,6 @@
  */
 import Type, { type Static } from 'typebox'
 
-/** Exchange and routing key of the simulator's position reports. */
-export const POSITIONS_EXCHANGE = 'positions'
-export const POSITION_REPORTED = 'position.reported'
-/** Exchange and routing key of the tracker's live vehicle updates. */
-export const VEHICLES_EXCHANGE = 'vehicles'
-export const VEHICLES_UPDATED = 'vehicles.updated'
-
 /**
  * 1–100 characters, none of them a control character (C0, DEL or C1) nor an invisible format
  * character that reorders or hides the text shown to every user (U+202E RIGHT-TO-LEFT OVERRIDE,
@@ -156,14 +149,6 @@ export type Me = Static<typeof Me>
 export const User = Type.Object({ id: UserId, username: Type.String(), role: Role, disabled: Type.Boolean() })
 export type User = Static<typeof User>
 
-/**
- * Exchange of auth's events. `user.revoked`: a user was disabled, deleted, demoted or changed
- * password, and every access token of theirs with a session generation below `generation` is
- * void from now on, in every service (tokens carry their generation in the claim `gen`).
- */
-export const AUTH_EXCHANGE = 'auth'
-export const USER_REVOKED = 'user.revoked'
-
 /** `user.revoked`, version 1. */
 export const UserRevoked = Type.Object(
   { version: Type.Literal(1), userId: UserId, generation: Type.Integer({ minimum: 1 }) },
@@ -209,19 +194,6 @@ export const LiveAuth = Type.Object({ type: Type.Literal('auth'), token: Type.St
 export type LiveAuth = Static<typeof LiveAuth>
 
 // ── Media ───────────────────────────────────────────────────────────────────────────────────
-
-/**
- * Exchange of the media pipeline. `media` publishes `video.uploaded`; `converter` answers with
- * `mp3.converted` or `conversion.failed`; `media` then publishes `media.ready` or `media.failed`
- * (and `media.updated` for every other change of a job's status, for the live feed).
- */
-export const MEDIA_EXCHANGE = 'media'
-export const VIDEO_UPLOADED = 'video.uploaded'
-export const MP3_CONVERTED = 'mp3.converted'
-export const CONVERSION_FAILED = 'conversion.failed'
-export const MEDIA_UPDATED = 'media.updated'
-export const MEDIA_READY = 'media.ready'
-export const MEDIA_FAILED = 'media.failed'
 
 export const MediaStatus = Type.Union([
   Type.Literal('uploaded'),
@@ -364,9 +336,6 @@ export const mediaFailed = {
 } as const
 
 // ── Notifications ───────────────────────────────────────────────────────────────────────────
-
-export const NOTIFICATIONS_EXCHANGE = 'notifications'
-export const NOTIFICATION_CREATED = 'notification.created'
 
 /** An in-app notification: what `GET /api/notifications` lists, newest first. */
 export const Notification = Type.Object({
