@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import Type from 'typebox'
+import { positionReported } from '@convoy/contracts'
 import { createLogger } from '@convoy/platform/log'
 import { connectBroker, journaledBrokerUrl } from '@convoy/platform/messaging'
 import { median, parseArgs } from './lib/args.ts'
@@ -24,6 +25,8 @@ const Report = Type.Object({
   lng: Type.Number(),
   timestamp: Type.String(),
 })
+/** Position reports on their exchange and routing key, with the schema above. */
+const reports = { ...positionReported, schema: Report }
 
 async function round(url: string) {
   const broker = connectBroker({ url, log })
@@ -32,9 +35,7 @@ async function round(url: string) {
   const all = new Promise<void>((resolve) => (done = resolve))
   const subscription = broker.consume({
     queue: 'bench.positions',
-    exchange: 'positions',
-    routingKeys: ['position.reported'],
-    schema: Report,
+    topics: [reports],
     prefetch: options.prefetch,
     handler: async () => {
       if (++consumed === options.messages) done()
@@ -46,7 +47,7 @@ async function round(url: string) {
   const lane = async () => {
     while (sent < options.messages) {
       const n = sent++
-      await broker.publish('positions', 'position.reported', {
+      await broker.publish(reports, {
         vehicle: `Load ${String(n % 5000).padStart(5, '0')}`,
         lat: 53.38 + (n % 100) * 1e-4,
         lng: -1.47,

@@ -13,7 +13,7 @@
  * core, is measured again, up to --attempts=3 times); figures are medians over the rounds.
  * nginx runs one worker by default, as the gateway is one Node process (one event loop).
  */
-import { POSITION_REPORTED, POSITIONS_EXCHANGE } from '@convoy/contracts'
+import { positionReported } from '@convoy/contracts'
 import { connectBroker } from '@convoy/platform/messaging'
 import { eventually, freePorts, testLogger } from '@convoy/platform/testing'
 import { median, parseArgs } from './lib/args.ts'
@@ -44,7 +44,7 @@ async function storeVehicle(amqpUrl: string, trackerUrl: string, headers: Record
   const broker = connectBroker({ url: amqpUrl, log: testLogger() })
   const now = Date.now()
   for (const [i, offset] of [2000, 1000].entries()) {
-    await broker.publish(POSITIONS_EXCHANGE, POSITION_REPORTED, {
+    await broker.publish(positionReported, {
       vehicle: VEHICLE,
       lat: 53.38 + i * 1e-4,
       lng: -1.47,

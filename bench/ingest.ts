@@ -16,7 +16,7 @@
  * --attempts=4 times) a run during which they used more than --max-others=20 % of a core.
  */
 import { fork } from 'node:child_process'
-import { POSITION_REPORTED, POSITIONS_EXCHANGE } from '@convoy/contracts'
+import { positionReported } from '@convoy/contracts'
 import { loadConfig } from '@convoy/platform/config'
 import { eventually, freePorts } from '@convoy/platform/testing'
 import { envList, median, parseArgs, sleep } from './lib/args.ts'
@@ -118,8 +118,8 @@ async function rabbitmqAlone(prefetch: number): Promise<Run> {
   const spec = {
     url: vhost.url,
     queue,
-    exchange: POSITIONS_EXCHANGE,
-    routingKey: POSITION_REPORTED,
+    exchange: positionReported.exchange,
+    routingKey: positionReported.routingKey,
     prefetch,
   }
   const child = fork(new URL('./lib/raw-consumer.ts', import.meta.url), [JSON.stringify(spec)])

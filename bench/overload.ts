@@ -20,7 +20,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
-import { VEHICLES_EXCHANGE, VEHICLES_UPDATED, VehiclesUpdated, type LiveFrame } from '@convoy/contracts'
+import { vehiclesUpdated, type LiveFrame } from '@convoy/contracts'
 import { connectBroker } from '@convoy/platform/messaging'
 import { TEST_REDIS_URL, testLogger } from '@convoy/platform/testing'
 import { envList, parseArgs, sleep } from './lib/args.ts'
@@ -64,9 +64,7 @@ async function liveCounter(url: string, token: string, amqpUrl: string) {
   const consumer = broker.consume({
     queue: 'bench.overload.live',
     temporary: true,
-    exchange: VEHICLES_EXCHANGE,
-    routingKeys: [VEHICLES_UPDATED],
-    schema: VehiclesUpdated,
+    topics: [vehiclesUpdated],
     handler: async () => void published++,
   })
   onCleanup('broker counter', async () => (await consumer.close(), await broker.close()))

@@ -4,7 +4,7 @@
  * messages in flight, and never more than `maxBacklog` published but not yet consumed, so the
  * queue stays short and what is measured is a sustained rate, not a queue filling up.
  */
-import { POSITION_REPORTED, POSITIONS_EXCHANGE, type PositionReport } from '@convoy/contracts'
+import { positionReported, type PositionReport } from '@convoy/contracts'
 import { connectBroker } from '@convoy/platform/messaging'
 import { eventually, testLogger } from '@convoy/platform/testing'
 import { sleep, withTimeout } from './args.ts'
@@ -54,7 +54,7 @@ export async function startPublisher(options: {
       }
       const report = options.message(issued++)
       try {
-        await broker.publish(POSITIONS_EXCHANGE, POSITION_REPORTED, report, {
+        await broker.publish(positionReported, report, {
           messageId: `${report.vehicle}@${report.timestamp}`,
         })
         confirmed++

@@ -1,15 +1,12 @@
 /**
  * The public contracts of Convoy: HTTP bodies and message bodies, as TypeBox schemas (validated
- * at runtime) with the TypeScript types derived from them. docs/architecture.md has the prose.
+ * at runtime) with the TypeScript types derived from them, and the topic of each message: its
+ * exchange, routing key and schemas, by which `publish` and `consume` are typed. A topic is a
+ * plain object of the shape of the messaging kit's `Topic` (@convoy/platform/messaging), not
+ * declared with it: the platform depends on this package, and the browser bundles it alone.
+ * docs/architecture.md has the prose.
  */
 import Type, { type Static } from 'typebox'
-
-/** Exchange and routing key of the simulator's position reports. */
-export const POSITIONS_EXCHANGE = 'positions'
-export const POSITION_REPORTED = 'position.reported'
-/** Exchange and routing key of the tracker's live vehicle updates. */
-export const VEHICLES_EXCHANGE = 'vehicles'
-export const VEHICLES_UPDATED = 'vehicles.updated'
 
 /**
  * 1–100 characters, none of them a control character (C0, DEL or C1) nor an invisible format
@@ -61,6 +58,13 @@ export const PositionReport = Type.Object(
 )
 export type PositionReport = Static<typeof PositionReport>
 
+/** The simulator's position reports, stored by the tracker. */
+export const positionReported = {
+  exchange: 'positions',
+  routingKey: 'position.reported',
+  schema: PositionReport,
+} as const
+
 /** Latest known state of a vehicle. Speed in km/h, heading in degrees clockwise from north. */
 export const Vehicle = Type.Object({
   name: Type.String({ minLength: 1 }),
@@ -86,6 +90,13 @@ export type VehicleHistory = Static<typeof VehicleHistory>
 /** The tracker's live update message: vehicles whose latest state changed. */
 export const VehiclesUpdated = Type.Object({ vehicles: Type.Array(Vehicle) })
 export type VehiclesUpdated = Static<typeof VehiclesUpdated>
+
+/** The tracker's live vehicle updates, sent on by every gateway. */
+export const vehiclesUpdated = {
+  exchange: 'vehicles',
+  routingKey: 'vehicles.updated',
+  schema: VehiclesUpdated,
+} as const
 
 // ── Auth ────────────────────────────────────────────────────────────────────────────────────
 
@@ -138,20 +149,23 @@ export type Me = Static<typeof Me>
 export const User = Type.Object({ id: UserId, username: Type.String(), role: Role, disabled: Type.Boolean() })
 export type User = Static<typeof User>
 
-/**
- * Exchange of auth's events. `user.revoked`: a user was disabled, deleted, demoted or changed
- * password, and every access token of theirs with a session generation below `generation` is
- * void from now on, in every service (tokens carry their generation in the claim `gen`).
- */
-export const AUTH_EXCHANGE = 'auth'
-export const USER_REVOKED = 'user.revoked'
-
 /** `user.revoked`, version 1. */
 export const UserRevoked = Type.Object(
   { version: Type.Literal(1), userId: UserId, generation: Type.Integer({ minimum: 1 }) },
   { additionalProperties: false },
 )
 export type UserRevoked = Static<typeof UserRevoked>
+
+/**
+ * Auth's event `user.revoked`: a user was disabled, deleted, demoted or changed password, and
+ * every access token of theirs with a session generation below `generation` is void from now on,
+ * in every service (tokens carry their generation in the claim `gen`).
+ */
+export const userRevoked = {
+  exchange: 'auth',
+  routingKey: 'user.revoked',
+  schema: UserRevoked,
+} as const
 
 /**
  * The revocations that can still matter (made within an access token's lifetime), as auth serves
@@ -180,19 +194,6 @@ export const LiveAuth = Type.Object({ type: Type.Literal('auth'), token: Type.St
 export type LiveAuth = Static<typeof LiveAuth>
 
 // ── Media ───────────────────────────────────────────────────────────────────────────────────
-
-/**
- * Exchange of the media pipeline. `media` publishes `video.uploaded`; `converter` answers with
- * `mp3.converted` or `conversion.failed`; `media` then publishes `media.ready` or `media.failed`
- * (and `media.updated` for every other change of a job's status, for the live feed).
- */
-export const MEDIA_EXCHANGE = 'media'
-export const VIDEO_UPLOADED = 'video.uploaded'
-export const MP3_CONVERTED = 'mp3.converted'
-export const CONVERSION_FAILED = 'conversion.failed'
-export const MEDIA_UPDATED = 'media.updated'
-export const MEDIA_READY = 'media.ready'
-export const MEDIA_FAILED = 'media.failed'
 
 export const MediaStatus = Type.Union([
   Type.Literal('uploaded'),
@@ -290,10 +291,51 @@ export const MediaEventV1 = Type.Object(
 )
 export type MediaEventV1 = Static<typeof MediaEventV1>
 
-// ── Notifications ───────────────────────────────────────────────────────────────────────────
+/**
+ * The media pipeline's messages, on the exchange `media`. `media` publishes `video.uploaded`;
+ * `converter` answers with `mp3.converted` or `conversion.failed`; `media` then publishes
+ * `media.ready` or `media.failed` (and `media.updated` for every other change of a job's status,
+ * for the live feed). Producers publish the newest version; consumers accept every version still
+ * in flight (`accepts`).
+ */
+export const videoUploaded = {
+  exchange: 'media',
+  routingKey: 'video.uploaded',
+  schema: VideoUploaded,
+  accepts: Type.Union([VideoUploaded, VideoUploadedV1]),
+} as const
+export const mp3Converted = {
+  exchange: 'media',
+  routingKey: 'mp3.converted',
+  schema: Mp3Converted,
+} as const
+export const conversionFailed = {
+  exchange: 'media',
+  routingKey: 'conversion.failed',
+  schema: ConversionFailed,
+} as const
+/** Every version of a media event, one schema for the three topics (their consumers check it once). */
+const MediaEvents = Type.Union([MediaEvent, MediaEventV1])
+export const mediaUpdated = {
+  exchange: 'media',
+  routingKey: 'media.updated',
+  schema: MediaEvent,
+  accepts: MediaEvents,
+} as const
+export const mediaReady = {
+  exchange: 'media',
+  routingKey: 'media.ready',
+  schema: MediaEvent,
+  accepts: MediaEvents,
+} as const
+export const mediaFailed = {
+  exchange: 'media',
+  routingKey: 'media.failed',
+  schema: MediaEvent,
+  accepts: MediaEvents,
+} as const
 
-export const NOTIFICATIONS_EXCHANGE = 'notifications'
-export const NOTIFICATION_CREATED = 'notification.created'
+// ── Notifications ───────────────────────────────────────────────────────────────────────────
 
 /** An in-app notification: what `GET /api/notifications` lists, newest first. */
 export const Notification = Type.Object({
@@ -321,6 +363,14 @@ export const NotificationCreatedV1 = Type.Object(
   { additionalProperties: false },
 )
 export type NotificationCreatedV1 = Static<typeof NotificationCreatedV1>
+
+/** Notification's pushes to the live feed, on the exchange `notifications`. */
+export const notificationCreated = {
+  exchange: 'notifications',
+  routingKey: 'notification.created',
+  schema: NotificationCreated,
+  accepts: Type.Union([NotificationCreated, NotificationCreatedV1]),
+} as const
 
 /** An email as sent to the caller: `GET /api/notifications/emails` (the embedded outbox, too). */
 export const Email = Type.Object({

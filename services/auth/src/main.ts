@@ -1,4 +1,4 @@
-import { AUTH_EXCHANGE, USER_REVOKED, type UserRevoked } from '@convoy/contracts'
+import { userRevoked, type UserRevoked } from '@convoy/contracts'
 import { createRevocationList, followRevocations, type Revocation } from '@convoy/platform/auth'
 import { ConfigError, loadConfig, type Env } from '@convoy/platform/config'
 import { openDatabase } from '@convoy/platform/db'
@@ -88,8 +88,8 @@ export async function start(env: Env): Promise<RunningAuth> {
   const announce = (revocation: Revocation) => {
     const event: UserRevoked = { version: 1, ...revocation }
     broker
-      .publish(AUTH_EXCHANGE, USER_REVOKED, event, {
-        messageId: `${USER_REVOKED}:${revocation.userId}:${revocation.generation}`,
+      .publish(userRevoked, event, {
+        messageId: `${userRevoked.routingKey}:${revocation.userId}:${revocation.generation}`,
       })
       .catch((error: unknown) =>
         log.warn(

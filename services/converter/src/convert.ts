@@ -1,9 +1,8 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import {
-  CONVERSION_FAILED,
-  MEDIA_EXCHANGE,
-  MP3_CONVERTED,
+  conversionFailed,
+  mp3Converted,
   type ConversionFailed,
   type Mp3Converted,
   type VideoUploaded,
@@ -86,7 +85,7 @@ export function videoConverter(options: ConverterOptions) {
         id: job.id,
         reason: [...reason].slice(0, MAX_REASON).join(''),
       }
-      await broker.publish(MEDIA_EXCHANGE, CONVERSION_FAILED, failed, {
+      await broker.publish(conversionFailed, failed, {
         messageId: `conversion.failed:${job.id}`,
       })
       metrics.record('failed', seconds())
@@ -99,7 +98,7 @@ export function videoConverter(options: ConverterOptions) {
     }
     // A failure to publish is thrown: retried, and after the last attempt dead-lettered by the
     // platform, since a conversion.failed would meet the same broker.
-    await broker.publish(MEDIA_EXCHANGE, MP3_CONVERTED, converted, { messageId: `mp3.converted:${job.id}` })
+    await broker.publish(mp3Converted, converted, { messageId: `mp3.converted:${job.id}` })
     metrics.record('converted', seconds())
     log.info({ ...fields(), size: converted.size }, 'video converted')
   }

@@ -1,5 +1,5 @@
-import { MEDIA_EXCHANGE, VIDEO_UPLOADED, VideoUploaded, VideoUploadedV1 } from '@convoy/contracts'
-import { loadConfig, Type, type Env } from '@convoy/platform/config'
+import { videoUploaded } from '@convoy/contracts'
+import { loadConfig, type Env } from '@convoy/platform/config'
 import { createMetrics } from '@convoy/platform/http'
 import { claimWorkFolder, runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
 import { createLogger } from '@convoy/platform/log'
@@ -29,10 +29,8 @@ export async function start(env: Env): Promise<RunningService & { opsUrl: string
 
   const videos = broker.consume({
     queue: VIDEOS_QUEUE,
-    exchange: MEDIA_EXCHANGE,
-    routingKeys: [VIDEO_UPLOADED],
-    // Version 1 (owner by username) is still accepted: the owner is not the converter's business.
-    schema: Type.Union([VideoUploaded, VideoUploadedV1]),
+    // Version 1 (owner by username) is accepted too: the owner is not the converter's business.
+    topics: [videoUploaded],
     prefetch: config.CONCURRENCY,
     maxAttempts: config.MAX_ATTEMPTS,
     retryDelayMs: config.RETRY_DELAY_MS,

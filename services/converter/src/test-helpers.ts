@@ -9,12 +9,11 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import {
-  CONVERSION_FAILED,
-  ConversionFailed,
-  MEDIA_EXCHANGE,
-  MP3_CONVERTED,
-  Mp3Converted,
-  VIDEO_UPLOADED,
+  conversionFailed,
+  mp3Converted,
+  videoUploaded,
+  type ConversionFailed,
+  type Mp3Converted,
   type VideoUploaded,
 } from '@convoy/contracts'
 import { run } from '@convoy/platform/media'
@@ -147,26 +146,21 @@ export async function resultsListener(brokerUrl: string) {
   const broker = connectBroker({ url: brokerUrl, log: testLogger() })
   const results: Result[] = []
   const prefix = uniqueName('test.results')
-  const subscriptions = (
-    [
-      [MP3_CONVERTED, Mp3Converted],
-      [CONVERSION_FAILED, ConversionFailed],
-    ] as const
-  ).map(([routingKey, schema]) =>
+  // A queue of each result's own, which tells them apart here.
+  const subscriptions = [mp3Converted, conversionFailed].map((topic) =>
     broker.consume({
-      queue: `${prefix}.${routingKey}`,
-      exchange: MEDIA_EXCHANGE,
-      routingKeys: [routingKey],
-      schema,
+      queue: `${prefix}.${topic.routingKey}`,
+      topics: [topic],
       temporary: true,
-      handler: async ({ body, messageId }) => void results.push({ routingKey, messageId, body }),
+      handler: async ({ body, messageId }) =>
+        void results.push({ routingKey: topic.routingKey, messageId, body }),
     }),
   )
   await eventually(() => subscriptions.every((s) => s.isReady()), 'results queues bound')
   return {
     results,
     publish: (job: VideoUploaded) =>
-      broker.publish(MEDIA_EXCHANGE, VIDEO_UPLOADED, job, { messageId: `video.uploaded:${job.id}` }),
+      broker.publish(videoUploaded, job, { messageId: `video.uploaded:${job.id}` }),
     /** The results about job `id` so far. */
     of: (id: string) => results.filter((r) => r.body.id === id),
     /** Waits for the first result about job `id`. */

@@ -1,20 +1,12 @@
 import {
-  MEDIA_EXCHANGE,
-  MEDIA_FAILED,
-  MEDIA_READY,
-  MEDIA_UPDATED,
-  MediaEvent,
-  MediaEventV1,
-  NOTIFICATION_CREATED,
-  NOTIFICATIONS_EXCHANGE,
-  NotificationCreated,
-  NotificationCreatedV1,
-  VEHICLES_EXCHANGE,
-  VEHICLES_UPDATED,
-  VehiclesUpdated,
+  mediaFailed,
+  mediaReady,
+  mediaUpdated,
+  notificationCreated,
+  vehiclesUpdated,
 } from '@convoy/contracts'
 import { verifyTokens } from '@convoy/platform/auth'
-import { loadConfig, Type, type Env } from '@convoy/platform/config'
+import { loadConfig, type Env } from '@convoy/platform/config'
 import { createMetrics } from '@convoy/platform/http'
 import { runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
 import { createLogger } from '@convoy/platform/log'
@@ -53,9 +45,7 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
   const updates = broker.consume({
     queue: 'gateway.live',
     temporary: true,
-    exchange: VEHICLES_EXCHANGE,
-    routingKeys: [VEHICLES_UPDATED],
-    schema: VehiclesUpdated,
+    topics: [vehiclesUpdated],
     prefetch: 100,
     handler: async (delivery) => hub.publish(delivery.body.vehicles),
   })
@@ -63,17 +53,13 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
   const mediaEvents = broker.consume({
     queue: 'gateway.media',
     temporary: true,
-    exchange: MEDIA_EXCHANGE,
-    routingKeys: [MEDIA_UPDATED, MEDIA_READY, MEDIA_FAILED],
-    schema: Type.Union([MediaEvent, MediaEventV1]),
+    topics: [mediaUpdated, mediaReady, mediaFailed],
     handler: async ({ body }) => hub.sendTo(ownerOf(body), { type: 'media', media: body.media }),
   })
   const notifications = broker.consume({
     queue: 'gateway.notifications',
     temporary: true,
-    exchange: NOTIFICATIONS_EXCHANGE,
-    routingKeys: [NOTIFICATION_CREATED],
-    schema: Type.Union([NotificationCreated, NotificationCreatedV1]),
+    topics: [notificationCreated],
     handler: async ({ body }) =>
       hub.sendTo(ownerOf(body), { type: 'notification', notification: body.notification }),
   })

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { MEDIA_EXCHANGE, MP3_CONVERTED, CONVERSION_FAILED, type Media } from '@convoy/contracts'
+import { conversionFailed, mp3Converted, type Media } from '@convoy/contracts'
 import { eventually, metricValue } from '@convoy/platform/testing'
 import { startMedia, type TestMedia } from './test-support.ts'
 
@@ -49,10 +49,9 @@ describe('media HTTP API', () => {
   }
   const converted = (id: string) =>
     media.broker.publish(
-      MEDIA_EXCHANGE,
-      MP3_CONVERTED,
+      mp3Converted,
       { version: 1, id, size: 1000 },
-      { messageId: `${MP3_CONVERTED}:${id}` },
+      { messageId: `${mp3Converted.routingKey}:${id}` },
     )
 
   test('a dispatcher uploads a video: 202, the job, and video.uploaded for the converter', async () => {
@@ -206,7 +205,7 @@ describe('media HTTP API', () => {
 
   test('a failed conversion ends the job failed with its reason, and media.failed is announced', async () => {
     const { job } = await uploaded()
-    await media.broker.publish(MEDIA_EXCHANGE, CONVERSION_FAILED, {
+    await media.broker.publish(conversionFailed, {
       version: 1,
       id: job.id,
       reason: 'no audio track',

@@ -1,23 +1,21 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import {
-  CONVERSION_FAILED,
-  ConversionFailed,
-  MEDIA_EXCHANGE,
-  MEDIA_FAILED,
-  MEDIA_READY,
-  MEDIA_UPDATED,
-  MP3_CONVERTED,
-  Mp3Converted,
-  VIDEO_UPLOADED,
+  conversionFailed,
+  mediaFailed,
+  mediaReady,
+  mediaUpdated,
+  mp3Converted,
+  videoUploaded,
+  type ConversionFailed,
   type Media,
   type MediaEvent,
+  type Mp3Converted,
   type VideoUploaded,
 } from '@convoy/contracts'
 import type { BlobStore } from '@convoy/platform/blobs'
 import type { Logger } from '@convoy/platform/log'
 import type { Broker } from '@convoy/platform/messaging'
-import Type from 'typebox'
 import type { Job, JobsRepository, Owner } from './repository.ts'
 import type { ReceivedFile } from './upload.ts'
 
@@ -56,20 +54,20 @@ export function mediaPipeline(options: PipelineOptions) {
   const { repository, store, broker, log, maxUploadBytes } = options
   let incompleteBlobsSweptAt = -Infinity
   /** Tells the owner's live feed (and notification, for the last two) about a job. */
-  async function announce(routingKey: string, job: Job) {
+  async function announce(topic: typeof mediaUpdated | typeof mediaReady | typeof mediaFailed, job: Job) {
     const event: MediaEvent = {
       version: 2,
       ownerId: job.owner.id,
       ownerName: job.owner.name,
       media: job.media,
     }
-    const messageId = `${routingKey}:${job.media.id}:${job.media.updatedAt}`
-    await broker.publish(MEDIA_EXCHANGE, routingKey, event, { messageId })
+    const messageId = `${topic.routingKey}:${job.media.id}:${job.media.updatedAt}`
+    await broker.publish(topic, event, { messageId })
   }
 
   /** A status change only the live feed cares about: losing it loses nothing durable. */
   function announceLater(job: Job) {
-    announce(MEDIA_UPDATED, job).catch((error: unknown) =>
+    announce(mediaUpdated, job).catch((error: unknown) =>
       log.warn({ err: error, id: job.media.id }, 'media update not announced'),
     )
   }
@@ -83,8 +81,8 @@ export function mediaPipeline(options: PipelineOptions) {
       size: job.media.size,
       token: job.token,
     }
-    await broker.publish(MEDIA_EXCHANGE, VIDEO_UPLOADED, message, {
-      messageId: `${VIDEO_UPLOADED}:${job.media.id}`,
+    await broker.publish(videoUploaded, message, {
+      messageId: `${videoUploaded.routingKey}:${job.media.id}`,
     })
     await repository.markPublished(job.media.id)
   }
@@ -126,12 +124,12 @@ export function mediaPipeline(options: PipelineOptions) {
       const job = await repository.ready(message.id)
       // Deleted while converting (or never ours): the MP3 must not outlive its job.
       if (!job) return void (await store.delete(mp3Key(message.id)))
-      await announce(MEDIA_READY, job)
+      await announce(mediaReady, job)
     },
 
     async failed(message: ConversionFailed) {
       const job = await repository.failed(message.id, message.reason)
-      if (job) await announce(MEDIA_FAILED, job)
+      if (job) await announce(mediaFailed, job)
     },
 
     /** Hides the owner's job at once and removes its files; false when it is not theirs. */
@@ -174,8 +172,8 @@ export function mediaPipeline(options: PipelineOptions) {
       id: job.media.id,
       reason: `the conversion did not finish within ${duration(options.stuckJobAfterMs)}; upload the video again`,
     }
-    await broker.publish(MEDIA_EXCHANGE, CONVERSION_FAILED, message, {
-      messageId: `${CONVERSION_FAILED}:${job.media.id}`,
+    await broker.publish(conversionFailed, message, {
+      messageId: `${conversionFailed.routingKey}:${job.media.id}`,
     })
     log.warn({ id: job.media.id, status: job.media.status, reason: message.reason }, 'stuck job failed')
   }
@@ -197,9 +195,7 @@ export function consumeResults(
 ) {
   return broker.consume({
     queue: 'media.results',
-    exchange: MEDIA_EXCHANGE,
-    routingKeys: [MP3_CONVERTED, CONVERSION_FAILED],
-    schema: Type.Union([Mp3Converted, ConversionFailed]),
+    topics: [mp3Converted, conversionFailed],
     prefetch: 16,
     dependenciesReady,
     handler: async ({ body }) => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { after, before, describe, test } from 'node:test'
-import { MEDIA_EXCHANGE, MP3_CONVERTED, type Media } from '@convoy/contracts'
+import { mp3Converted, type Media } from '@convoy/contracts'
 import { eventually } from '@convoy/platform/testing'
 import { startMedia, type TestMedia } from './test-support.ts'
 
@@ -75,13 +75,12 @@ describe('media sweeper', () => {
     assert.equal(video.status, 404)
     // …and an MP3 announced anyway does not make it ready.
     await media.broker.publish(
-      MEDIA_EXCHANGE,
-      MP3_CONVERTED,
+      mp3Converted,
       { version: 1, id: job.id, size: 1000 },
-      { messageId: `${MP3_CONVERTED}:${job.id}` },
+      { messageId: `${mp3Converted.routingKey}:${job.id}` },
     )
     await eventually(
-      () => media.seen.some((m) => m.routingKey === MP3_CONVERTED && m.body.id === job.id),
+      () => media.seen.some((m) => m.routingKey === mp3Converted.routingKey && m.body.id === job.id),
       'mp3.converted delivered',
     )
     await eventually(

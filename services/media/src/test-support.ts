@@ -58,9 +58,7 @@ export async function startMedia(env: Record<string, string> = {}) {
   const listener = broker.consume({
     queue: 'media-test.all',
     temporary: true,
-    exchange: 'media',
-    routingKeys: ['#'],
-    schema: Type.Unknown(),
+    topics: [{ exchange: 'media', routingKey: '#', schema: Type.Unknown() }],
     // Media names each message `<routing key>:<job id>…`, which tells them apart here.
     handler: async ({ messageId, body }) => {
       seen.push({ routingKey: messageId.split(':')[0]!, messageId, body: body as Seen['body'] })

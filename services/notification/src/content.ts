@@ -1,7 +1,8 @@
-import { MEDIA_FAILED, MEDIA_READY, type MediaEvent, type MediaEventV1 } from '@convoy/contracts'
+import { mediaFailed, mediaReady, type MediaEvent, type MediaEventV1 } from '@convoy/contracts'
 import { legacyUserId } from '@convoy/platform/auth'
 
-export type Kind = typeof MEDIA_READY | typeof MEDIA_FAILED
+/** A notification is of the kind of the event it tells about. */
+export type Kind = typeof mediaReady.routingKey | typeof mediaFailed.routingKey
 
 /** What to tell a job's owner, in the app and by email: the same words in both. */
 export interface Draft {
@@ -41,8 +42,8 @@ export function recipientOf(ownerName: string, mailDomain: string): string | und
 
 /** The kind of notification a job's event calls for, from its status (ready or failed). */
 export function kindOf(event: MediaEvent): Kind | undefined {
-  if (event.media.status === 'ready') return MEDIA_READY
-  if (event.media.status === 'failed') return MEDIA_FAILED
+  if (event.media.status === 'ready') return mediaReady.routingKey
+  if (event.media.status === 'failed') return mediaFailed.routingKey
   return undefined
 }
 
@@ -73,7 +74,7 @@ export function draftFor(event: MediaEvent, settings: ContentSettings): Draft {
   const link = `${settings.publicUrl.replace(/\/+$/, '')}/#/uploads`
   const name = shown(media.filename)
   const [title, body] =
-    kind === MEDIA_READY
+    kind === mediaReady.routingKey
       ? [
           `Your MP3 of ${name} is ready`,
           `Your video ${name} has been converted to MP3. Download it from your uploads:\n${link}`,

@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { after, before, test } from 'node:test'
-import { MEDIA_EXCHANGE, MEDIA_READY, type Email, type Notification } from '@convoy/contracts'
+import { mediaReady, MediaEventV1, type Email, type Notification } from '@convoy/contracts'
 import { connectBroker, type Broker } from '@convoy/platform/messaging'
 import {
   createTestDatabase,
@@ -92,11 +92,15 @@ test('a job finishes: the owner gets an email and a notification; metrics count 
   const owner = uniqueName('grace')
   const mediaId = randomUUID()
   const now = new Date().toISOString()
-  await broker.publish(MEDIA_EXCHANGE, MEDIA_READY, {
-    version: 1,
-    owner,
-    media: { id: mediaId, filename: 'run.mp4', size: 10, status: 'ready', createdAt: now, updatedAt: now },
-  })
+  // As media published it before users had ids.
+  await broker.publish(
+    { ...mediaReady, schema: MediaEventV1 },
+    {
+      version: 1,
+      owner,
+      media: { id: mediaId, filename: 'run.mp4', size: 10, status: 'ready', createdAt: now, updatedAt: now },
+    },
+  )
   await eventually(() => catcher.mails.length === 1, 'the email', 30_000)
   const [mail] = catcher.mails
   assert.deepEqual(mail!.envelope, { from: 'noreply@example.test', to: [`${owner}@example.test`] })

@@ -9,18 +9,16 @@ import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { Registry } from 'prom-client'
 import {
-  MEDIA_EXCHANGE,
-  MEDIA_FAILED,
-  MEDIA_READY,
-  NOTIFICATION_CREATED,
-  NotificationCreated,
-  NOTIFICATIONS_EXCHANGE,
+  mediaFailed,
+  mediaReady,
+  notificationCreated,
   type Email,
+  type NotificationCreated,
   type MediaEvent,
   type Notification,
 } from '@convoy/contracts'
 import { openDatabase } from '@convoy/platform/db'
-import { connectBroker, deadLetterQueue } from '@convoy/platform/messaging'
+import { connectBroker, deadLetterQueue, untypedTopic } from '@convoy/platform/messaging'
 import {
   createTestDatabase,
   createTestVhost,
@@ -91,9 +89,8 @@ async function startSystem(
   const pushes: Array<{ body: NotificationCreated; messageId: string }> = []
   const listening = listener.consume({
     queue: 'test.notifications',
-    exchange: NOTIFICATIONS_EXCHANGE,
-    routingKeys: [NOTIFICATION_CREATED],
-    schema: NotificationCreated,
+    // The newest version alone: what notification publishes.
+    topics: [{ ...notificationCreated, accepts: notificationCreated.schema }],
     handler: async ({ body, messageId }) => void pushes.push({ body, messageId }),
   })
 
@@ -158,17 +155,18 @@ async function startSystem(
     async pushesTo(owner: string) {
       await eventually(
         async () =>
-          (await metric('messages_published_total', { exchange: NOTIFICATIONS_EXCHANGE })) === pushes.length,
+          (await metric('messages_published_total', { exchange: notificationCreated.exchange })) ===
+          pushes.length,
         'every push received',
       )
       return pushes.filter((p) => p.body.ownerId === legacyUserId(owner))
     },
     metric,
     acked,
+    /** Publishes any body, valid or not, as media.failed if it says so, else as media.ready. */
     publish: (event: unknown, messageId?: string) =>
       publisher.publish(
-        MEDIA_EXCHANGE,
-        (event as MediaEvent).media?.status === 'failed' ? MEDIA_FAILED : MEDIA_READY,
+        untypedTopic((event as MediaEvent).media?.status === 'failed' ? mediaFailed : mediaReady),
         event,
         messageId ? { messageId } : {},
       ),
@@ -236,7 +234,12 @@ for (const target of targets) {
           title: notification.title,
           body: notification.body,
         },
-        { kind: MEDIA_READY, mediaId: event.media.id, title: mail.headers['subject'], body: mail.text },
+        {
+          kind: mediaReady.routingKey,
+          mediaId: event.media.id,
+          title: mail.headers['subject'],
+          body: mail.text,
+        },
       )
 
       assert.deepEqual(await system.get<Notification[]>('/notifications', owner), [notification])
@@ -266,7 +269,7 @@ for (const target of targets) {
       assert.match(mail.text, /Reason: the file has no audio track/)
       assert.match(mail.text, /#\/uploads/)
       const [pushed] = await system.pushesTo(owner)
-      assert.equal(pushed?.body.notification.kind, MEDIA_FAILED)
+      assert.equal(pushed?.body.notification.kind, mediaFailed.routingKey)
     })
 
     test('a version-1 event, from before users had ids, still tells the user of that name', async () => {

@@ -1,19 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Counter, type Registry } from 'prom-client'
-import {
-  MEDIA_EXCHANGE,
-  MEDIA_FAILED,
-  MEDIA_READY,
-  MediaEvent,
-  MediaEventV1,
-  NOTIFICATION_CREATED,
-  NOTIFICATIONS_EXCHANGE,
-  type NotificationCreated,
-} from '@convoy/contracts'
+import { mediaFailed, mediaReady, notificationCreated, type NotificationCreated } from '@convoy/contracts'
 import { isOwnerGone, parseOwner, takeOwnership } from '@convoy/platform/lifecycle'
 import type { Logger } from '@convoy/platform/log'
 import type { Broker, Subscription } from '@convoy/platform/messaging'
-import { Type } from '@convoy/platform/config'
 import { draftFor, eventProblem, latest, type ContentSettings, type Draft } from './content.ts'
 import type { Mailer } from './mailer.ts'
 import type { Claimed, NotificationStore } from './store.ts'
@@ -58,7 +48,7 @@ export function startNotifier(options: NotifierOptions): Subscription {
     labelNames: ['outcome'] as const,
     registers: [options.metrics],
   })
-  for (const kind of [MEDIA_READY, MEDIA_FAILED]) created.inc({ kind }, 0)
+  for (const { routingKey: kind } of [mediaReady, mediaFailed]) created.inc({ kind }, 0)
   for (const outcome of ['sent', 'failed']) emails.inc({ outcome }, 0)
 
   // This process's name on the leases it takes: another replica leaves its notifications alone,
@@ -121,7 +111,7 @@ export function startNotifier(options: NotifierOptions): Subscription {
       // A crash between the publish and the mark pushes it again: with the same message id,
       // the notification's own, so the receiver can tell it is the same one.
       const message: NotificationCreated = { version: 2, ownerId, notification }
-      await broker.publish(NOTIFICATIONS_EXCHANGE, NOTIFICATION_CREATED, message, { messageId: id })
+      await broker.publish(notificationCreated, message, { messageId: id })
       await store.markPushed(id)
     }
     if (!email.sent) {
@@ -149,10 +139,9 @@ export function startNotifier(options: NotifierOptions): Subscription {
 
   const subscription = broker.consume({
     queue: NOTIFICATION_QUEUE,
-    exchange: MEDIA_EXCHANGE,
-    routingKeys: [MEDIA_READY, MEDIA_FAILED],
-    // Version 1 (owner by username) is still accepted, as the user of that name's id.
-    schema: Type.Union([MediaEvent, MediaEventV1]),
+    // Version 1 (owner by username) is accepted too, as the user of that name's id. Which of
+    // the two an event is, the job's status tells (`kindOf`).
+    topics: [mediaReady, mediaFailed],
     check: (event) => eventProblem(latest(event), options.content.mailDomain),
     prefetch: options.prefetch ?? 8,
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Registry } from 'prom-client'
 import { Compile } from 'typebox/compile'
-import { POSITION_REPORTED, POSITIONS_EXCHANGE, PositionReport } from '@convoy/contracts'
+import { positionReported, PositionReport } from '@convoy/contracts'
 import { connectBroker } from '@convoy/platform/messaging'
 import { eventually, testLogger, uniqueName } from '@convoy/platform/testing'
 import { loadTracks } from '@convoy/tracks'
@@ -15,9 +15,7 @@ test('every vehicle reports valid positions, in time order, moving along its tra
   const valid = Compile(PositionReport)
   const subscription = broker.consume({
     queue: 'test.positions',
-    exchange: POSITIONS_EXCHANGE,
-    routingKeys: [POSITION_REPORTED],
-    schema: PositionReport,
+    topics: [positionReported],
     prefetch: 1000,
     handler: async ({ body }) => void reports.push(body),
   })

@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client'
-import { POSITION_REPORTED, POSITIONS_EXCHANGE, type PositionReport } from '@convoy/contracts'
+import { positionReported, type PositionReport } from '@convoy/contracts'
 import type { Logger } from '@convoy/platform/log'
 import type { Broker } from '@convoy/platform/messaging'
 import { positionAt, type SimulatedVehicle } from './simulated-fleet.ts'
@@ -51,7 +51,7 @@ export function startSimulation(options: {
     const body: PositionReport = { vehicle: vehicle.name, lat: round(lat), lng: round(lng), timestamp }
     inFlight++
     const sent = broker
-      .publish(POSITIONS_EXCHANGE, POSITION_REPORTED, body, { messageId: `${vehicle.name}@${timestamp}` })
+      .publish(positionReported, body, { messageId: `${vehicle.name}@${timestamp}` })
       .then(
         () => void published.inc(),
         (error: unknown) => {

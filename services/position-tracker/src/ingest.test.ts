@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { Registry } from 'prom-client'
-import { POSITION_REPORTED, POSITIONS_EXCHANGE } from '@convoy/contracts'
+import { positionReported } from '@convoy/contracts'
 import { openDatabase, type Database } from '@convoy/platform/db'
 import { connectBroker, deadLetterQueue, type Broker, type Subscription } from '@convoy/platform/messaging'
 import { drainQueue, eventually, testLogger, uniqueName } from '@convoy/platform/testing'
@@ -49,9 +49,7 @@ test('reports no database can hold are dead-lettered alone; the rest of their ba
     { ...good[0]!, vehicle: 'Batch\u202enaV' },
   ]
   await Promise.all(
-    [...good.slice(0, 10), ...bad, ...good.slice(10)].map((r) =>
-      broker.publish(POSITIONS_EXCHANGE, POSITION_REPORTED, r),
-    ),
+    [...good.slice(0, 10), ...bad, ...good.slice(10)].map((r) => broker.publish(positionReported, r)),
   )
 
   const count = async () =>

@@ -1,12 +1,5 @@
 import { Histogram, Counter, type Registry } from 'prom-client'
-import {
-  POSITION_REPORTED,
-  POSITIONS_EXCHANGE,
-  PositionReport,
-  reportProblem,
-  VEHICLES_EXCHANGE,
-  VEHICLES_UPDATED,
-} from '@convoy/contracts'
+import { positionReported, reportProblem, vehiclesUpdated, type PositionReport } from '@convoy/contracts'
 import { isConnectionError } from '@convoy/platform/errors'
 import type { Logger } from '@convoy/platform/log'
 import { createBatcher, type Broker } from '@convoy/platform/messaging'
@@ -57,16 +50,14 @@ export function startIngest(options: {
       if (changed.length === 0) return
       // Live updates are best effort: a lost one is superseded by the next within a second.
       broker
-        .publish(VEHICLES_EXCHANGE, VEHICLES_UPDATED, { vehicles: changed }, { persistent: false })
+        .publish(vehiclesUpdated, { vehicles: changed }, { persistent: false })
         .catch((error: unknown) => log.warn({ err: error }, 'live update not published'))
     },
   })
 
   return broker.consume({
     queue: POSITIONS_QUEUE,
-    exchange: POSITIONS_EXCHANGE,
-    routingKeys: [POSITION_REPORTED],
-    schema: PositionReport,
+    topics: [positionReported],
     check: (report) => reportProblem(report),
     prefetch: options.prefetch,
     dependenciesReady: options.databaseReady,

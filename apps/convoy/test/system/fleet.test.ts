@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { POSITION_REPORTED, POSITIONS_EXCHANGE, type Vehicle, type VehicleHistory } from '@convoy/contracts'
+import { positionReported, type Vehicle, type VehicleHistory } from '@convoy/contracts'
+import { connectBroker, deadLetterQueue, untypedTopic, type Broker } from '@convoy/platform/messaging'
 import { drainQueue, eventually, testLogger } from '@convoy/platform/testing'
-import { startTestStack, type TestStack, login, openLiveFeed, type LiveFeed } from '@convoy/system/testing'
-import { connectBroker, deadLetterQueue, type Broker } from '@convoy/platform/messaging'
+import { login, openLiveFeed, startTestStack, type LiveFeed, type TestStack } from '@convoy/system/testing'
 
 const VEHICLES = ['Test Van A', 'Test Van B', 'Test Van C']
 const POINTS = 100
@@ -71,7 +71,7 @@ describe('fleet tracking in the stack topology', () => {
     const duplicates = reports.filter((_, i) => i % 10 === 0)
     await Promise.all(
       [...shuffled, ...duplicates].map((r) =>
-        broker.publish(POSITIONS_EXCHANGE, POSITION_REPORTED, r, {
+        broker.publish(positionReported, r, {
           messageId: `${r.vehicle}@${r.timestamp}`,
         }),
       ),
@@ -125,13 +125,13 @@ describe('fleet tracking in the stack topology', () => {
   })
 
   test('dead-letters a malformed report and keeps consuming', async () => {
-    await broker.publish(POSITIONS_EXCHANGE, POSITION_REPORTED, {
+    await broker.publish(untypedTopic(positionReported), {
       vehicle: 'Bad',
       lat: 'north',
       lng: 0,
       timestamp: 'now',
     })
-    await broker.publish(POSITIONS_EXCHANGE, POSITION_REPORTED, report('Test Van D', 0))
+    await broker.publish(positionReported, report('Test Van D', 0))
     await eventually(
       async () => (await api(`/vehicles/${encodeURIComponent('Test Van D')}`)).status === 200,
       'the next report stored',

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import pg from 'pg'
-import { POSITION_REPORTED, POSITIONS_EXCHANGE } from '@convoy/contracts'
+import { positionReported } from '@convoy/contracts'
 import { connectBroker, deadLetterQueue, type Broker } from '@convoy/platform/messaging'
 import {
   createTestDatabase,
@@ -92,8 +92,7 @@ describe('position-tracker through outages', () => {
     }
   }
   const publish = async (count: number) => {
-    for (let i = 0; i < count; i++)
-      await broker.publish(POSITIONS_EXCHANGE, POSITION_REPORTED, report(published++))
+    for (let i = 0; i < count; i++) await broker.publish(positionReported, report(published++))
   }
 
   test('stores reports as usual', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import Fastify from 'fastify'
+import { userRevoked, type UserRevoked } from '@convoy/contracts'
 import { base64url, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWK } from 'jose'
 import { AppError } from '../errors/index.ts'
 import { eventually, testIssuer, testLogger, uniqueName, type TestIssuer } from '../testing/index.ts'
@@ -264,8 +265,8 @@ describe('following revocations', () => {
     try {
       await eventually(() => list.loaded() && following.isReady(), 'the list read')
       assert.equal(list.revoked(missed.userId, 1), true)
-      const live = { version: 1, userId: legacyUserId('live'), generation: 5 }
-      await auth.publish('auth', 'user.revoked', live)
+      const live: UserRevoked = { version: 1, userId: legacyUserId('live'), generation: 5 }
+      await auth.publish(userRevoked, live)
       await eventually(() => list.revoked(live.userId, 4), 'the announcement applied')
     } finally {
       await following.close()

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Compile } from 'typebox/compile'
-import { AUTH_EXCHANGE, Revocations, USER_REVOKED, UserRevoked } from '@convoy/contracts'
+import { Revocations, userRevoked } from '@convoy/contracts'
 import type { Logger } from '../log/index.ts'
 import type { Broker, Subscription } from '../messaging/index.ts'
 
@@ -123,9 +123,7 @@ export function followRevocations(options: FollowOptions): Subscription {
   const subscription = options.broker.consume({
     queue: 'revocations',
     temporary: true,
-    exchange: AUTH_EXCHANGE,
-    routingKeys: [USER_REVOKED],
-    schema: UserRevoked,
+    topics: [userRevoked],
     onReady: () => void sync(),
     handler: async ({ body }) => list.apply(body),
   })

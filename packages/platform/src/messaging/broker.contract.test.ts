@@ -7,6 +7,7 @@ import {
   createBatcher,
   DEATH_REASON_HEADER,
   deadLetterQueue,
+  untypedTopic,
   type Broker,
   type Delivery,
 } from './index.ts'
@@ -17,7 +18,7 @@ for (const target of brokerTargets) {
   describe(`broker contract: ${target.kind}`, () => {
     let env: { url: string; drop(): Promise<void> }
     let broker: Broker
-    const exchange = 'contract'
+    const ping = (routingKey: string) => ({ exchange: 'contract', routingKey, schema: Ping })
 
     before(async () => {
       env = await target.create()
@@ -32,19 +33,17 @@ for (const target of brokerTargets) {
       const seen: Delivery<{ n: number }>[] = []
       const sub = broker.consume({
         queue: uniqueName('test.routing'),
-        exchange,
-        routingKeys: ['ping.*.eu'],
-        schema: Ping,
+        topics: [ping('ping.*.eu')],
         handler: async (delivery) => void seen.push(delivery),
       })
       await eventually(() => broker.isReady(), 'broker ready')
       // The consumer declares its queue asynchronously; publish until it is bound.
       await eventually(async () => {
-        await broker.publish(exchange, 'ping.a.eu', { n: 1 }, { messageId: 'm-1' })
+        await broker.publish(ping('ping.a.eu'), { n: 1 }, { messageId: 'm-1' })
         return seen.length > 0
       }, 'first delivery')
-      await broker.publish(exchange, 'ping.a.us', { n: 2 })
-      await broker.publish(exchange, 'ping.b.eu', { n: 3 })
+      await broker.publish(ping('ping.a.us'), { n: 2 })
+      await broker.publish(ping('ping.b.eu'), { n: 3 })
       await eventually(() => seen.some((d) => d.body.n === 3), 'n=3 delivered')
       assert.equal(seen[0]!.messageId, 'm-1')
       assert.equal(seen[0]!.attempt, 1)
@@ -57,17 +56,15 @@ for (const target of brokerTargets) {
       const seen: number[] = []
       const sub = broker.consume({
         queue,
-        exchange,
-        routingKeys: [queue],
-        schema: Ping,
+        topics: [ping(queue)],
         handler: async (d) => void seen.push(d.body.n),
       })
       await eventually(async () => {
-        await broker.publish(exchange, queue, { n: 0 })
+        await broker.publish(ping(queue), { n: 0 })
         return seen.length > 0
       }, 'consumer bound')
-      await broker.publish(exchange, queue, { n: 'not a number' })
-      await broker.publish(exchange, queue, { n: 7 })
+      await broker.publish(untypedTopic(ping(queue)), { n: 'not a number' })
+      await broker.publish(ping(queue), { n: 7 })
       await eventually(() => seen.includes(7), 'valid message after the invalid one')
       const dead = await eventually(async () => {
         const messages = await drainQueue(env.url, deadLetterQueue(queue))
@@ -79,14 +76,35 @@ for (const target of brokerTargets) {
       await sub.close()
     })
 
+    test('binds one queue to topics of several exchanges and hands over what each accepts', async () => {
+      const queue = uniqueName('test.topics')
+      const pong = {
+        exchange: 'contract.other',
+        routingKey: queue,
+        schema: Type.Object({ pong: Type.String() }),
+      }
+      const seen: string[] = []
+      const sub = broker.consume({
+        queue,
+        topics: [ping(queue), pong],
+        handler: async ({ body }) => void seen.push('n' in body ? `ping ${body.n}` : `pong ${body.pong}`),
+      })
+      await eventually(async () => {
+        await broker.publish(ping(queue), { n: 0 })
+        return seen.length > 0
+      }, 'consumer bound')
+      await broker.publish(pong, { pong: 'a' })
+      await broker.publish(ping(queue), { n: 1 })
+      await eventually(() => seen.includes('pong a') && seen.includes('ping 1'), 'both topics delivered')
+      await sub.close()
+    })
+
     test('retries a failing message with backoff, then succeeds', async () => {
       const queue = uniqueName('test.retry')
       const attempts: number[] = []
       const sub = broker.consume({
         queue,
-        exchange,
-        routingKeys: [queue],
-        schema: Ping,
+        topics: [ping(queue)],
         retryDelayMs: 20,
         handler: async (d) => {
           if (d.body.n === 0) return void (bound = true)
@@ -96,10 +114,10 @@ for (const target of brokerTargets) {
       })
       let bound = false
       await eventually(async () => {
-        await broker.publish(exchange, queue, { n: 0 })
+        await broker.publish(ping(queue), { n: 0 })
         return bound
       }, 'consumer bound')
-      await broker.publish(exchange, queue, { n: 1 })
+      await broker.publish(ping(queue), { n: 1 })
       await eventually(() => attempts.includes(3), 'third attempt')
       assert.deepEqual(attempts, [1, 2, 3])
       await sub.close()
@@ -110,9 +128,7 @@ for (const target of brokerTargets) {
       let calls = 0
       const sub = broker.consume({
         queue,
-        exchange,
-        routingKeys: [queue],
-        schema: Ping,
+        topics: [ping(queue)],
         maxAttempts: 3,
         retryDelayMs: 10,
         handler: async () => {
@@ -123,7 +139,7 @@ for (const target of brokerTargets) {
       let published = false
       const dead = await eventually(async () => {
         if (!published && broker.isReady()) {
-          await broker.publish(exchange, queue, { n: 9 })
+          await broker.publish(ping(queue), { n: 9 })
           published = calls > 0 || published
         }
         const messages = await drainQueue(env.url, deadLetterQueue(queue))
@@ -141,17 +157,15 @@ for (const target of brokerTargets) {
         broker.consume({
           queue: 'test.live',
           temporary: true,
-          exchange,
-          routingKeys: [key],
-          schema: Ping,
+          topics: [ping(key)],
           handler: async (d) => void into.push(d.body.n),
         }),
       )
       await eventually(async () => {
-        await broker.publish(exchange, key, { n: 0 }, { persistent: false })
+        await broker.publish(ping(key), { n: 0 }, { persistent: false })
         return a.length > 0 && b.length > 0
       }, 'both bound')
-      await broker.publish(exchange, key, { n: 5 }, { persistent: false })
+      await broker.publish(ping(key), { n: 5 }, { persistent: false })
       await eventually(() => a.includes(5) && b.includes(5), 'both received n=5')
       await Promise.all(subs.map((s) => s.close()))
     })
@@ -163,9 +177,7 @@ for (const target of brokerTargets) {
       let done = 0
       const sub = broker.consume({
         queue,
-        exchange,
-        routingKeys: [queue],
-        schema: Ping,
+        topics: [ping(queue)],
         prefetch: 4,
         handler: async (d) => {
           if (d.body.n < 0) return void (bound = true)
@@ -178,10 +190,10 @@ for (const target of brokerTargets) {
       })
       let bound = false
       await eventually(async () => {
-        await broker.publish(exchange, queue, { n: -1 })
+        await broker.publish(ping(queue), { n: -1 })
         return bound
       }, 'consumer bound')
-      await Promise.all(Array.from({ length: 40 }, (_, n) => broker.publish(exchange, queue, { n })))
+      await Promise.all(Array.from({ length: 40 }, (_, n) => broker.publish(ping(queue), { n })))
       await eventually(() => done >= 20, 'half handled')
       await sub.close()
       assert.equal(running, 0, 'close resolved with no handler running')
@@ -198,17 +210,15 @@ for (const target of brokerTargets) {
       })
       const sub = broker.consume({
         queue,
-        exchange,
-        routingKeys: [queue],
-        schema: Ping,
+        topics: [ping(queue)],
         prefetch: 50,
         handler: (d) => batcher.add(d.body.n),
       })
       await eventually(async () => {
-        await broker.publish(exchange, queue, { n: -1 })
+        await broker.publish(ping(queue), { n: -1 })
         return batches.length > 0
       }, 'bound')
-      await Promise.all(Array.from({ length: 25 }, (_, n) => broker.publish(exchange, queue, { n })))
+      await Promise.all(Array.from({ length: 25 }, (_, n) => broker.publish(ping(queue), { n })))
       await eventually(() => batches.flat().filter((n) => n >= 0).length === 25, 'all 25 written')
       assert.ok(batches.every((b) => b.length <= 10))
       await sub.close()

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { TSchema } from 'typebox'
+import Type, { type TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
 import type { Logger } from '../log/index.ts'
-import type { ConsumerSpec } from './types.ts'
+import type { Accepted, ConsumerSpec, Topic } from './types.ts'
 import type { MessagingMetrics } from './metrics.ts'
 
 const CHECK_EVERY_MS = 500
@@ -31,17 +31,26 @@ export interface DeliveryProcessor {
 }
 
 /**
+ * What a consumer of `topics` validates bodies against: each schema once, since topics of one
+ * queue often accept the same bodies (media's three events share theirs).
+ */
+function acceptedSchema(topics: readonly Topic[]): TSchema {
+  const schemas = [...new Set(topics.map((topic) => topic.accepts ?? topic.schema))]
+  return schemas.length === 1 ? schemas[0]! : Type.Union(schemas)
+}
+
+/**
  * The consumer contract, written once for both brokers: parse and validate the body
  * (dead-letter if invalid), run the handler, ack on success, and on failure wait while the
  * handler's dependencies are down, else retry with exponential backoff up to `maxAttempts`,
  * then dead-letter. Every outcome is counted and every failure logged.
  */
-export function deliveryProcessor<S extends TSchema>(
-  spec: ConsumerSpec<S>,
+export function deliveryProcessor<T extends Topic>(
+  spec: ConsumerSpec<T>,
   log: Logger,
   metrics: MessagingMetrics,
 ): DeliveryProcessor {
-  const validator = Compile(spec.schema)
+  const validator = Compile(acceptedSchema(spec.topics))
   const maxAttempts = spec.maxAttempts ?? 5
   const baseDelay = spec.retryDelayMs ?? 1000
   const queue = spec.queue
@@ -82,22 +91,24 @@ export function deliveryProcessor<S extends TSchema>(
       stopping = true
     },
     async process(raw, settle) {
-      let body = raw.content
-      if (typeof body === 'string' || Buffer.isBuffer(body)) {
+      let content = raw.content
+      if (typeof content === 'string' || Buffer.isBuffer(content)) {
         try {
-          body = JSON.parse(body.toString())
+          content = JSON.parse(content.toString())
         } catch {
           return deadLetter(raw, settle, 'body is not JSON')
         }
       }
-      if (!validator.Check(body)) {
-        const [first] = validator.Errors(body)
+      if (!validator.Check(content)) {
+        const [first] = validator.Errors(content)
         return deadLetter(
           raw,
           settle,
           `invalid body: ${first ? `${first.instancePath || '/'} ${first.message}` : 'schema mismatch'}`,
         )
       }
+      // The validator is compiled from the schemas the topics accept: a valid body is theirs.
+      const body = content as Accepted<T>
       const problem = spec.check?.(body)
       if (problem) return deadLetter(raw, settle, `invalid body: ${problem}`)
       for (;;) {

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import type { TSchema } from 'typebox'
 import type { Logger } from '../log/index.ts'
 import { deliveryProcessor, type RawDelivery } from './delivery.ts'
 import { openJournal, type Journal, type JournalState } from './memory-journal.ts'
@@ -11,6 +10,7 @@ import {
   type Broker,
   type ConsumerSpec,
   type PublishOptions,
+  type Topic,
 } from './types.ts'
 
 /**
@@ -247,7 +247,7 @@ export function memoryBroker(url: string, log: Logger, metrics: MessagingMetrics
   return {
     kind: 'memory',
     isReady: () => true,
-    async publish(exchange, routingKey, body, options: PublishOptions = {}) {
+    async publish({ exchange, routingKey }, body, options: PublishOptions = {}) {
       const persistent = options.persistent ?? true
       const full = shared.route(
         exchange,
@@ -264,11 +264,11 @@ export function memoryBroker(url: string, log: Logger, metrics: MessagingMetrics
       if (full) await shared.drained()
       metrics.published.inc({ exchange })
     },
-    consume<S extends TSchema>(spec: ConsumerSpec<S>) {
+    consume<T extends Topic>(spec: ConsumerSpec<T>) {
       const name = spec.temporary ? `${spec.queue}.${randomUUID()}` : spec.queue
       const queue = shared.declareQueue(name, !spec.temporary)
       if (!spec.temporary) shared.declareQueue(deadLetterQueue(name), true)
-      for (const key of spec.routingKeys) shared.bind(spec.exchange, key, name)
+      for (const { exchange, routingKey } of spec.topics) shared.bind(exchange, routingKey, name)
 
       const processor = deliveryProcessor({ ...spec, queue: name }, log, metrics)
       const pending = new Set<Promise<void>>()

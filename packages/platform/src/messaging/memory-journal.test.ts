@@ -22,6 +22,8 @@ import {
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
 const Body = Type.Object({ n: Type.Integer() })
 const EXCHANGE = 'journal'
+/** The messages of the queue `routingKey`: each queue is bound with its own name. */
+const journal = (routingKey: string) => ({ exchange: EXCHANGE, routingKey, schema: Body })
 
 const dirs: string[] = []
 after(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))))
@@ -44,9 +46,9 @@ function brokerProcess(url: string, script: string) {
     import { connectBroker } from ${JSON.stringify(new URL('./index.ts', import.meta.url).href)}
     const metrics = new Registry()
     const broker = connectBroker({ url: process.argv[1], log: createLogger({ service: 'child', level: 'silent' }), metrics })
-    const consume = (queue, handler, options = {}) => broker.consume({
-      queue, exchange: '${EXCHANGE}', routingKeys: [queue], schema: Type.Object({ n: Type.Integer() }), handler, ...options })
-    const publish = (queue, body, options) => broker.publish('${EXCHANGE}', queue, body, options)
+    const topic = (queue) => ({ exchange: '${EXCHANGE}', routingKey: queue, schema: Type.Object({ n: Type.Integer() }) })
+    const consume = (queue, handler, options = {}) => broker.consume({ queue, topics: [topic(queue)], handler, ...options })
+    const publish = (queue, body, options) => broker.publish(topic(queue), body, options)
     const say = (line) => process.stdout.write(line + '\\n')
     const until = async (check) => { while (!(await check())) await new Promise((r) => setTimeout(r, 10)) }
     const counted = async (queue, outcome) => (await metrics.getSingleMetricAsString('messages_consumed_total'))
@@ -75,9 +77,7 @@ function collect(broker: Broker, queue: string, options: { retryDelayMs?: number
   const seen: Array<Delivery<{ n: number }> & { at: number }> = []
   const subscription = broker.consume({
     queue,
-    exchange: EXCHANGE,
-    routingKeys: [queue],
-    schema: Body,
+    topics: [journal(queue)],
     ...options,
     handler: async (delivery) => void seen.push({ ...delivery, at: Date.now() }),
   })
@@ -125,12 +125,12 @@ test('a process killed with SIGKILL leaves its journal to the next one: what Rab
   const broker = connectBroker({ url, log: testLogger() })
   try {
     // The binding survived: a message published before anyone consumes the queue here reaches it.
-    await broker.publish(EXCHANGE, 'j.ready', { n: 4 })
+    await broker.publish(journal('j.ready'), { n: 4 })
     const ready = collect(broker, 'j.ready')
     const unacked = collect(broker, 'j.unacked')
     const retried = collect(broker, 'j.retry', { retryDelayMs: 1500 })
     const acked = collect(broker, 'j.acked')
-    await broker.publish(EXCHANGE, 'j.acked', { n: 2 })
+    await broker.publish(journal('j.acked'), { n: 2 })
 
     await eventually(() => ready.seen.length === 4, 'the messages that waited, then the new one')
     assert.deepEqual(ready.numbers(), [1, 2, 3, 4], 'in order, the transient one lost')
@@ -177,7 +177,7 @@ test('a message handed out 20 times and never settled, across crashes, is dead-l
   const broker = connectBroker({ url, log: testLogger() })
   try {
     const loop = collect(broker, 'j.loop')
-    await broker.publish(EXCHANGE, 'j.loop', { n: 2 })
+    await broker.publish(journal('j.loop'), { n: 2 })
     await eventually(() => loop.seen.length > 0, 'the next message')
     assert.deepEqual(loop.numbers(), [2], 'the 21st delivery does not happen')
     const dead = await drainQueue(url, deadLetterQueue('j.loop'))
@@ -202,19 +202,18 @@ test('the journal holds what is not acked: it stays small while messages come an
   }
   const text = 'x'.repeat(1000)
   const Padded = Type.Object({ n: Type.Integer(), text: Type.String() })
+  const padded = (routingKey: string) => ({ exchange: EXCHANGE, routingKey, schema: Padded })
   let broker = connectBroker({ url, log: testLogger() })
   let handled = 0
   const subscription = broker.consume({
     queue: 'j.flow',
-    exchange: EXCHANGE,
-    routingKeys: ['j.flow'],
-    schema: Padded,
+    topics: [padded('j.flow')],
     prefetch: 100,
     handler: async () => void handled++,
   })
   // 20 MB through the journal, a thousand messages at a time.
   for (let round = 1; round <= 20; round++) {
-    await Promise.all(Array.from({ length: 1000 }, (_, n) => broker.publish(EXCHANGE, 'j.flow', { n, text })))
+    await Promise.all(Array.from({ length: 1000 }, (_, n) => broker.publish(padded('j.flow'), { n, text })))
     await eventually(() => handled === round * 1000, `round ${round} handled`)
   }
   await subscription.close()
@@ -225,15 +224,11 @@ test('the journal holds what is not acked: it stays small while messages come an
   await broker
     .consume({
       queue: 'j.backlog',
-      exchange: EXCHANGE,
-      routingKeys: ['j.backlog'],
-      schema: Padded,
+      topics: [padded('j.backlog')],
       handler: async () => {},
     })
     .close()
-  await Promise.all(
-    Array.from({ length: 8000 }, (_, n) => broker.publish(EXCHANGE, 'j.backlog', { n, text })),
-  )
+  await Promise.all(Array.from({ length: 8000 }, (_, n) => broker.publish(padded('j.backlog'), { n, text })))
   await broker.close()
   broker = connectBroker({ url, log: testLogger() })
   const drained = await drainQueue(url, 'j.backlog')

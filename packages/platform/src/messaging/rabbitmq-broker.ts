@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
 import { Connection, type AsyncMessage, type Publisher } from 'rabbitmq-client'
-import type { TSchema } from 'typebox'
 import type { Logger } from '../log/index.ts'
 import { deliveryProcessor } from './delivery.ts'
 import type { MessagingMetrics } from './metrics.ts'
@@ -14,6 +13,7 @@ import {
   type Broker,
   type ConsumerSpec,
   type PublishOptions,
+  type Topic,
 } from './types.ts'
 
 const QUORUM = { 'x-queue-type': 'quorum' } as const
@@ -44,7 +44,7 @@ export function rabbitmqBroker(url: string, log: Logger, metrics: MessagingMetri
   return {
     kind: 'rabbitmq',
     isReady: () => connection.ready,
-    async publish(exchange, routingKey, body, options: PublishOptions = {}) {
+    async publish({ exchange, routingKey }, body, options: PublishOptions = {}) {
       await declareExchange(exchange)
       await publisher.send(
         {
@@ -60,7 +60,7 @@ export function rabbitmqBroker(url: string, log: Logger, metrics: MessagingMetri
       metrics.published.inc({ exchange })
     },
 
-    consume<S extends TSchema>(spec: ConsumerSpec<S>) {
+    consume<T extends Topic>(spec: ConsumerSpec<T>) {
       const prefetch = spec.prefetch ?? 32
       const durable = !spec.temporary
       const queue = spec.temporary ? `${spec.queue}.${randomUUID()}` : spec.queue
@@ -124,11 +124,12 @@ export function rabbitmqBroker(url: string, log: Logger, metrics: MessagingMetri
                 }
               : { exclusive: true, autoDelete: true, durable: false }),
           })
-          if (spec.exchange) {
-            await channel.exchangeDeclare({ exchange: spec.exchange, type: 'topic', durable: true })
-            for (const routingKey of spec.routingKeys)
-              await channel.queueBind({ exchange: spec.exchange, queue, routingKey })
-          }
+          // The default exchange `''` routes by queue name and takes no bindings.
+          const bound = spec.topics.filter((topic) => topic.exchange !== '')
+          for (const exchange of new Set(bound.map((topic) => topic.exchange)))
+            await channel.exchangeDeclare({ exchange, type: 'topic', durable: true })
+          for (const { exchange, routingKey } of bound)
+            await channel.queueBind({ exchange, queue, routingKey })
         },
         handle: (message) =>
           processor.process(

@@ -14,7 +14,7 @@ import {
 import { connectBroker, type Broker } from './index.ts'
 
 const Ping = Type.Object({ n: Type.Integer() })
-const exchange = 'consumer'
+const ping = (routingKey: string) => ({ exchange: 'consumer', routingKey, schema: Ping })
 
 // What the RabbitMQ consumer does beyond the broker contract: how it acks and how it recovers.
 describe('RabbitMQ consumer', () => {
@@ -35,7 +35,7 @@ describe('RabbitMQ consumer', () => {
 
   async function publishUntilBound(isDelivered: () => boolean, routingKey: string) {
     await eventually(async () => {
-      await broker.publish(exchange, routingKey, { n: -1 })
+      await broker.publish(ping(routingKey), { n: -1 })
       return isDelivered()
     }, 'consumer bound')
   }
@@ -47,9 +47,7 @@ describe('RabbitMQ consumer', () => {
     const handled = new Set<number>()
     const sub = broker.consume({
       queue,
-      exchange,
-      routingKeys: ['acks'],
-      schema: Ping,
+      topics: [ping('acks')],
       prefetch: 100,
       handler: async ({ body }) => {
         if (body.n === 0) await held
@@ -57,7 +55,7 @@ describe('RabbitMQ consumer', () => {
       },
     })
     await publishUntilBound(() => handled.has(-1), 'acks')
-    for (let n = 0; n <= 50; n++) await broker.publish(exchange, 'acks', { n })
+    for (let n = 0; n <= 50; n++) await broker.publish(ping('acks'), { n })
     await eventually(() => handled.size === 51, 'all but the held message handled') // -1 and 1..50
     // The held message is the only one the broker still waits for.
     await eventually(async () => {
@@ -78,9 +76,7 @@ describe('RabbitMQ consumer', () => {
     const handled: number[] = []
     const sub = broker.consume({
       queue,
-      exchange,
-      routingKeys: ['close'],
-      schema: Ping,
+      topics: [ping('close')],
       prefetch: 500,
       handler: async ({ body }) => {
         await new Promise((resolve) => setImmediate(resolve))
@@ -88,7 +84,7 @@ describe('RabbitMQ consumer', () => {
       },
     })
     await publishUntilBound(() => handled.includes(-1), 'close')
-    await Promise.all(Array.from({ length: 300 }, (_, n) => broker.publish(exchange, 'close', { n })))
+    await Promise.all(Array.from({ length: 300 }, (_, n) => broker.publish(ping('close'), { n })))
     await sub.close()
     const counts = await queueCounts(vhost.url, queue)
     // Whatever was handled was acked; whatever was not is still in the queue, nothing in between.
@@ -101,16 +97,14 @@ describe('RabbitMQ consumer', () => {
     const handled: number[] = []
     const sub = broker.consume({
       queue,
-      exchange,
-      routingKeys: ['cancel'],
-      schema: Ping,
+      topics: [ping('cancel')],
       handler: async ({ body }) => void handled.push(body.n),
     })
     await publishUntilBound(() => handled.includes(-1), 'cancel')
     await admin.queueDelete({ queue })
     // The consumer re-declares and re-binds its queue; new messages reach it again.
     await eventually(async () => {
-      await broker.publish(exchange, 'cancel', { n: 1 })
+      await broker.publish(ping('cancel'), { n: 1 })
       return handled.includes(1)
     }, 'consuming again after the queue was deleted')
     assert.ok(sub.isReady())
@@ -128,9 +122,7 @@ describe('RabbitMQ consumer', () => {
     const sub = cut.consume({
       queue: uniqueName('test.ready'),
       temporary: true,
-      exchange,
-      routingKeys: ['ready'],
-      schema: Ping,
+      topics: [ping('ready')],
       onReady: () => readies++,
       handler: async () => {},
     })

@@ -16,15 +16,48 @@ export interface Delivery<T> {
   headers: Readonly<Record<string, unknown>>
 }
 
-export interface ConsumerSpec<S extends TSchema> {
+/**
+ * One kind of message: the exchange and routing key it is published with and the schema of its
+ * body, defined once (an application's contracts hold its topics as plain objects of this shape)
+ * so that `publish` and `consume` are typed by it and a wrong body does not compile. A message
+ * whose body changed shape has a `schema` (the newest version, the one producers publish) and
+ * `accepts` (every version still in flight, what consumers validate against): a producer cannot
+ * publish an old version, and a consumer's handler is made to deal with all of them.
+ *
+ * A test that must publish what no producer may (a malformed body, to see it dead-lettered)
+ * publishes an `untypedTopic(topic)`; one that publishes an older version, the topic with that
+ * version's schema, `{ ...topic, schema: V1 }`, which is still checked.
+ */
+export interface Topic {
+  readonly exchange: string
+  /** Published with this key; a consumer binds its queue with it (a pattern, `#`, for a test). */
+  readonly routingKey: string
+  /** The body a producer publishes. */
+  readonly schema: TSchema
+  /** The bodies a consumer accepts, when more than `schema` (older versions). */
+  readonly accepts?: TSchema
+}
+
+/** The body `publish` takes for topic `T`. */
+export type Published<T extends Topic> = Static<T['schema']>
+
+/** The bodies a consumer of topic `T` is handed: those of `accepts`, else those of `schema`. */
+export type Accepted<T extends Topic> = T extends { accepts: infer A extends TSchema }
+  ? Static<A>
+  : Static<T['schema']>
+
+export interface ConsumerSpec<T extends Topic> {
   /** Durable queue named `<service>.<purpose>`, or the name prefix of a temporary queue. */
   queue: string
-  exchange: string
-  routingKeys: string[]
-  /** Every body is validated against this; an invalid body is dead-lettered, never handled. */
-  schema: S
+  /**
+   * The queue is bound to each topic's exchange with its routing key, and takes the bodies any
+   * of them accepts: an invalid body is dead-lettered, never handled. A delivery does not say
+   * which topic it came by (RabbitMQ's retry queue routes a retried message again under the
+   * queue's name): topics sharing a queue have bodies a handler can tell apart.
+   */
+  topics: readonly T[]
   /** Checks the schema cannot express; a returned reason dead-letters the message as invalid. */
-  check?: (body: Static<S>) => string | undefined
+  check?: (body: Accepted<T>) => string | undefined
   /** Most messages handled at once. Default 32. */
   prefetch?: number
   /** Attempts before a failing message is dead-lettered. Default 5. */
@@ -47,7 +80,7 @@ export interface ConsumerSpec<S extends TSchema> {
    * this is when to read the state those messages would have changed.
    */
   onReady?: () => void
-  handler: (delivery: Delivery<Static<S>>) => Promise<void>
+  handler: (delivery: Delivery<Accepted<T>>) => Promise<void>
 }
 
 export interface Subscription {
@@ -60,8 +93,8 @@ export interface Subscription {
 export interface Broker {
   readonly kind: 'memory' | 'rabbitmq'
   /** Resolves once the broker has the message (publisher confirm). */
-  publish(exchange: string, routingKey: string, body: unknown, options?: PublishOptions): Promise<void>
-  consume<S extends TSchema>(spec: ConsumerSpec<S>): Subscription
+  publish<T extends Topic>(topic: T, body: Published<T>, options?: PublishOptions): Promise<void>
+  consume<T extends Topic>(spec: ConsumerSpec<T>): Subscription
   isReady: () => boolean
   close(): Promise<void>
 }
