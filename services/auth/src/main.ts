@@ -2,7 +2,7 @@ import { AUTH_EXCHANGE, USER_REVOKED, type UserRevoked } from '@convoy/contracts
 import { createRevocationList, followRevocations, type Revocation } from '@convoy/platform/auth'
 import { ConfigError, loadConfig, type Env } from '@convoy/platform/config'
 import { openDatabase } from '@convoy/platform/db'
-import { createMetrics } from '@convoy/platform/http'
+import { createMetrics } from '@convoy/platform/metrics'
 import { runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
 import { createLogger } from '@convoy/platform/log'
 import { connectBroker } from '@convoy/platform/messaging'

@@ -1,16 +1,4 @@
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
-
-/**
- * A Prometheus registry for one service: default process metrics plus anything the service adds.
- * One registry per service (not prom-client's global one) so embedded mode can host every service
- * in one process without their series colliding.
- */
-export function createMetrics(service: string): Registry {
-  const registry = new Registry()
-  registry.setDefaultLabels({ service })
-  collectDefaultMetrics({ register: registry })
-  return registry
-}
+import { Histogram, type Registry } from 'prom-client'
 
 export function httpDurationHistogram(registry: Registry) {
   return new Histogram({
