@@ -1,6 +1,6 @@
 import { videoUploaded } from '@convoy/contracts'
 import { loadConfig, type Env } from '@convoy/platform/config'
-import { createMetrics } from '@convoy/platform/http'
+import { createMetrics } from '@convoy/platform/metrics'
 import { claimWorkFolder, runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
 import { createLogger } from '@convoy/platform/log'
 import { checkMediaTools } from '@convoy/platform/media'

@@ -2,7 +2,7 @@ import { verifyTokens } from '@convoy/platform/auth'
 import { openBlobStore } from '@convoy/platform/blobs'
 import { loadConfig, type Env } from '@convoy/platform/config'
 import { openDatabase } from '@convoy/platform/db'
-import { createMetrics } from '@convoy/platform/http'
+import { createMetrics } from '@convoy/platform/metrics'
 import {
   claimWorkFolder,
   runUntilSignal,

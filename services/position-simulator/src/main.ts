@@ -1,5 +1,5 @@
 import { loadConfig, type Env } from '@convoy/platform/config'
-import { createMetrics } from '@convoy/platform/http'
+import { createMetrics } from '@convoy/platform/metrics'
 import { runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
 import { createLogger } from '@convoy/platform/log'
 import { connectBroker } from '@convoy/platform/messaging'

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createHttpApp, createMetrics } from '../http/index.ts'
+import { createHttpApp } from '../http/index.ts'
+import { createMetrics } from '../metrics/index.ts'
 import { testLogger } from '../testing/index.ts'
 import { closeInOrder, serve } from './index.ts'
 

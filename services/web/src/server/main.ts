@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { loadConfig, type Env } from '@convoy/platform/config'
-import { createMetrics } from '@convoy/platform/http'
+import { createMetrics } from '@convoy/platform/metrics'
 import { runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'
 import { createLogger } from '@convoy/platform/log'
 import { buildApp } from './app.ts'
