@@ -1,7 +1,7 @@
 /**
- * What the in-process broker's journal costs (docs/benchmarks.md §7): position reports published
- * with confirms and consumed with acks, through `memory://` (memory only) and through
- * `memory://…?journal=` (each message written, counted as delivered, then forgotten), in this one
+ * What the embedded broker's journal costs (docs/benchmarks.md §7): position reports published
+ * with confirms and consumed with acks, through `embedded://` (memory only) and through
+ * `embedded://…?journal=` (each message written, counted as delivered, then forgotten), in this one
  * process as in embedded mode. Reports messages per second and CPU per message, median of rounds.
  *
  *   node bench/broker-journal.ts [--messages=50000] [--rounds=3] [--in-flight=1000] [--prefetch=1000]
@@ -68,7 +68,7 @@ const dir = await mkdtemp(path.join(tmpdir(), 'convoy-bench-journal-'))
 try {
   const results: Record<string, { perSecond: number; cpuMicros: number; others: number[] }> = {}
   for (const [name, url] of [
-    ['memory only', 'memory://bench'],
+    ['memory only', 'embedded://bench'],
     ['with a journal', journaledBrokerUrl('bench', dir)],
   ] as const) {
     const rounds = []

@@ -59,7 +59,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<RunningSy
     // Uploads and conversions under way, beside the data (a crash leaves them to the next start).
     WORK_DIR: path.join(dataDir, 'work'),
     ...options.env,
-    // The in-process broker, journaled: what RabbitMQ would keep survives a crash.
+    // The embedded broker, journaled: what RabbitMQ would keep survives a crash.
     AMQP_URL: journaledBrokerUrl('convoy', path.join(dataDir, 'broker')),
     // Media files on local disk, emails in a local outbox: nothing to install.
     BLOB_STORE_URL: pathToFileURL(path.join(dataDir, 'media-files')).href,

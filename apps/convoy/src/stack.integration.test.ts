@@ -11,7 +11,7 @@ test('a service that cannot start fails the stack at once, instead of a false su
     startStack({
       postgresUrl: TEST_POSTGRES_URL,
       databaseUrls: { auth: 'pglite:memory', 'position-tracker': 'pglite:memory' },
-      amqpUrl: `memory://stack-test`,
+      amqpUrl: `embedded://stack-test`,
       port: 0,
       stdio: 'ignore',
       env: { LOG_LEVEL: 'silent' },

@@ -10,7 +10,7 @@ const env = (password: string) => ({
   OPS_HOST: '127.0.0.1',
   LOG_LEVEL: 'silent',
   DATABASE_URL: 'pglite:memory',
-  AMQP_URL: `memory://${uniqueName('auth')}`,
+  AMQP_URL: `embedded://${uniqueName('auth')}`,
   ARGON2_MEMORY_KIB: '1024',
   ARGON2_TIME_COST: '1',
   CONVOY_ADMIN_PASSWORD: password,

@@ -40,7 +40,7 @@ test('a work folder that cannot be made stops the start', async () => {
   try {
     await writeFile(path.join(dir, 'file'), '')
     const workDir = path.join(dir, 'file', 'work') // under a file, not a folder
-    await assert.rejects(start({ WORK_DIR: workDir, AMQP_URL: 'memory://unused' }), { code: 'ENOTDIR' })
+    await assert.rejects(start({ WORK_DIR: workDir, AMQP_URL: 'embedded://unused' }), { code: 'ENOTDIR' })
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

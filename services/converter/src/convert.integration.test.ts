@@ -19,7 +19,7 @@ import {
   type TestConverter,
 } from './test-helpers.ts'
 
-// How a job ends, driven through the whole service on the in-process broker (which keeps
+// How a job ends, driven through the whole service on the embedded broker (which keeps
 // RabbitMQ's contract: retries with backoff, dead letters), real ffmpeg and a stand-in media.
 describe('converter jobs', () => {
   let fixture: TestConverter

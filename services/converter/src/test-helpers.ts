@@ -171,13 +171,13 @@ export async function resultsListener(brokerUrl: string) {
 }
 
 /**
- * The converter as it runs (its `start`), on an in-process broker, with a stand-in media and a
+ * The converter as it runs (its `start`), on an embedded broker, with a stand-in media and a
  * listener for its results, in a folder of its own (`dir`; its WORK_DIR is `workDir`). `env`
  * adds to or replaces its settings.
  */
 export async function startConverter(env: Record<string, string> = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'converter-test-'))
-  const brokerUrl = `memory://${uniqueName('converter')}`
+  const brokerUrl = `embedded://${uniqueName('converter')}`
   const workDir = path.join(dir, 'work')
   const media = await standInMedia(dir)
   const listener = await resultsListener(brokerUrl)

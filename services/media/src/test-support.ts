@@ -30,14 +30,14 @@ export interface Seen {
 
 /**
  * The media service started as in production (its `start`, real PostgreSQL, a local blob store,
- * ffprobe), on the in-process broker, with a listener on every message of the media exchange.
+ * ffprobe), on the embedded broker, with a listener on every message of the media exchange.
  */
 export async function startMedia(env: Record<string, string> = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'convoy-media-test-'))
   const issuer: TestIssuer = await testIssuer()
   const jwks = await issuer.serveAuth()
   const database = await createTestDatabase()
-  const amqpUrl = env.AMQP_URL ?? `memory://${uniqueName('media')}`
+  const amqpUrl = env.AMQP_URL ?? `embedded://${uniqueName('media')}`
   const blobs = path.join(dir, 'blobs')
   const work = path.join(dir, 'work')
   const service = await start({

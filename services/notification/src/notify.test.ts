@@ -41,10 +41,10 @@ import { notificationStore } from './store.ts'
 type Resource = { url: string; drop(): Promise<void> }
 const targets: Array<{ name: string; database(): Promise<Resource>; broker(): Promise<Resource> }> = [
   {
-    name: 'PGlite and the in-process broker',
+    name: 'PGlite and the embedded broker',
     // In memory: the same engine as on disk (app.test.ts covers both), without initdb's seconds.
     database: async () => ({ url: 'pglite:memory', drop: async () => {} }),
-    broker: async () => ({ url: `memory://${uniqueName('notification')}`, drop: async () => {} }),
+    broker: async () => ({ url: `embedded://${uniqueName('notification')}`, drop: async () => {} }),
   },
   { name: 'PostgreSQL and RabbitMQ', database: createTestDatabase, broker: createTestVhost },
 ]

@@ -10,7 +10,7 @@ import { createFleet } from './simulated-fleet.ts'
 import { startSimulation } from './simulation.ts'
 
 test('every vehicle reports valid positions, in time order, moving along its track', async () => {
-  const broker = connectBroker({ url: `memory://${uniqueName('sim')}`, log: testLogger() })
+  const broker = connectBroker({ url: `embedded://${uniqueName('sim')}`, log: testLogger() })
   const reports: PositionReport[] = []
   const valid = Compile(PositionReport)
   const subscription = broker.consume({

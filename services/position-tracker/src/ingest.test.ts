@@ -9,7 +9,7 @@ import { POSITIONS_QUEUE, startIngest } from './ingest.ts'
 import { migrations, type Tables } from './migrations.ts'
 import { positionsRepository } from './repository.ts'
 
-const url = `memory://${uniqueName('ingest')}`
+const url = `embedded://${uniqueName('ingest')}`
 let database: Database<Tables>
 let broker: Broker
 let ingest: Subscription

@@ -246,7 +246,7 @@ describe('revoked sessions', () => {
 
 describe('following revocations', () => {
   test('reads the complete list once subscribed (what it missed while down), then applies each announcement', async () => {
-    const url = `memory://${uniqueName('revocations')}`
+    const url = `embedded://${uniqueName('revocations')}`
     const broker = connectBroker({ url, log: testLogger() })
     const auth = connectBroker({ url, log: testLogger() })
     const missed = { userId: legacyUserId('missed'), generation: 2 }

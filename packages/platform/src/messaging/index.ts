@@ -2,7 +2,7 @@ import path from 'node:path'
 import type { Registry } from 'prom-client'
 import Type from 'typebox'
 import type { Logger } from '../log/index.ts'
-import { memoryBroker } from './memory-broker.ts'
+import { embeddedBroker } from './embedded-broker.ts'
 import { messagingMetrics } from './metrics.ts'
 import { rabbitmqBroker } from './rabbitmq-broker.ts'
 import type { Broker, Topic } from './types.ts'
@@ -12,7 +12,7 @@ export { createBatcher } from './batcher.ts'
 
 /**
  * Connects to the broker named by `url`: `amqp://user:pass@host:5672/vhost` for RabbitMQ, or
- * `memory://name` for the in-process broker of embedded mode (every connection to the same name
+ * `embedded://name` for the embedded broker of embedded mode (every connection to the same name
  * in one process shares one broker), which keeps its durable queues and persistent messages on
  * disk across a crash when the URL names a journal folder (see {@link journaledBrokerUrl}). Both
  * honour the same contract; see {@link Broker}.
@@ -24,22 +24,22 @@ export { createBatcher } from './batcher.ts'
 export function connectBroker(options: { url: string; log: Logger; metrics?: Registry }): Broker {
   const metrics = messagingMetrics(options.metrics)
   const log = options.log.child({ component: 'broker' })
-  if (options.url.startsWith('memory:')) return memoryBroker(options.url, log, metrics)
+  if (options.url.startsWith('embedded:')) return embeddedBroker(options.url, log, metrics)
   if (/^amqps?:/.test(options.url)) return rabbitmqBroker(options.url, log, metrics)
   throw new Error(`unsupported broker URL scheme: ${options.url.split(':')[0]}`)
 }
 
 /**
- * The URL of an in-process broker that keeps a journal in `dir`, so that what RabbitMQ would keep
+ * The URL of an embedded broker that keeps a journal in `dir`, so that what RabbitMQ would keep
  * on disk (durable queues, their bindings, persistent messages, unacked deliveries, retries and
- * dead letters) survives a crash of this process: `memory://name?journal=<dir>`.
+ * dead letters) survives a crash of this process: `embedded://name?journal=<dir>`.
  *
  * @example
  * const url = journaledBrokerUrl('convoy', path.join(dataDir, 'broker'))
  * const broker = connectBroker({ url, log })
  */
 export function journaledBrokerUrl(name: string, dir: string): string {
-  return `memory://${name}?journal=${encodeURIComponent(path.resolve(dir))}`
+  return `embedded://${name}?journal=${encodeURIComponent(path.resolve(dir))}`
 }
 
 /**

@@ -26,7 +26,7 @@ const orderCancelled = { exchange: 'orders', routingKey: 'order.cancelled', sche
 type Same<A, B> = (<X>() => X extends A ? 1 : 2) extends <X>() => X extends B ? 1 : 2 ? true : false
 
 test('publish takes the newest body of its topic; a consumer is handed every body its topics accept', async () => {
-  const url = `memory://${uniqueName('topics')}`
+  const url = `embedded://${uniqueName('topics')}`
   const queue = 'test.orders'
   const broker = connectBroker({ url, log: testLogger() })
   const seen: Array<Order | OrderV1 | Cancellation> = []

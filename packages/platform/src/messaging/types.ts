@@ -91,7 +91,7 @@ export interface Subscription {
 }
 
 export interface Broker {
-  readonly kind: 'memory' | 'rabbitmq'
+  readonly kind: 'embedded' | 'rabbitmq'
   /** Resolves once the broker has the message (publisher confirm). */
   publish<T extends Topic>(topic: T, body: Published<T>, options?: PublishOptions): Promise<void>
   consume<T extends Topic>(spec: ConsumerSpec<T>): Subscription

@@ -12,7 +12,7 @@ import { Connection } from 'rabbitmq-client'
 import { createRevocationList, createVerifier, legacyUserId, TOKEN_ALGORITHM } from '../auth/index.ts'
 import { createLogger, type Logger } from '../log/index.ts'
 import { journaledBrokerUrl } from '../messaging/index.ts'
-import { drainMemoryQueue } from '../messaging/memory-broker.ts'
+import { drainEmbeddedQueue } from '../messaging/embedded-broker.ts'
 
 export { tcpProxy, type TcpProxy } from './tcp-proxy.ts'
 export { makeTestVideo, type TestVideoOptions } from './videos.ts'
@@ -28,7 +28,7 @@ export const TEST_REDIS_URL = process.env.CONVOY_TEST_REDIS_URL ?? 'redis://127.
 
 /**
  * The unit loop (`npm run test:unit`): embedded infrastructure alone. A test database is a PGlite
- * one there, a test vhost an in-process broker, and a test written for every kind of database or
+ * one there, a test vhost an embedded broker, and a test written for every kind of database or
  * broker runs on the embedded kinds only.
  */
 const embeddedOnly = process.env.CONVOY_TEST_INFRA === 'embedded'
@@ -66,11 +66,11 @@ async function adminQuery(statement: string) {
 
 /**
  * A fresh RabbitMQ virtual host (made with `rabbitmqctl`, which needs no management plugin),
- * so a test's exchanges and queues never meet another run's (an in-process broker in the unit loop);
+ * so a test's exchanges and queues never meet another run's (an embedded broker in the unit loop);
  * `drop` deletes it.
  */
 export async function createTestVhost(): Promise<{ url: string; drop(): Promise<void> }> {
-  if (embeddedOnly) return { url: `memory://${uniqueName('test')}`, drop: async () => {} }
+  if (embeddedOnly) return { url: `embedded://${uniqueName('test')}`, drop: async () => {} }
   const vhost = uniqueName('convoy-test')
   await run('rabbitmqctl', ['-q', 'add_vhost', vhost])
   await run('rabbitmqctl', ['-q', 'set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*'])
@@ -143,8 +143,8 @@ export async function drainQueue(
   brokerUrl: string,
   queue: string,
 ): Promise<Array<{ body: string; headers: Record<string, unknown> }>> {
-  if (brokerUrl.startsWith('memory:')) {
-    return drainMemoryQueue(brokerUrl, queue).map((m) => ({ body: m.content, headers: m.headers }))
+  if (brokerUrl.startsWith('embedded:')) {
+    return drainEmbeddedQueue(brokerUrl, queue).map((m) => ({ body: m.content, headers: m.headers }))
   }
   const connection = new Connection(brokerUrl)
   const channel = await connection.acquire()
@@ -171,9 +171,12 @@ export const brokerTargets: Array<{
   kind: string
   create(): Promise<{ url: string; drop(): Promise<void> }>
 }> = [
-  { kind: 'memory', create: async () => ({ url: `memory://${uniqueName('test')}`, drop: async () => {} }) },
   {
-    kind: 'memory with a journal',
+    kind: 'embedded',
+    create: async () => ({ url: `embedded://${uniqueName('test')}`, drop: async () => {} }),
+  },
+  {
+    kind: 'embedded with a journal',
     create: async () => {
       const dir = await mkdtemp(path.join(tmpdir(), 'convoy-journal-'))
       return {

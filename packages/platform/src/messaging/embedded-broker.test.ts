@@ -7,7 +7,7 @@ import { connectBroker } from './index.ts'
 const flow = { exchange: 'flow', routingKey: 'x', schema: Type.Object({ n: Type.Number() }) }
 
 test('a publisher waits while a consumer lags far behind, instead of growing memory', async () => {
-  const broker = connectBroker({ url: `memory://${uniqueName('flow')}`, log: testLogger() })
+  const broker = connectBroker({ url: `embedded://${uniqueName('flow')}`, log: testLogger() })
   let open!: () => void
   const gate = new Promise<void>((resolve) => (open = resolve))
   const subscription = broker.consume({

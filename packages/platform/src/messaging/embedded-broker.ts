@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from '../log/index.ts'
 import { deliveryProcessor, type RawDelivery } from './delivery.ts'
-import { openJournal, type Journal, type JournalState } from './memory-journal.ts'
+import { openJournal, type Journal, type JournalState } from './embedded-journal.ts'
 import type { MessagingMetrics } from './metrics.ts'
 import {
   DEATH_REASON_HEADER,
@@ -38,11 +38,11 @@ interface QueueConsumer {
 const body = ({ content, messageId, attempt, headers }: Message) => ({ content, messageId, attempt, headers })
 
 /**
- * The state of one in-process broker. Every connection to the same `memory://name` URL in a
+ * The state of one embedded broker. Every connection to the same `embedded://name` URL in a
  * process shares it, as every client of one RabbitMQ server shares that server. With a journal,
  * what RabbitMQ keeps across a restart is kept on disk too, and read back when it opens.
  */
-class MemoryCore {
+class EmbeddedCore {
   readonly queues = new Map<string, Queue>()
   readonly bindings = new Map<string, Array<{ pattern: string[]; queue: string }>>()
   /** Publishers waiting for a consumed queue to drain below the limit. */
@@ -215,10 +215,10 @@ function topicMatches(pattern: string[], words: string[]): boolean {
  */
 const MAX_READY = 10_000
 
-const cores = new Map<string, MemoryCore>()
+const cores = new Map<string, EmbeddedCore>()
 
-/** Takes every message waiting in a queue of an in-process broker (tests inspect dead letters so). */
-export function drainMemoryQueue(url: string, queue: string): Array<RawDelivery & { content: string }> {
+/** Takes every message waiting in a queue of an embedded broker (tests inspect dead letters so). */
+export function drainEmbeddedQueue(url: string, queue: string): Array<RawDelivery & { content: string }> {
   const core = cores.get(url)
   const messages = core?.queues.get(queue)?.messages.splice(0) ?? []
   for (const message of messages) core?.settled(message)
@@ -228,24 +228,24 @@ export function drainMemoryQueue(url: string, queue: string): Array<RawDelivery 
 /**
  * The embedded broker: same contract as the RabbitMQ one (topic routing, prefetch, manual ack,
  * retry with backoff, dead-lettering, temporary broadcast queues, the delivery limit), in this
- * process. `memory://name` keeps everything in memory: what is not consumed is lost if the
- * process dies. `memory://name?journal=/dir` also keeps what RabbitMQ keeps on disk, in a journal
+ * process. `embedded://name` keeps everything in memory: what is not consumed is lost if the
+ * process dies. `embedded://name?journal=/dir` also keeps what RabbitMQ keeps on disk, in a journal
  * in that folder: durable queues, their bindings and their persistent messages survive a crash;
  * a message delivered but not acked is delivered again; a retry keeps its attempt and its delay;
  * dead letters stay; `publish` resolves once its message is written (the publisher confirm).
  */
-export function memoryBroker(url: string, log: Logger, metrics: MessagingMetrics): Broker {
+export function embeddedBroker(url: string, log: Logger, metrics: MessagingMetrics): Broker {
   let core = cores.get(url)
   if (!core) {
     const journal = new URL(url).searchParams.get('journal')
-    cores.set(url, (core = new MemoryCore(journal ? openJournal(journal, log) : undefined)))
+    cores.set(url, (core = new EmbeddedCore(journal ? openJournal(journal, log) : undefined)))
   }
   const shared = core
   shared.clients++
   const subscriptions = new Set<{ close(): Promise<void> }>()
 
   return {
-    kind: 'memory',
+    kind: 'embedded',
     isReady: () => true,
     async publish({ exchange, routingKey }, body, options: PublishOptions = {}) {
       const persistent = options.persistent ?? true

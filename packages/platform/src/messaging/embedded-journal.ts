@@ -16,7 +16,7 @@ export interface JournaledMessage extends RawDelivery {
   deliveries: number
 }
 
-/** What the journal held at open: the durable state of the in-process broker before the restart. */
+/** What the journal held at open: the durable state of the embedded broker before the restart. */
 export interface JournalState {
   queues: string[]
   bindings: Array<{ exchange: string; routingKey: string; queue: string }>
@@ -42,7 +42,7 @@ export interface Journal {
 type Operation = [statement: StatementSync, ...values: Array<string | number | null>]
 
 /**
- * The on-disk journal of an in-process broker: its durable queues, their bindings and the
+ * The on-disk journal of an embedded broker: its durable queues, their bindings and the
  * persistent messages in them, in a SQLite database (`node:sqlite`, built into Node) in `dir`.
  * What happens in one turn of the event loop is written as one transaction (a few dozen
  * microseconds) and `written()` resolves after it. The write goes to the OS, not to the disk
