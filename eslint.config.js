@@ -28,6 +28,17 @@ export default tseslint.config(
   },
   { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
   {
+    // The platform kit is Convoy's toolbox, not Convoy: it knows no message, role or route of the
+    // application, so it imports none of the application's packages (docs/decisions.md).
+    files: ['packages/platform/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@convoy/*'], message: 'the platform kit depends on no Convoy package' }] },
+      ],
+    },
+  },
+  {
     files: ['scripts/**', 'bench/**', '**/*.test.ts', 'apps/convoy/src/cli.ts', 'services/web/**'],
     rules: { 'no-console': 'off' },
   },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet } from 'jose'
-import { createVerifier, noRevocations, type Revocation } from '@convoy/platform/auth'
+import { createVerifier, noRevocations, type Revocation } from '@convoy/access'
 import { databaseTargets } from '@convoy/platform/testing'
 import { PUBLISH_LEAD_MS } from './keys.ts'
 import {

@@ -1,6 +1,6 @@
 import { createLocalJWKSet } from 'jose'
 import { Revocations } from '@convoy/contracts'
-import { authenticate, createVerifier, type Revocation, type RevocationList } from '@convoy/platform/auth'
+import { authenticate, createVerifier, type Revocation, type RevocationList } from '@convoy/access'
 import { createHttpApp, type HttpAppOptions } from '@convoy/platform/http'
 import type { AuthContext } from './context.ts'
 import { sessionRoutes } from './session-routes.ts'

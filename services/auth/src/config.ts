@@ -1,5 +1,5 @@
 import { logLevel, opsConfig, port, Type, type Static } from '@convoy/platform/config'
-import { VerifierConfig } from '@convoy/platform/auth'
+import { VerifierConfig } from '@convoy/access'
 
 export const Config = Type.Object({
   PORT: port(8083),

@@ -1,4 +1,4 @@
-import type { Revocation } from '@convoy/platform/auth'
+import type { Revocation } from '@convoy/access'
 import type { SigningKeys } from './keys.ts'
 import type { LoginThrottle } from './login-throttle.ts'
 import type { PasswordHasher } from './passwords.ts'

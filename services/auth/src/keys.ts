@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose'
-import { TOKEN_ALGORITHM } from '@convoy/platform/auth'
+import { TOKEN_ALGORITHM } from '@convoy/access'
 import { sql, type Kysely } from '@convoy/platform/db'
 import type { Logger } from '@convoy/platform/log'
 import type { Tables } from './migrations.ts'

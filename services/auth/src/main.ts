@@ -1,5 +1,5 @@
 import { userRevoked, type UserRevoked } from '@convoy/contracts'
-import { createRevocationList, followRevocations, type Revocation } from '@convoy/platform/auth'
+import { createRevocationList, followRevocations, type Revocation } from '@convoy/access'
 import { ConfigError, loadConfig, type Env } from '@convoy/platform/config'
 import { openDatabase } from '@convoy/platform/db'
 import { createMetrics } from '@convoy/platform/metrics'

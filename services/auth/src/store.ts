@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Role, User } from '@convoy/contracts'
-import type { Revocation } from '@convoy/platform/auth'
+import type { Revocation } from '@convoy/access'
 import { sql, type Kysely } from '@convoy/platform/db'
 import type { Tables } from './migrations.ts'
 

@@ -1,5 +1,5 @@
-import type { Revocation } from '@convoy/platform/auth'
-import { createRevocationList } from '@convoy/platform/auth'
+import type { Revocation } from '@convoy/access'
+import { createRevocationList } from '@convoy/access'
 import { openDatabase } from '@convoy/platform/db'
 import { createLogger } from '@convoy/platform/log'
 import { buildApp } from './app.ts'

@@ -1,7 +1,7 @@
 import Type from 'typebox'
 import { Compile } from 'typebox/compile'
 import { NewUser, User, UserChanges, Username } from '@convoy/contracts'
-import { requireRole } from '@convoy/platform/auth'
+import { requireRole } from '@convoy/access'
 import { BadRequestError, ConflictError, NotFoundError } from '@convoy/platform/errors'
 import type { HttpApp } from '@convoy/platform/http'
 import type { AuthContext } from './context.ts'

@@ -1,6 +1,6 @@
 import proxy from '@fastify/http-proxy'
 import websocket from '@fastify/websocket'
-import { authenticate, type Verifier } from '@convoy/platform/auth'
+import { authenticate, type Verifier } from '@convoy/access'
 import { MULTIPART_ENVELOPE_BYTES } from '@convoy/contracts'
 import { GatewayTimeoutError, PayloadTooLargeError, UnavailableError } from '@convoy/platform/errors'
 import { concurrencyLimit, createHttpApp, type HttpAppOptions } from '@convoy/platform/http'

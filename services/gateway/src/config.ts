@@ -1,4 +1,4 @@
-import { VerifierConfig } from '@convoy/platform/auth'
+import { VerifierConfig } from '@convoy/access'
 import { logLevel, opsConfig, port, Type, type Static } from '@convoy/platform/config'
 
 export const Config = Type.Object({

@@ -8,8 +8,9 @@ import { WebSocket } from 'ws'
 import { Registry } from 'prom-client'
 import { LIVE_CLOSE, type Vehicle } from '@convoy/contracts'
 import { randomBytes } from 'node:crypto'
-import { legacyUserId } from '@convoy/platform/auth'
-import { eventually, testIssuer, testLogger, type TestIssuer } from '@convoy/platform/testing'
+import { legacyUserId } from '@convoy/access'
+import { eventually, testLogger } from '@convoy/platform/testing'
+import { testIssuer, type TestIssuer } from '@convoy/access/testing'
 import { createLiveHub, type LiveHub } from './live-hub.ts'
 
 let issuer: TestIssuer

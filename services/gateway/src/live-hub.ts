@@ -2,7 +2,7 @@ import { Counter, Gauge, type Registry } from 'prom-client'
 import type { WebSocket } from 'ws'
 import { Compile } from 'typebox/compile'
 import { LIVE_CLOSE, LiveAuth, type LiveFrame, type Vehicle } from '@convoy/contracts'
-import type { Principal, Revocation, Verifier } from '@convoy/platform/auth'
+import type { Principal, Revocation, Verifier } from '@convoy/access'
 import { AppError } from '@convoy/platform/errors'
 import type { Logger } from '@convoy/platform/log'
 

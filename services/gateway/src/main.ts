@@ -5,7 +5,7 @@ import {
   notificationCreated,
   vehiclesUpdated,
 } from '@convoy/contracts'
-import { verifyTokens } from '@convoy/platform/auth'
+import { verifyTokens } from '@convoy/access'
 import { loadConfig, type Env } from '@convoy/platform/config'
 import { createMetrics } from '@convoy/platform/metrics'
 import { runUntilSignal, serve, type RunningService } from '@convoy/platform/lifecycle'

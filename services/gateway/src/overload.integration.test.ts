@@ -3,14 +3,8 @@ import { EventEmitter, once } from 'node:events'
 import { after, before, describe, test } from 'node:test'
 import Fastify from 'fastify'
 import { Registry } from 'prom-client'
-import {
-  freePorts,
-  TEST_REDIS_URL as REDIS_URL,
-  testIssuer,
-  testLogger,
-  uniqueName,
-  type TestIssuer,
-} from '@convoy/platform/testing'
+import { freePorts, TEST_REDIS_URL as REDIS_URL, testLogger, uniqueName } from '@convoy/platform/testing'
+import { testIssuer, type TestIssuer } from '@convoy/access/testing'
 import { buildApp } from './app.ts'
 import { createLiveHub } from './live-hub.ts'
 import { connectCounterStore, type RateLimitOptions } from './rate-limit.ts'

@@ -1,5 +1,5 @@
 import type { MediaEvent, MediaEventV1, NotificationCreated, NotificationCreatedV1 } from '@convoy/contracts'
-import { legacyUserId } from '@convoy/platform/auth'
+import { legacyUserId } from '@convoy/access'
 
 /**
  * The user an event is for: its `ownerId`, or for a version-1 event (from before users had ids)

@@ -1,4 +1,4 @@
-import { legacyUserId } from '@convoy/platform/auth'
+import { legacyUserId } from '@convoy/access'
 import assert from 'node:assert/strict'
 import { openAsBlob } from 'node:fs'
 import { writeFile } from 'node:fs/promises'

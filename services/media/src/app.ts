@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto'
 import multipart from '@fastify/multipart'
 import Type from 'typebox'
 import { Media } from '@convoy/contracts'
-import { authenticate, requireRole, type Verifier } from '@convoy/platform/auth'
+import { authenticate, requireRole, type Verifier } from '@convoy/access'
 import type { BlobStore } from '@convoy/platform/blobs'
 import {
   ConflictError,

@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os'
 import { pathToFileURL } from 'node:url'
-import { VerifierConfig } from '@convoy/platform/auth'
+import { VerifierConfig } from '@convoy/access'
 import { logLevel, opsConfig, port, Type, type Static } from '@convoy/platform/config'
 
 export const Config = Type.Object({

@@ -1,4 +1,4 @@
-import { verifyTokens } from '@convoy/platform/auth'
+import { verifyTokens } from '@convoy/access'
 import { openBlobStore } from '@convoy/platform/blobs'
 import { loadConfig, type Env } from '@convoy/platform/config'
 import { openDatabase } from '@convoy/platform/db'

@@ -1,4 +1,4 @@
-import { legacyUserId } from '@convoy/platform/auth'
+import { legacyUserId } from '@convoy/access'
 import { sql, type Generated, type Migration } from '@convoy/platform/db'
 import type { MediaStatus } from '@convoy/contracts'
 import { cleanFilename } from './filename.ts'

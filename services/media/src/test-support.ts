@@ -4,14 +4,8 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import Type from 'typebox'
 import { connectBroker, type Broker } from '@convoy/platform/messaging'
-import {
-  createTestDatabase,
-  makeTestVideo,
-  testIssuer,
-  testLogger,
-  uniqueName,
-  type TestIssuer,
-} from '@convoy/platform/testing'
+import { createTestDatabase, makeTestVideo, testLogger, uniqueName } from '@convoy/platform/testing'
+import { testIssuer, type TestIssuer } from '@convoy/access/testing'
 import { start } from './main.ts'
 
 /** A message the tests saw on the media exchange. */

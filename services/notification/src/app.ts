@@ -1,5 +1,5 @@
 import { Email, Notification } from '@convoy/contracts'
-import { authenticate, type Principal, type Verifier } from '@convoy/platform/auth'
+import { authenticate, type Principal, type Verifier } from '@convoy/access'
 import { Type } from '@convoy/platform/config'
 import { UnauthorizedError } from '@convoy/platform/errors'
 import { createHttpApp, type HttpAppOptions } from '@convoy/platform/http'

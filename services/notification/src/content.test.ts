@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { MediaEvent } from '@convoy/contracts'
-import { legacyUserId } from '@convoy/platform/auth'
+import { legacyUserId } from '@convoy/access'
 import { draftFor, eventProblem, latest, recipientOf } from './content.ts'
 
 const settings = { publicUrl: 'https://convoy.example.com/', mailDomain: 'example.com' }

@@ -1,5 +1,5 @@
 import { mediaFailed, mediaReady, type MediaEvent, type MediaEventV1 } from '@convoy/contracts'
-import { legacyUserId } from '@convoy/platform/auth'
+import { legacyUserId } from '@convoy/access'
 
 /** A notification is of the kind of the event it tells about. */
 export type Kind = typeof mediaReady.routingKey | typeof mediaFailed.routingKey

@@ -1,4 +1,4 @@
-import { verifyTokens } from '@convoy/platform/auth'
+import { verifyTokens } from '@convoy/access'
 import { loadConfig, type Env } from '@convoy/platform/config'
 import { openDatabase } from '@convoy/platform/db'
 import { createMetrics } from '@convoy/platform/metrics'

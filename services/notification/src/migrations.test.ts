@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
-import { legacyUserId } from '@convoy/platform/auth'
+import { legacyUserId } from '@convoy/access'
 import { openDatabase, sql } from '@convoy/platform/db'
 import { databaseTargets, migrationsUpTo, testLogger } from '@convoy/platform/testing'
 import { migrations, type Tables } from './migrations.ts'

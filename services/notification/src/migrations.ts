@@ -1,4 +1,4 @@
-import { legacyUserId } from '@convoy/platform/auth'
+import { legacyUserId } from '@convoy/access'
 import { sql, type Generated, type Migration } from '@convoy/platform/db'
 
 export const migrations: Record<string, Migration> = {

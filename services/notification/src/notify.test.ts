@@ -1,4 +1,4 @@
-import { legacyUserId } from '@convoy/platform/auth'
+import { legacyUserId } from '@convoy/access'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
@@ -19,17 +19,8 @@ import {
 } from '@convoy/contracts'
 import { openDatabase } from '@convoy/platform/db'
 import { connectBroker, deadLetterQueue, untypedTopic } from '@convoy/platform/messaging'
-import {
-  createTestDatabase,
-  createTestVhost,
-  drainQueue,
-  eventually,
-  freePorts,
-  queueCounts,
-  testIssuer,
-  testLogger,
-  uniqueName,
-} from '@convoy/platform/testing'
+import { createTestDatabase, createTestVhost, drainQueue, eventually, freePorts, queueCounts, testLogger, uniqueName } from '@convoy/platform/testing'
+import { testIssuer } from '@convoy/access/testing'
 import { buildApp } from './app.ts'
 import { draftFor } from './content.ts'
 import { parseMail, startMailCatcher, type MailCatcher } from '@convoy/platform/testing'

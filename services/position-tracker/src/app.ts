@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream'
 import Type from 'typebox'
 import { parseTimestamp, Position, Timestamp, Vehicle, VehicleName } from '@convoy/contracts'
-import { authenticate, type Verifier } from '@convoy/platform/auth'
+import { authenticate, type Verifier } from '@convoy/access'
 import { BadRequestError, NotFoundError } from '@convoy/platform/errors'
 import { concurrencyLimit, createHttpApp, type HttpAppOptions } from '@convoy/platform/http'
 import type { PositionsRepository } from './repository.ts'

@@ -1,10 +1,10 @@
 import { ROLES, type Role } from '@convoy/contracts'
 import type { FastifyRequest } from 'fastify'
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose'
-import type { Broker } from '../messaging/index.ts'
-import type { Logger } from '../log/index.ts'
-import { Type } from '../config/index.ts'
-import { ForbiddenError, UnauthorizedError, UnavailableError } from '../errors/index.ts'
+import type { Broker } from '@convoy/platform/messaging'
+import type { Logger } from '@convoy/platform/log'
+import { Type } from '@convoy/platform/config'
+import { ForbiddenError, UnauthorizedError, UnavailableError } from '@convoy/platform/errors'
 import {
   createRevocationList,
   followRevocations,

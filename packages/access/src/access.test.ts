@@ -3,9 +3,10 @@ import { after, before, describe, test } from 'node:test'
 import Fastify from 'fastify'
 import { userRevoked, type UserRevoked } from '@convoy/contracts'
 import { base64url, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWK } from 'jose'
-import { AppError } from '../errors/index.ts'
-import { eventually, testIssuer, testLogger, uniqueName, type TestIssuer } from '../testing/index.ts'
-import { connectBroker } from '../messaging/index.ts'
+import { AppError } from '@convoy/platform/errors'
+import { eventually, testLogger, uniqueName } from '@convoy/platform/testing'
+import { testIssuer, type TestIssuer } from './testing.ts'
+import { connectBroker } from '@convoy/platform/messaging'
 import {
   bearerToken,
   createRevocationList,

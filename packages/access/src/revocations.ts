@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Compile } from 'typebox/compile'
 import { Revocations, userRevoked } from '@convoy/contracts'
-import type { Logger } from '../log/index.ts'
-import type { Broker, Subscription } from '../messaging/index.ts'
+import type { Logger } from '@convoy/platform/log'
+import type { Broker, Subscription } from '@convoy/platform/messaging'
 
 /** One revocation: the access tokens of `userId` with a session generation below `generation` are void. */
 export interface Revocation {
