@@ -6,7 +6,13 @@ import { fileURLToPath } from 'node:url'
 import { after, before, test } from 'node:test'
 import { mediaReady, MediaEventV1, type Email, type Notification } from '@convoy/contracts'
 import { connectBroker, type Broker } from '@convoy/platform/messaging'
-import { createTestDatabase, createTestVhost, eventually, testLogger, uniqueName } from '@convoy/platform/testing'
+import {
+  createTestDatabase,
+  createTestVhost,
+  eventually,
+  testLogger,
+  uniqueName,
+} from '@convoy/platform/testing'
 import { testIssuer, type TestIssuer } from '@convoy/access/testing'
 import { startMailCatcher, type MailCatcher } from '@convoy/platform/testing'
 

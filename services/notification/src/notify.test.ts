@@ -19,7 +19,16 @@ import {
 } from '@convoy/contracts'
 import { openDatabase } from '@convoy/platform/db'
 import { connectBroker, deadLetterQueue, untypedTopic } from '@convoy/platform/messaging'
-import { createTestDatabase, createTestVhost, drainQueue, eventually, freePorts, queueCounts, testLogger, uniqueName } from '@convoy/platform/testing'
+import {
+  createTestDatabase,
+  createTestVhost,
+  drainQueue,
+  eventually,
+  freePorts,
+  queueCounts,
+  testLogger,
+  uniqueName,
+} from '@convoy/platform/testing'
 import { testIssuer } from '@convoy/access/testing'
 import { buildApp } from './app.ts'
 import { draftFor } from './content.ts'

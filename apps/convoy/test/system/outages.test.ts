@@ -8,7 +8,17 @@ import { after, before, describe, test } from 'node:test'
 import pg from 'pg'
 import { positionReported } from '@convoy/contracts'
 import { connectBroker, deadLetterQueue, type Broker } from '@convoy/platform/messaging'
-import { createTestDatabase, createTestVhost, drainQueue, queueCounts, eventually, TEST_AMQP_HOST, tcpProxy, testLogger, type TcpProxy } from '@convoy/platform/testing'
+import {
+  createTestDatabase,
+  createTestVhost,
+  drainQueue,
+  queueCounts,
+  eventually,
+  TEST_AMQP_HOST,
+  tcpProxy,
+  testLogger,
+  type TcpProxy,
+} from '@convoy/platform/testing'
 import { testIssuer } from '@convoy/access/testing'
 import { start } from '@convoy/position-tracker'
 
