@@ -157,14 +157,14 @@ runBench(async () => {
   progress(`storing ${options.rows} positions of ${VEHICLE}, one a minute back from now`)
   await query(
     stack.database.url,
-    `INSERT INTO positions (vehicle, ts, lat, lng)
+    `INSERT INTO positions (vehicle_name, time, lat, lng)
        SELECT '${VEHICLE}', now() - i * interval '1 minute', 53.38 + i * 1e-6, -1.47
        FROM generate_series(1, ${options.rows}) AS i
      ON CONFLICT DO NOTHING`,
   )
   await query(
     stack.database.url,
-    `INSERT INTO vehicles (name, lat, lng, speed_kmh, heading, ts)
+    `INSERT INTO vehicles (name, lat, lng, speed_kmh, heading, time)
        VALUES ('${VEHICLE}', 53.38, -1.47, 0, 0, now()) ON CONFLICT DO NOTHING`,
   )
 

@@ -269,7 +269,7 @@ export function verifyTokens(options: {
 /** The configuration every service that verifies tokens shares; spread it into its config schema. */
 export const VerifierConfig = {
   AUTH_JWKS_URL: Type.String({ default: 'http://127.0.0.1:8083/auth/.well-known/jwks.json' }),
-  /** Auth's internal list of recent revocations (never routed by the gateway). */
+  /** Auth's internal list of recent revocations (never forwarded by the gateway). */
   AUTH_REVOCATIONS_URL: Type.String({ default: 'http://127.0.0.1:8083/internal/revocations' }),
   AUTH_ISSUER: Type.String({ default: 'convoy' }),
   AUTH_AUDIENCE: Type.String({ default: 'convoy-api' }),

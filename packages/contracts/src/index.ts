@@ -3,7 +3,7 @@
  * at runtime) with the TypeScript types derived from them, and the topic of each message: its
  * exchange, routing key and schemas, by which `publish` and `consume` are typed. A topic is a
  * plain object of the shape of the messaging kit's `Topic` (@convoy/platform/messaging), not
- * declared with it: the platform depends on this package, and the browser bundles it alone.
+ * declared with it: neither package depends on the other, and the browser bundles this one alone.
  * docs/architecture.md has the prose.
  */
 import Type, { type Static } from 'typebox'
@@ -67,7 +67,7 @@ export const positionReported = {
 
 /** Latest known state of a vehicle. Speed in km/h, heading in degrees clockwise from north. */
 export const Vehicle = Type.Object({
-  name: Type.String({ minLength: 1 }),
+  name: VehicleName,
   lat: Type.Number(),
   lng: Type.Number(),
   speedKmh: Type.Number(),
@@ -80,11 +80,11 @@ export const Position = Type.Object({
   lat: Type.Number(),
   lng: Type.Number(),
   speedKmh: Type.Number(),
-  timestamp: Type.String(),
+  timestamp: Timestamp,
 })
 export type Position = Static<typeof Position>
 
-export const VehicleHistory = Type.Object({ name: Type.String(), positions: Type.Array(Position) })
+export const VehicleHistory = Type.Object({ name: VehicleName, positions: Type.Array(Position) })
 export type VehicleHistory = Static<typeof VehicleHistory>
 
 /** The tracker's live update message: vehicles whose latest state changed. */
@@ -104,6 +104,12 @@ export const vehiclesUpdated = {
 export const ROLES = ['admin', 'dispatcher', 'viewer'] as const
 export const Role = Type.Enum(ROLES)
 export type Role = (typeof ROLES)[number]
+/**
+ * Who may do more than look at the fleet, which every role may: media refuses an upload, and auth
+ * the user admin, to any other role; the web app hides from them what they may not use.
+ */
+export const MAY_UPLOAD: readonly Role[] = ['admin', 'dispatcher']
+export const MAY_ADMINISTER_USERS: readonly Role[] = ['admin']
 
 /**
  * 1–64 characters: lower-case letters, digits, `.`, `_`, `-` and `@`, starting with a letter or
@@ -169,7 +175,7 @@ export const userRevoked = {
 
 /**
  * The revocations that can still matter (made within an access token's lifetime), as auth serves
- * them to the verifiers at `GET /internal/revocations` (not routed by the gateway): what a
+ * them to the verifiers at `GET /internal/revocations` (not forwarded by the gateway): what a
  * verifier that was down, or just started, missed.
  */
 export const Revocations = Type.Object({

@@ -1,11 +1,11 @@
 /**
  * Distances and bearings on the Earth, as a sphere of the mean radius: the one place Convoy
- * computes them (the tracker's speed and heading, the simulator's routes, the web build's roads).
- * Within 0.5% of the ellipsoid everywhere, far inside what a GPS fix knows.
+ * computes them (the tracker's speed and heading, the simulator's circuits, the web build's roads).
+ * Within 0.5% of the ellipsoid everywhere, far inside what a GPS position knows.
  */
 
 /** A point on the Earth: degrees north and east. */
-export interface LatLng {
+export interface Point {
   lat: number
   lng: number
 }
@@ -17,7 +17,7 @@ export const EARTH_RADIUS_M = 6_371_008.8
 export const radians = (degrees: number) => (degrees * Math.PI) / 180
 
 /** Great-circle distance from a to b in metres (haversine). */
-export function distanceMetres(a: LatLng, b: LatLng): number {
+export function distanceMetres(a: Point, b: Point): number {
   const h =
     Math.sin(radians(b.lat - a.lat) / 2) ** 2 +
     Math.cos(radians(a.lat)) * Math.cos(radians(b.lat)) * Math.sin(radians(b.lng - a.lng) / 2) ** 2
@@ -26,7 +26,7 @@ export function distanceMetres(a: LatLng, b: LatLng): number {
 }
 
 /** Initial bearing from a to b, degrees clockwise from north in [0, 360). */
-export function bearingDegrees(a: LatLng, b: LatLng): number {
+export function bearingDegrees(a: Point, b: Point): number {
   const y = Math.sin(radians(b.lng - a.lng)) * Math.cos(radians(b.lat))
   const x =
     Math.cos(radians(a.lat)) * Math.sin(radians(b.lat)) -

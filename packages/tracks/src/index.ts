@@ -1,10 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
+import type { Point } from '@convoy/geo'
 
-export interface Point {
-  lat: number
-  lng: number
-}
+export type { Point }
 
 export interface Track {
   /** Display name made from the file name: `city_truck` → `City Truck`. */

@@ -6,7 +6,7 @@ import type { AuthContext } from './context.ts'
 import { sessionRoutes } from './session-routes.ts'
 import { userRoutes } from './user-routes.ts'
 
-/** Where the verifiers read the revocations that can still matter: never routed by the gateway. */
+/** Where the verifiers read the revocations that can still matter: never forwarded by the gateway. */
 export const REVOCATIONS_PATH = '/internal/revocations'
 /** Open without a token: login, refresh, the keys, and the verifiers' list of revocations. */
 const PUBLIC = new Set(['/auth/login', '/auth/refresh', '/auth/.well-known/jwks.json', REVOCATIONS_PATH])

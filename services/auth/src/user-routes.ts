@@ -1,6 +1,6 @@
 import Type from 'typebox'
 import { Compile } from 'typebox/compile'
-import { NewUser, User, UserChanges, Username } from '@convoy/contracts'
+import { MAY_ADMINISTER_USERS, NewUser, User, UserChanges, Username } from '@convoy/contracts'
 import { requireRole } from '@convoy/access'
 import { BadRequestError, ConflictError, NotFoundError } from '@convoy/platform/errors'
 import type { HttpApp } from '@convoy/platform/http'
@@ -14,7 +14,7 @@ const UserParams = Type.Object({ username: Type.String({ minLength: 1, maxLength
 /** User admin, for admins only: list, create, change (role, password, disabled), delete. */
 export function userRoutes(app: HttpApp, context: AuthContext) {
   const { store, hasher } = context
-  const admin = { preHandler: requireRole('admin') }
+  const admin = { preHandler: requireRole(...MAY_ADMINISTER_USERS) }
   const userName = (raw: string) => {
     const username = raw.toLowerCase()
     if (!isUsername.Check(username)) {

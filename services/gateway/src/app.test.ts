@@ -77,7 +77,7 @@ describe('gateway routing', () => {
 
   const get = (url: string) => app.inject({ url, headers: { authorization: bearer } })
 
-  test('routes /api/vehicles… to the tracker, rewriting the prefix and keeping the query', async () => {
+  test('forwards /api/vehicles… to the tracker, rewriting the prefix and keeping the query', async () => {
     const response = await get('/api/vehicles/City%20Truck/history?limit=5')
     assert.equal(response.statusCode, 200)
     const reached = (body: { upstream: string; url: string }) => [body.upstream, body.url]
@@ -85,7 +85,7 @@ describe('gateway routing', () => {
     assert.deepEqual(reached((await get('/api/vehicles')).json()), ['tracker', '/vehicles'])
   })
 
-  test('routes /api/media… to media (uploads, reads, deletes) and /api/notifications… to notification', async () => {
+  test('forwards /api/media… to media (uploads, reads, deletes) and /api/notifications… to notification', async () => {
     const reached = async (method: string, url: string) => {
       const response = await app.inject({ method, url, headers: { authorization: bearer } })
       const body = response.json<{ upstream: string; method: string; url: string; authorization: string }>()
@@ -174,7 +174,7 @@ describe('gateway routing', () => {
     assert.match(expired.json<{ detail: string }>().detail, /expired/)
   })
 
-  test('routes /api/auth… to auth with any method, token or not, naming the client address', async () => {
+  test('forwards /api/auth… to auth with any method, token or not, naming the client address', async () => {
     // Whatever the client says it is: no proxy is trusted by default.
     const login = await app.inject({
       method: 'POST',
@@ -207,7 +207,7 @@ describe('gateway routing', () => {
     )
   })
 
-  test('routes everything else to web', async () => {
+  test('forwards everything else to web', async () => {
     const body = (await app.inject('/assets/app.js')).json<{ upstream: string; url: string }>()
     assert.deepEqual([body.upstream, body.url], ['web', '/assets/app.js'], 'the app itself needs no token')
   })

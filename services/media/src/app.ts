@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import multipart from '@fastify/multipart'
 import Type from 'typebox'
-import { Media } from '@convoy/contracts'
+import { MAY_UPLOAD, Media } from '@convoy/contracts'
 import { authenticate, requireRole, type Verifier } from '@convoy/access'
 import type { BlobStore } from '@convoy/platform/blobs'
 import {
@@ -34,7 +34,7 @@ export interface MediaAppOptions extends HttpAppOptions {
 /**
  * Media's HTTP API. `/media…` is the public one (through the gateway; a token on every route,
  * each job visible to its owner alone); `/internal/media/{id}/…` is the converter's, opened by
- * the job's own capability token, and never routed by the gateway.
+ * the job's own capability token, and never forwarded by the gateway.
  */
 export async function buildApp(options: MediaAppOptions) {
   const { repository, pipeline, store } = options
@@ -55,7 +55,7 @@ export async function buildApp(options: MediaAppOptions) {
 
   app.post(
     '/media',
-    { preHandler: requireRole('dispatcher', 'admin'), schema: { response: { 202: Media } } },
+    { preHandler: requireRole(...MAY_UPLOAD), schema: { response: { 202: Media } } },
     async (request, reply) => {
       const file = await receiveFile(request, { maxBytes: options.maxUploadBytes, workDir: options.workDir })
       try {

@@ -1,10 +1,10 @@
 import type { Bounds, RoadMap } from '../src/types.ts'
-import { distanceMetres, type LatLng } from '@convoy/geo'
+import { distanceMetres, type Point } from '@convoy/geo'
 import { simplify } from './simplify.ts'
 
 export interface Track {
   name: string
-  points: LatLng[]
+  points: Point[]
 }
 
 /** Tracks whose middle is farther than this from the fleet's median are left out of the home view. */
@@ -42,7 +42,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0
 }
 
-export function boundsOf(points: readonly LatLng[]): Bounds {
+export function boundsOf(points: readonly Point[]): Bounds {
   let south = 90
   let west = 180
   let north = -90

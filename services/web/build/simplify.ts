@@ -1,11 +1,11 @@
-import { EARTH_RADIUS_M, radians, type LatLng } from '@convoy/geo'
+import { EARTH_RADIUS_M, radians, type Point } from '@convoy/geo'
 
 /**
  * Douglas–Peucker simplification of a polyline, with `toleranceM` in metres.
  * Points are projected onto a local equirectangular plane, which is exact enough at city scale.
  * The first and last points are always kept.
  */
-export function simplify<P extends LatLng>(points: readonly P[], toleranceM: number): P[] {
+export function simplify<P extends Point>(points: readonly P[], toleranceM: number): P[] {
   if (points.length <= 2) return [...points]
   const first = points[0] as P
   const cosLat = Math.cos(radians(first.lat))

@@ -1,3 +1,4 @@
+import { MAY_ADMINISTER_USERS, MAY_UPLOAD, ROLES } from '@convoy/contracts'
 import type { Me, Role } from './types.ts'
 
 export const ROLE_LABELS: Record<Role, string> = {
@@ -10,9 +11,9 @@ export type Page = 'fleet' | 'uploads' | 'users'
 
 /** Who may open each page (the server refuses everyone else anyway). */
 const PAGE_ROLES: Record<Page, readonly Role[]> = {
-  fleet: ['admin', 'dispatcher', 'viewer'],
-  uploads: ['admin', 'dispatcher'],
-  users: ['admin'],
+  fleet: ROLES,
+  uploads: MAY_UPLOAD,
+  users: MAY_ADMINISTER_USERS,
 }
 
 /** Whether `role` may use `page`. */

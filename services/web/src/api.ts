@@ -1,7 +1,7 @@
 import type { NewUser, UserChanges } from '@convoy/contracts'
 import { apiError } from './api-error.ts'
 import { downloadName, mp3Name } from './download-name.ts'
-import { isMedia, isNotification, isVehicle } from './frames.ts'
+import { isMedia, isNotification, isPosition, isVehicle } from './frames.ts'
 import type { Email, Media, Notification, Position, User, Vehicle, VehicleHistory } from './types.ts'
 
 /** How the API is called: `fetch` with the session's access token (see `Session.fetch`). */
@@ -31,8 +31,8 @@ export function createApi(authorized: AuthorizedFetch) {
     async history(name: string, from: Date, signal?: AbortSignal): Promise<Position[]> {
       const query = new URLSearchParams({ from: from.toISOString(), limit: '5000' })
       const url = `/api/vehicles/${encodeURIComponent(name)}/history?${query}`
-      const body = (await call(url, { signal })) as Partial<VehicleHistory>
-      return Array.isArray(body.positions) ? body.positions : []
+      const body = (await call(url, { signal })) as Partial<Record<keyof VehicleHistory, unknown>>
+      return Array.isArray(body.positions) ? body.positions.filter(isPosition) : []
     },
 
     /** `GET /api/auth/users` (admin). */

@@ -1,6 +1,6 @@
 import { ageOf, formatAgo } from './relative-time.ts'
 import type { Vehicle } from './types.ts'
-import { compassPoint, stateOf } from './vehicle-state.ts'
+import { compassPoint, statusOf } from './vehicle-status.ts'
 
 type Field = 'name' | 'speed' | 'heading' | 'ago' | 'position'
 
@@ -25,7 +25,7 @@ export class DetailsCard {
   show(vehicle: Vehicle | undefined, now = Date.now()): void {
     this.#card.hidden = vehicle === undefined
     if (!vehicle) return
-    const state = stateOf(vehicle, now)
+    const state = statusOf(vehicle, now)
     this.#card.dataset.look = state
     this.#set('name', vehicle.name)
     this.#set('speed', `${Math.round(vehicle.speedKmh)} km/h`)

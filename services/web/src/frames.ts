@@ -1,5 +1,5 @@
 import { Check } from 'typebox/value'
-import { LiveFrame, Media, Notification, Vehicle } from '@convoy/contracts'
+import { LiveFrame, Media, Notification, Position, Vehicle } from '@convoy/contracts'
 
 /**
  * Reads one message of the `/api/live` feed against the contract's `LiveFrame`: a `positions`
@@ -23,6 +23,7 @@ export function readFrame(data: unknown): LiveFrame | null {
 }
 
 export const isVehicle = (value: unknown): value is Vehicle => Check(Vehicle, value)
+export const isPosition = (value: unknown): value is Position => Check(Position, value)
 export const isMedia = (value: unknown): value is Media => Check(Media, value)
 export const isNotification = (value: unknown): value is Notification => Check(Notification, value)
 

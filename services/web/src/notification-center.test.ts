@@ -4,6 +4,10 @@ import { NotificationCenter, type BellLike, type ToastsLike } from './notificati
 import { seenKey } from './notification-list.ts'
 import type { Notification } from './types.ts'
 
+const ADA = '00000000-0000-4000-8000-000000000001'
+const BOB = '00000000-0000-4000-8000-000000000002'
+const VIC = '00000000-0000-4000-8000-000000000003'
+
 const note = (id: string, second: number, kind = 'media.ready'): Notification => ({
   id,
   kind,
@@ -47,19 +51,19 @@ function harness(loaded: Notification[] = []) {
 
 test('loads the notifications at sign-in: all unread until the panel is opened', async () => {
   const { center, bell, stored } = harness([note('b', 20), note('a', 10)])
-  center.start({ id: '00000000-0000-4000-8000-000000000001', username: 'ada', role: 'dispatcher' })
+  center.start({ id: ADA, username: 'ada', role: 'dispatcher' })
   await settle()
   assert.equal(bell.visible, true)
   assert.deepEqual(bell.ids, ['b', 'a'])
   assert.equal(bell.unread, 2)
   center.markSeen()
   assert.equal(bell.unread, 0)
-  assert.equal(stored.get(seenKey('ada')), '2026-03-01T08:00:20.000Z')
+  assert.equal(stored.get(seenKey(ADA)), '2026-03-01T08:00:20.000Z')
 })
 
 test('a live notification goes on the bell with a toast, once', async () => {
   const { center, bell, toasts, arrived, setOnUploads } = harness([note('a', 10)])
-  center.start({ id: '00000000-0000-4000-8000-000000000001', username: 'ada', role: 'admin' })
+  center.start({ id: ADA, username: 'ada', role: 'admin' })
   await settle()
   center.markSeen()
   center.receive(note('b', 30))
@@ -79,11 +83,11 @@ test('a live notification goes on the bell with a toast, once', async () => {
 
 test('viewers have no bell; signing out forgets everything', async () => {
   const { center, bell, toasts } = harness([note('a', 10)])
-  center.start({ id: '00000000-0000-4000-8000-000000000001', username: 'vic', role: 'viewer' })
+  center.start({ id: VIC, username: 'vic', role: 'viewer' })
   await settle()
   assert.equal(bell.visible, false)
   assert.deepEqual(bell.ids, [])
-  center.start({ id: '00000000-0000-4000-8000-000000000001', username: 'ada', role: 'admin' })
+  center.start({ id: ADA, username: 'ada', role: 'admin' })
   center.receive(note('b', 20))
   center.stop()
   assert.equal(bell.visible, false)
@@ -94,12 +98,12 @@ test('viewers have no bell; signing out forgets everything', async () => {
 
 test('the last seen is kept per user', async () => {
   const { center, bell, stored } = harness([note('a', 10)])
-  stored.set(seenKey('ada'), '2026-03-01T08:00:10.000Z')
-  center.start({ id: '00000000-0000-4000-8000-000000000001', username: 'ada', role: 'dispatcher' })
+  stored.set(seenKey(ADA), '2026-03-01T08:00:10.000Z')
+  center.start({ id: ADA, username: 'ada', role: 'dispatcher' })
   await settle()
   assert.equal(bell.unread, 0)
   center.stop()
-  center.start({ id: '00000000-0000-4000-8000-000000000001', username: 'bob', role: 'dispatcher' })
+  center.start({ id: BOB, username: 'bob', role: 'dispatcher' })
   await settle()
   assert.equal(bell.unread, 1)
 })

@@ -1,6 +1,7 @@
 import type { Api } from './api.ts'
 import { isFailure, mergeNotifications, seenKey, unreadCount } from './notification-list.ts'
 import type { KeyValueStore } from './session.ts'
+import { MAY_UPLOAD } from '@convoy/contracts'
 import type { Me, Notification } from './types.ts'
 
 /** The parts of the bell (notification-bell.ts) and the toasts (toasts.ts) the center drives. */
@@ -43,9 +44,9 @@ export class NotificationCenter {
 
   /** Notifications are about uploads: dispatchers and admins have the bell. */
   start(user: Me): void {
-    const same = this.#user?.username === user.username
+    const same = this.#user?.id === user.id
     this.#user = user
-    const uploads = user.role !== 'viewer'
+    const uploads = MAY_UPLOAD.includes(user.role)
     this.#options.bell.setVisible(uploads)
     if (!same) {
       this.#list = []
@@ -65,7 +66,7 @@ export class NotificationCenter {
   }
 
   async load(): Promise<void> {
-    if (this.#user === null || this.#user.role === 'viewer') return
+    if (this.#user === null || !MAY_UPLOAD.includes(this.#user.role)) return
     const generation = this.#generation
     try {
       const list = await this.#options.api.notifications()
@@ -96,7 +97,7 @@ export class NotificationCenter {
     const newest = this.#list[0]
     if (this.#user === null || newest === undefined) return
     try {
-      this.#options.storage.setItem(seenKey(this.#user.username), newest.createdAt)
+      this.#options.storage.setItem(seenKey(this.#user.id), newest.createdAt)
     } catch {
       // Storage refused: the count goes back to zero until the next reload anyway.
       this.#seenHere = newest.createdAt
@@ -106,13 +107,13 @@ export class NotificationCenter {
 
   #show(): void {
     const user = this.#user
-    const seen = user === null ? null : (this.#readSeen(user.username) ?? this.#seenHere)
+    const seen = user === null ? null : (this.#readSeen(user.id) ?? this.#seenHere)
     this.#options.bell.show(this.#list, unreadCount(this.#list, seen))
   }
 
-  #readSeen(username: string): string | null {
+  #readSeen(userId: string): string | null {
     try {
-      return this.#options.storage.getItem(seenKey(username))
+      return this.#options.storage.getItem(seenKey(userId))
     } catch {
       return null
     }

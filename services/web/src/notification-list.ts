@@ -1,7 +1,7 @@
 import type { Notification } from './types.ts'
 
-/** Where the time of the newest notification the user has seen is kept, per user (localStorage). */
-export const seenKey = (username: string) => `convoy.notifications.seen.${username}`
+/** Where the time of the newest notification the user has seen is kept, per user id (localStorage): a new user under an old name starts afresh. */
+export const seenKey = (userId: string) => `convoy.notifications.seen.${userId}`
 
 const time = (notification: Notification) => Date.parse(notification.createdAt)
 

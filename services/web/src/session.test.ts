@@ -3,6 +3,8 @@ import { test, type TestContext } from 'node:test'
 import { ApiError } from './api-error.ts'
 import { Session, SESSION_KEY, type LockManagerLike, type SessionEvent } from './session.ts'
 
+const ADA_ID = '00000000-0000-4000-8000-0000000000ad'
+
 const TTL_S = 900
 
 class MemoryStorage {
@@ -73,7 +75,7 @@ function server(t: TestContext) {
         return json(200, pair())
       }
       case '/api/auth/me':
-        return json(200, { username: 'ada', role: state.role })
+        return json(200, { id: ADA_ID, username: 'ada', role: state.role })
       case '/api/auth/logout':
         return new Response(null, { status: 204 })
       case '/api/vehicles':
@@ -106,7 +108,7 @@ test('signs in with Basic credentials, without a browser challenge, and keeps th
   const { session, events } = open()
   assert.equal(session.user, null)
   const user = await session.signIn('ada', 'correct horse')
-  assert.deepEqual(user, { username: 'ada', role: 'admin' })
+  assert.deepEqual(user, { id: ADA_ID, username: 'ada', role: 'admin' })
   const login = calls[0]!
   assert.equal(login.method, 'POST')
   assert.equal(login.headers.get('authorization'), `Basic ${btoa('ada:correct horse')}`)
@@ -271,6 +273,6 @@ test('a renewed token with another role updates the user', async (t) => {
   state.role = 'viewer'
   await session.refresh()
   await settle()
-  assert.deepEqual(session.user, { username: 'ada', role: 'viewer' })
-  assert.deepEqual(events.at(-1), { type: 'user', user: { username: 'ada', role: 'viewer' } })
+  assert.deepEqual(session.user, { id: ADA_ID, username: 'ada', role: 'viewer' })
+  assert.deepEqual(events.at(-1), { type: 'user', user: { id: ADA_ID, username: 'ada', role: 'viewer' } })
 })

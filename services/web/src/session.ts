@@ -1,4 +1,5 @@
-import type { Me, TokenPair } from '@convoy/contracts'
+import { Check } from 'typebox/value'
+import { Me, type TokenPair } from '@convoy/contracts'
 import { ApiError, request } from './api-error.ts'
 import { changePassword, login, logout, me, renew } from './auth-api.ts'
 
@@ -212,7 +213,7 @@ export class Session {
     const user = await me(this.#fetch, token).catch(() => null)
     const data = this.#data
     if (!user || !data || data.accessToken !== token) return
-    if (user.username === data.user.username && user.role === data.user.role) return
+    if (user.id === data.user.id && user.role === data.user.role) return
     this.#set({ ...data, user })
     this.#emit({ type: 'user', user })
   }
@@ -221,7 +222,7 @@ export class Session {
     const before = this.#data
     this.#data = stored
     this.#schedule()
-    if (before === null || before.user.username !== stored.user.username) {
+    if (before === null || before.user.id !== stored.user.id) {
       this.#emit({ type: 'signed-in', user: stored.user })
       return
     }
@@ -300,7 +301,6 @@ function isSessionData(data: Partial<SessionData> | null): data is SessionData {
     typeof data.refreshToken === 'string' &&
     typeof data.receivedAt === 'number' &&
     typeof data.expiresAt === 'number' &&
-    typeof data.user?.username === 'string' &&
-    typeof data.user.role === 'string'
+    Check(Me, data.user)
   )
 }

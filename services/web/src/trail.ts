@@ -12,7 +12,7 @@ export interface Timed {
   timestamp: string
 }
 
-interface Point {
+interface TrailPoint {
   latLng: [number, number]
   time: number
 }
@@ -25,7 +25,7 @@ interface Point {
 export class TrailPath {
   readonly #windowMs: number
   readonly #gapMs: number
-  #segments: Point[][] = []
+  #segments: TrailPoint[][] = []
   #lastTime = -Infinity
   #size = 0
 
@@ -46,7 +46,7 @@ export class TrailPath {
       const time = Date.parse(position.timestamp)
       if (!(time > this.#lastTime)) continue
       const last = this.#segments.at(-1)
-      const point: Point = { latLng: [position.lat, position.lng], time }
+      const point: TrailPoint = { latLng: [position.lat, position.lng], time }
       if (last === undefined || time - this.#lastTime > this.#gapMs) this.#segments.push([point])
       else last.push(point)
       this.#lastTime = time
@@ -71,8 +71,8 @@ export class TrailPath {
   #trim(): void {
     const cutoff = this.#lastTime - this.#windowMs
     while (this.#segments.length > 0) {
-      const first = this.#segments[0] as Point[]
-      const lastTime = (first.at(-1) as Point).time
+      const first = this.#segments[0] as TrailPoint[]
+      const lastTime = (first.at(-1) as TrailPoint).time
       const keepFrom = lastTime < cutoff ? first.length : first.findIndex((point) => point.time >= cutoff)
       const drop = Math.max(keepFrom, this.#size - MAX_POINTS)
       if (drop <= 0) return

@@ -7,6 +7,7 @@ import { MediaListView } from './media-list-view.ts'
 import { mergeMedia, reconcileMedia, statusAnnouncement } from './media-jobs.ts'
 import { problemText } from './problem-text.ts'
 import { saveFile } from './save-file.ts'
+import { MAY_UPLOAD } from '@convoy/contracts'
 import type { Email, Media, Role } from './types.ts'
 import { UploadQueue } from './upload-queue.ts'
 import type { Upload } from './video-upload.ts'
@@ -83,7 +84,7 @@ export class UploadsPage {
 
   /** Who is signed in decides what the page offers: viewers cannot upload. */
   setRole(role: Role | null): void {
-    this.#canUpload = role === 'admin' || role === 'dispatcher'
+    this.#canUpload = role !== null && MAY_UPLOAD.includes(role)
     this.#drop.enabled = this.#canUpload
     this.#denied.hidden = role === null || this.#canUpload
     for (const section of this.#sections) section.hidden = !this.#canUpload

@@ -2,7 +2,7 @@ import L from 'leaflet'
 import type { FleetChange } from './fleet-state.ts'
 import type { Vehicle } from './types.ts'
 import { vehicleMarker, type MarkerLook, type VehicleMarker } from './vehicle-marker.ts'
-import { stateOf } from './vehicle-state.ts'
+import { statusOf } from './vehicle-status.ts'
 
 /**
  * All vehicles on one canvas, updated in place: a frame moves existing markers rather than
@@ -91,7 +91,7 @@ export class VehicleLayer {
   }
 
   #look(vehicle: Vehicle, now: number): MarkerLook {
-    return vehicle.name === this.#selected ? 'selected' : stateOf(vehicle, now)
+    return vehicle.name === this.#selected ? 'selected' : statusOf(vehicle, now)
   }
 }
 

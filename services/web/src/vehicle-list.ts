@@ -1,6 +1,6 @@
 import type { FleetState, FleetChange } from './fleet-state.ts'
 import { ageOf, formatAgo } from './relative-time.ts'
-import { stateOf } from './vehicle-state.ts'
+import { statusOf } from './vehicle-status.ts'
 
 interface Row {
   item: HTMLLIElement
@@ -53,7 +53,7 @@ export class VehicleList {
       if (!vehicle) continue
       const speed = `${Math.round(vehicle.speedKmh)}`
       const ago = formatAgo(ageOf(vehicle.timestamp, now))
-      const look = stateOf(vehicle, now)
+      const look = statusOf(vehicle, now)
       if (speed !== row.shown.speed) row.speed.textContent = row.shown.speed = speed
       if (ago !== row.shown.ago) row.ago.textContent = row.shown.ago = ago
       if (look !== row.shown.look) row.item.dataset.look = row.shown.look = look

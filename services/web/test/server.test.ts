@@ -50,7 +50,7 @@ test('serves index.html at the root, revalidated on every use, with a content se
   assert.equal(again.status, 304)
 })
 
-test('answers client-side routes with index.html (SPA fallback)', async () => {
+test('answers the pages of the app with index.html (SPA fallback)', async () => {
   for (const path of ['/vehicles/City%20Truck', '/some/deep/route?x=1']) {
     const response = await get(path)
     assert.equal(response.status, 200, path)

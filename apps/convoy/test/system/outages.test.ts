@@ -82,11 +82,13 @@ describe('position-tracker through outages', () => {
     await client.connect()
     try {
       const { rows } = await client.query<{ count: string }>(
-        "SELECT count(*) FROM positions WHERE vehicle = 'Outage Van'",
+        "SELECT count(*) FROM positions WHERE vehicle_name = 'Outage Van'",
       )
       return Number(rows[0]!.count)
-    } catch {
-      return 0 // not migrated yet
+    } catch (error) {
+      // Not migrated yet (undefined table); any other error is the test's own and must show.
+      if ((error as { code?: string }).code === '42P01') return 0
+      throw error
     } finally {
       await client.end()
     }

@@ -20,7 +20,7 @@ const Params = Type.Object({ '*': Type.String() })
 
 /**
  * Serves the built browser app from `distDir`: files as they are, and `index.html` for any other
- * path without an extension (client-side routes). A missing file is a problem+json 404, never the
+ * path without an extension (the app's pages). A missing file is a problem+json 404, never the
  * app's HTML (a stale page asking for an old hashed script must see it fail, not parse HTML as JS).
  */
 export function buildApp(options: HttpAppOptions & { distDir: string }) {

@@ -5,9 +5,9 @@ export const STALE_MS = 60_000
 /** Below this speed a vehicle is shown as stopped. */
 export const STOPPED_KMH = 1
 
-export type VehicleState = 'moving' | 'stopped' | 'stale'
+export type VehicleStatus = 'moving' | 'stopped' | 'stale'
 
-export function stateOf(vehicle: Vehicle, now: number): VehicleState {
+export function statusOf(vehicle: Vehicle, now: number): VehicleStatus {
   if (now - Date.parse(vehicle.timestamp) > STALE_MS) return 'stale'
   return vehicle.speedKmh < STOPPED_KMH ? 'stopped' : 'moving'
 }

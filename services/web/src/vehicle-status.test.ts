@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { compassPoint, STALE_MS, stateOf } from './vehicle-state.ts'
+import { compassPoint, STALE_MS, statusOf } from './vehicle-status.ts'
 
 test('compass points', () => {
   assert.deepEqual([0, 22, 23, 90, 180, 269, 315, 359, 360, -45].map(compassPoint), [
@@ -27,7 +27,7 @@ test('moving, stopped or stale', () => {
     speedKmh,
     timestamp: new Date(now - ageMs).toISOString(),
   })
-  assert.equal(stateOf(at(2_000, 40), now), 'moving')
-  assert.equal(stateOf(at(2_000, 0.4), now), 'stopped')
-  assert.equal(stateOf(at(STALE_MS + 1, 40), now), 'stale')
+  assert.equal(statusOf(at(2_000, 40), now), 'moving')
+  assert.equal(statusOf(at(2_000, 0.4), now), 'stopped')
+  assert.equal(statusOf(at(STALE_MS + 1, 40), now), 'stale')
 })
