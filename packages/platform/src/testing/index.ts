@@ -26,9 +26,9 @@ export const TEST_REDIS_URL = process.env.CONVOY_TEST_REDIS_URL ?? 'redis://127.
 /**
  * The unit loop (`npm run test:unit`): embedded infrastructure alone. A test database is a PGlite
  * one there, a test vhost an embedded broker, and a test written for every kind of database or
- * broker runs on the embedded kinds only.
+ * broker (or blob store) runs on the embedded kinds only: no server, not even a stand-in.
  */
-const embeddedOnly = process.env.CONVOY_TEST_INFRA === 'embedded'
+export const EMBEDDED_ONLY = process.env.CONVOY_TEST_INFRA === 'embedded'
 
 /** A logger for tests: silent unless TEST_LOG_LEVEL says otherwise. */
 export function testLogger(service = 'test'): Logger {
@@ -40,7 +40,7 @@ export const uniqueName = (prefix: string) =>
 
 /** A fresh database on the test PostgreSQL server (a PGlite one in the unit loop); `drop` removes it. */
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  if (embeddedOnly) return createEmbeddedDatabase()
+  if (EMBEDDED_ONLY) return createEmbeddedDatabase()
   const name = uniqueName('convoy_test')
   await adminQuery(`CREATE DATABASE ${name}`)
   const url = new URL(TEST_POSTGRES_URL)
@@ -67,7 +67,7 @@ async function adminQuery(statement: string) {
  * `drop` deletes it.
  */
 export async function createTestVhost(): Promise<{ url: string; drop(): Promise<void> }> {
-  if (embeddedOnly) return { url: `embedded://${uniqueName('test')}`, drop: async () => {} }
+  if (EMBEDDED_ONLY) return { url: `embedded://${uniqueName('test')}`, drop: async () => {} }
   const vhost = uniqueName('convoy-test')
   await run('rabbitmqctl', ['-q', 'add_vhost', vhost])
   await run('rabbitmqctl', ['-q', 'set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*'])
@@ -183,7 +183,7 @@ export const brokerTargets: Array<{
     },
   },
   { kind: 'rabbitmq', create: createTestVhost },
-].filter((target) => !embeddedOnly || target.kind !== 'rabbitmq')
+].filter((target) => !EMBEDDED_ONLY || target.kind !== 'rabbitmq')
 
 /** A fresh PGlite database in a temporary folder, removed by `drop`. */
 async function createEmbeddedDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
@@ -198,7 +198,7 @@ export const databaseTargets: Array<{
 }> = [
   { kind: 'pglite', create: createEmbeddedDatabase },
   { kind: 'postgres', create: createTestDatabase },
-].filter((target) => !embeddedOnly || target.kind !== 'postgres')
+].filter((target) => !EMBEDDED_ONLY || target.kind !== 'postgres')
 
 /**
  * The migrations up to and including `last`, by name: a database as it stood before the later
