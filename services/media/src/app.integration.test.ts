@@ -76,7 +76,7 @@ describe('media HTTP API', () => {
   test('viewers cannot upload; no token is a 401', async () => {
     const viewer = await upload(vic, await video())
     assert.equal(viewer.status, 403)
-    assert.match((await problem(viewer)).detail, /dispatcher or admin/)
+    assert.match((await problem(viewer)).detail, /admin or dispatcher/)
     assert.equal((await upload('', await video())).status, 401)
   })
 

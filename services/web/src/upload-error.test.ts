@@ -29,7 +29,7 @@ test('cancelled, interrupted, refused', () => {
     'The upload was interrupted: Convoy cannot be reached. Try again.',
   )
   assert.equal(
-    uploadErrorText(new ApiError(403, 'this needs the role dispatcher or admin; yours is viewer')),
+    uploadErrorText(new ApiError(403, 'this needs the role admin or dispatcher; yours is viewer')),
     'Your role cannot upload videos: dispatchers and admins can.',
   )
   assert.equal(
