@@ -12,6 +12,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -24,12 +25,17 @@ import { ROOT } from './lib/services.ts'
 
 const options = parseArgs({ rounds: 3, root: ROOT })
 const VEHICLES = 38
+/** The CLI of `npm start`; a baseline checkout from before apps/convoy has it in packages/launcher. */
+const CLI =
+  ['apps/convoy/src/cli.ts', 'packages/launcher/src/cli.ts'].find((file) =>
+    existsSync(path.join(options.root, file)),
+  ) ?? 'apps/convoy/src/cli.ts'
 
 /** One start of the embedded launcher: seconds to "running" and to every vehicle stored. */
 async function start(dataDir: string, cacheDir: string) {
   const [port] = await freePorts(1)
   const began = performance.now()
-  const child = spawn(process.execPath, ['apps/convoy/src/cli.ts', 'embedded'], {
+  const child = spawn(process.execPath, [CLI, 'embedded'], {
     cwd: options.root,
     // Its own temporary folder: "a machine that never ran Convoy" holds no PGlite template.
     env: {
