@@ -45,9 +45,11 @@ export function runUntilSignal(
         // synchronous flush at exit write the last line before it (seen under load: 'stopped'
         // before 'shutting down'). Exit once the log has written everything, in order.
         const exit = (code: number) => service.log.flush(() => process.exit(code))
+        // The last resort exits at once: a log that cannot write (a pipe nobody reads) must not
+        // keep the process alive past its grace period.
         const force = setTimeout(() => {
           service.log.error({ graceMs }, 'shutdown took too long, exiting')
-          exit(1)
+          process.exit(1)
         }, graceMs)
         force.unref()
         service.close().then(
