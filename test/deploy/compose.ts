@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process'
 /** A compose service as `docker-compose config` resolves it, reduced to what the tests read. */
 export interface ComposeService {
   image?: string
-  build?: { context: string; dockerfile?: string }
+  build?: { context: string; dockerfile?: string; target?: string; args?: Record<string, string> }
   environment: Record<string, string>
   /** Host ports published, e.g. 8080. */
   published: number[]

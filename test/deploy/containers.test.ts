@@ -1,8 +1,8 @@
 /**
- * The container images and the compose stack, checked offline (images are never built here): every
- * service has a Dockerfile that the linter accepts and that keeps the project's rules
- * (docs/deploy.md#containers), the build context leaves out what must never reach an image, and
- * compose.yaml is valid and runs every service of services/, wired like the stack launcher.
+ * The container images and the compose stack, checked offline (test/containers builds and runs
+ * them): the one Dockerfile every service is built from passes the linter and keeps the project's
+ * rules (docs/deploy.md#containers), the build context leaves out what must never reach an image,
+ * and compose.yaml is valid and runs every service of services/, wired like the stack launcher.
  */
 import assert from 'node:assert/strict'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
@@ -32,14 +32,6 @@ for (const group of ['packages', 'services'])
       const manifest = JSON.parse(read(`${group}/${name}/package.json`)) as Manifest
       workspaces.set(manifest.name, { folder: `${group}/${name}`, manifest })
     }
-
-/** The workspace packages a package needs at run time, its own dependencies' included. */
-function runtimeWorkspaces(name: string, seen = new Set<string>()): Set<string> {
-  for (const dependency of Object.keys(workspaces.get(name)?.manifest.dependencies ?? {}))
-    if (workspaces.has(dependency) && !seen.has(dependency))
-      runtimeWorkspaces(dependency, seen.add(dependency))
-  return seen
-}
 
 /**
  * Each service: its entry point (package.json `exports`), its config schema, its default ports:
@@ -75,56 +67,55 @@ test('there are services, each with a default ops port apart from its API port',
   }
 })
 
-for (const service of services) {
-  describe(`services/${service.name}/Dockerfile`, () => {
-    const path = `${service.folder}/Dockerfile`
-    const text = existsSync(ROOT + path) ? read(path) : ''
-    const final = parseDockerfile(text).at(-1)
-    const args = (keyword: string) =>
-      final?.instructions.filter((i) => i.keyword === keyword).map((i) => i.args) ?? []
+/** The services that run ffmpeg or ffprobe (a path to one in their config): built as `service-ffmpeg`. */
+const runsFfmpeg = (service: (typeof services)[number]) =>
+  Object.keys(service.config).some((key) => /^FF(MPEG|PROBE)_PATH$/.test(key))
 
-    test('exists and passes the linter', () => {
-      assert.ok(text, `${path} is missing: copy another service's Dockerfile (docs/deploy.md#containers)`)
-      assert.deepEqual(lintDockerfile(text), [])
-    })
+describe('Dockerfile (every service: SERVICE=<name>, target service or service-ffmpeg)', () => {
+  const text = read('Dockerfile')
+  const stages = parseDockerfile(text)
+  const stage = (name: string) => stages.find((s) => s.name === name)
+  const args = (name: string, keyword: string) =>
+    stage(name)
+      ?.instructions.filter((i) => i.keyword === keyword)
+      .map((i) => i.args) ?? []
 
-    test("keeps the project's image rules", () => {
-      assert.deepEqual(checkDockerfile(text), [])
-    })
-
-    test("runs the project's Node version", () => {
-      const bases = parseDockerfile(text).map((stage) => stage.base)
-      for (const base of bases.filter((base) => base.startsWith('node:')))
-        assert.ok(base.startsWith(`node:${NODE_VERSION}-`), `${base}: the project pins Node ${NODE_VERSION}`)
-    })
-
-    const ports = [service.port, service.opsPort].filter((port) => port !== undefined)
-    test(`starts ${service.entry} with node as PID 1 and exposes port ${ports.join(' and ')}`, () => {
-      assert.deepEqual(execForm(args('CMD').at(-1) ?? ''), ['node', service.entry])
-      assert.deepEqual(args('ENTRYPOINT'), [])
-      assert.deepEqual(args('EXPOSE').join(' ').split(/\s+/), ports.map(String), `EXPOSE ${ports.join(' ')}`)
-    })
-
-    test('installs only its own production dependencies, and ships the workspace packages it needs', () => {
-      assert.match(text, new RegExp(`npm ci --omit=dev --workspace=${service.manifest.name}( |$)`, 'm'))
-      const needed = [...runtimeWorkspaces(service.manifest.name)].map((name) => workspaces.get(name)!.folder)
-      for (const folder of needed) assert.ok(text.includes(`COPY ${folder}/package.json ${folder}/`), folder)
-      const copied = args('COPY')
-        .filter((copy) => !copy.startsWith('--'))
-        .map((copy) => copy.split(/\s+/)[0] ?? '')
-      assert.deepEqual(
-        copied.filter((source) => source.startsWith('packages/')).sort(),
-        needed.filter((folder) => folder.startsWith('packages/')).sort(),
-      )
-      const own = (source: string) => source === service.folder || source.startsWith(`${service.folder}/`)
-      assert.ok(copied.some(own), `nothing of ${service.folder} is copied`)
-      assert.deepEqual(
-        copied.filter((source) => source.startsWith('services/') && !own(source)),
-        [],
-      )
-    })
+  test('passes the linter', () => {
+    assert.deepEqual(lintDockerfile(text), [])
   })
-}
+
+  test("keeps the project's image rules", () => {
+    assert.deepEqual(checkDockerfile(text), [])
+  })
+
+  test("names the project's Node version, once", () => {
+    const external = stages.map((s) => s.base).filter((base) => !stages.some((s) => s.name === base))
+    assert.deepEqual(external, [`node:${NODE_VERSION}-bookworm-slim`])
+  })
+
+  test('the default target is `service`; `service-ffmpeg` is the other image; both start node main.js as PID 1', () => {
+    assert.equal(stages.at(-1)?.name, 'service')
+    for (const name of ['service', 'service-ffmpeg']) {
+      assert.deepEqual(execForm(args(name, 'CMD').at(-1) ?? ''), ['node', 'main.js'], name)
+      assert.deepEqual(args(name, 'ENTRYPOINT'), [], name)
+      assert.ok(args(name, 'COPY').includes('--from=build /out ./'), `${name}: the bundle`)
+      assert.deepEqual(
+        args(name, 'COPY').filter((copy) => !copy.startsWith('--from=')),
+        [],
+        `${name}: nothing from the context, only what the build stages made`,
+      )
+    }
+  })
+
+  test('installs every workspace from the lockfile: each package.json is copied before npm ci', () => {
+    const copied = args('build', 'COPY').map((copy) => copy.split(/\s+/)[0])
+    const manifests = [
+      ...[...workspaces.values()].map(({ folder }) => `${folder}/package.json`),
+      ...readdirSync(ROOT + 'apps').map((app) => `apps/${app}/package.json`),
+    ]
+    for (const manifest of manifests) assert.ok(copied.includes(manifest), `${manifest} is not copied`)
+  })
+})
 
 describe('.dockerignore', () => {
   const ignored = dockerignore(read('.dockerignore'))
@@ -163,24 +154,23 @@ describe('.dockerignore', () => {
     )
   })
 
-  test('lets in everything the Dockerfiles copy from the context', () => {
+  test("lets in everything the Dockerfile copies from the context, and every service's sources", () => {
     const sent: string[] = []
-    for (const { folder } of services) {
-      const stages = parseDockerfile(read(`${folder}/Dockerfile`))
-      for (const { keyword, args } of stages.flatMap((stage) => stage.instructions)) {
-        if (keyword !== 'COPY' || args.includes('--from=')) continue
-        for (const source of args.split(/\s+/).slice(0, -1)) {
-          const files = statSync(ROOT + source).isDirectory()
-            ? readdirSync(ROOT + source, { recursive: true, encoding: 'utf8' }).map(
-                (file) => `${source}/${file}`,
-              )
-            : [source]
-          assert.ok(
-            files.some((file) => !ignored(file)),
-            `${folder}/Dockerfile: COPY ${source}: left out by .dockerignore`,
-          )
-          sent.push(...files.filter((file) => !ignored(file)))
-        }
+    for (const { keyword, args } of parseDockerfile(read('Dockerfile')).flatMap(
+      (stage) => stage.instructions,
+    )) {
+      if (keyword !== 'COPY' || args.includes('--from=')) continue
+      for (const source of args.split(/\s+/).slice(0, -1)) {
+        const files = statSync(ROOT + source).isDirectory()
+          ? readdirSync(ROOT + source, { recursive: true, encoding: 'utf8' }).map(
+              (file) => `${source}/${file}`,
+            )
+          : [source]
+        assert.ok(
+          files.some((file) => !ignored(file)),
+          `Dockerfile: COPY ${source}: left out by .dockerignore`,
+        )
+        sent.push(...files.filter((file) => !ignored(file)))
       }
     }
     for (const { entry } of services) assert.ok(sent.includes(entry), entry)
@@ -188,6 +178,7 @@ describe('.dockerignore', () => {
       'packages/tracks/data/LICENSE',
       'packages/tracks/data/README.md',
       'tsconfig.base.json',
+      'scripts/bundle.ts',
     ])
       assert.ok(sent.includes(file), file)
   })
@@ -211,14 +202,20 @@ describe('compose.yaml', () => {
 
   const compose = () => composeConfig(`${ROOT}compose.yaml`, { CONVOY_ADMIN_PASSWORD: PASSWORD })
 
-  test('runs every service of services/ from its own Dockerfile, built from the repository root', () => {
+  test('runs every service of services/ from the Dockerfile, built from the repository root as SERVICE', () => {
     const running = compose()
-    for (const { name, folder } of services) {
-      const service = running[name]
-      assert.ok(service, `${name} is not in compose.yaml`)
-      assert.equal(resolve(ROOT, service.build?.context ?? '-'), resolve(ROOT))
-      assert.equal(service.build?.dockerfile, `${folder}/Dockerfile`)
+    for (const service of services) {
+      const built = running[service.name]?.build
+      assert.ok(built, `${service.name} is not built in compose.yaml`)
+      assert.equal(resolve(ROOT, built.context), resolve(ROOT))
+      assert.equal(built.dockerfile ?? 'Dockerfile', 'Dockerfile')
+      assert.deepEqual(built.args, { SERVICE: service.name })
+      assert.equal(built.target, runsFfmpeg(service) ? 'service-ffmpeg' : undefined, service.name)
     }
+    assert.deepEqual(
+      services.filter(runsFfmpeg).map((s) => s.name),
+      ['converter', 'media'],
+    )
   })
 
   test('wires the services by name and port, as the stack launcher does by loopback port', () => {

@@ -101,7 +101,6 @@ describe('Dockerfile rules', () => {
       mistake(/^FROM node:[^\s]+$/m, 'FROM build'),
       /npm ci without --omit=dev/,
     ],
-    ['no install at all', mistake('COPY --from=deps /app ./\n', ''), /no production dependencies/],
     ['npm install', mistake('npm ci --omit=dev', 'npm install --omit=dev'), /npm install \(use npm ci/],
     [
       'a token in ENV',

@@ -94,9 +94,9 @@ const RUNNERS = new Set(['npm', 'npx', 'yarn', 'pnpm', 'sh', 'bash', '/bin/sh', 
 
 /**
  * The project's rules for every image (docs/deploy.md#containers), as a list of problems (empty:
- * none). Multi-stage; every base pinned to a version; the final stage runs as a numeric non-root
- * user, starts its program directly in exec form (so it is PID 1 and gets SIGTERM), and holds
- * production dependencies only; no secret in ARG or ENV; COPY, never ADD.
+ * none). Multi-stage; every base pinned to a version; every stage that runs a program (the last,
+ * and any build target with a CMD) runs as a numeric non-root user, starts its program directly in
+ * exec form (so it is PID 1 and gets SIGTERM), and holds no dev dependencies; no secret in ARG or ENV; COPY, never ADD.
  */
 export function checkDockerfile(text: string): string[] {
   const stages = parseDockerfile(text)
@@ -121,30 +121,40 @@ export function checkDockerfile(text: string): string[] {
     }
   }
 
-  const user = final.instructions.filter((i) => i.keyword === 'USER').at(-1)?.args
-  if (!user) problems.push('final stage: no USER (runs as root)')
-  else if (!/^\d+(:\d+)?$/.test(user))
-    problems.push(`USER ${user}: not numeric (runAsNonRoot cannot verify it)`)
-  else if (/^0(:|$)/.test(user)) problems.push(`USER ${user}: root`)
+  // Every stage that starts a program is an image someone runs (a build target, or the last stage).
+  const runnable = stages.filter((stage) =>
+    stage.instructions.some((i) => i.keyword === 'CMD' || i.keyword === 'ENTRYPOINT'),
+  )
+  if (runnable.length === 0) problems.push('final stage: no CMD or ENTRYPOINT')
+  for (const stage of runnable) {
+    const where = stages.length > 1 && stage.name ? `stage ${stage.name}` : 'final stage'
+    const user = stage.instructions.filter((i) => i.keyword === 'USER').at(-1)?.args
+    if (!user) problems.push(`${where}: no USER (runs as root)`)
+    else if (!/^\d+(:\d+)?$/.test(user))
+      problems.push(`USER ${user}: not numeric (runAsNonRoot cannot verify it)`)
+    else if (/^0(:|$)/.test(user)) problems.push(`USER ${user}: root`)
 
-  const starts = final.instructions.filter((i) => i.keyword === 'CMD' || i.keyword === 'ENTRYPOINT')
-  if (starts.length === 0) problems.push('final stage: no CMD or ENTRYPOINT')
-  for (const { keyword, args } of starts) {
-    const argv = execForm(args)
-    if (!argv) problems.push(`${keyword} ${args}: shell form (a shell is PID 1 and keeps SIGTERM from Node)`)
-    else if (RUNNERS.has(argv[0] ?? ''))
-      problems.push(`${keyword} ${args}: ${argv[0]} runs the service as its child (SIGTERM may not reach it)`)
+    for (const { keyword, args } of stage.instructions.filter(
+      (i) => i.keyword === 'CMD' || i.keyword === 'ENTRYPOINT',
+    )) {
+      const argv = execForm(args)
+      if (!argv)
+        problems.push(`${keyword} ${args}: shell form (a shell is PID 1 and keeps SIGTERM from Node)`)
+      else if (RUNNERS.has(argv[0] ?? ''))
+        problems.push(
+          `${keyword} ${args}: ${argv[0]} runs the service as its child (SIGTERM may not reach it)`,
+        )
+    }
+
+    // node_modules reach an image from the stages it is built on or copies them from: none of those
+    // may install dev dependencies. (A stage may also copy only a build's output, such as a bundle.)
+    const installers = [stage, ...stages.filter((other) => copiesDependencies(stage, other))]
+    for (const { args, line } of installers
+      .flatMap((s) => s.instructions)
+      .filter((i) => /\bnpm ci\b/.test(i.args)))
+      if (!/--omit[= ]dev\b/.test(args))
+        problems.push(`line ${line}: npm ci without --omit=dev reaches the image`)
   }
-
-  // node_modules reach the final stage from the stages it is built on or copies them from: each of
-  // those must install with --omit=dev, and one must install at all.
-  const installers = [final, ...stages.filter((stage) => copiesDependencies(final, stage))]
-  const installs = installers.flatMap((s) => s.instructions).filter((i) => /\bnpm ci\b/.test(i.args))
-  if (installs.length === 0)
-    problems.push('final stage: no production dependencies installed (npm ci --omit=dev)')
-  for (const { args, line } of installs)
-    if (!/--omit[= ]dev\b/.test(args))
-      problems.push(`line ${line}: npm ci without --omit=dev reaches the image`)
   return problems
 }
 

@@ -34,7 +34,7 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
   )
   const database = await openDatabase<Tables>({ url: config.DATABASE_URL, log, migrations })
   const repository = jobsRepository(database.db)
-  const store = openBlobStore({ url: config.BLOB_STORE_URL })
+  const store = await openBlobStore({ url: config.BLOB_STORE_URL })
   const broker = connectBroker({ url: config.AMQP_URL, log, metrics })
   const tokens = verifyTokens({ config, broker, log })
   const pipeline = mediaPipeline({

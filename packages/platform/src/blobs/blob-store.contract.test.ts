@@ -38,7 +38,7 @@ const blobTargets: Array<{
     create: async () => {
       const root = await mkdtemp(path.join(tmpdir(), 'convoy-blobs-'))
       return {
-        store: openBlobStore({ url: pathToFileURL(root).href }),
+        store: await openBlobStore({ url: pathToFileURL(root).href }),
         leftovers: async () =>
           (await readdir(root, { recursive: true, withFileTypes: true }))
             .filter((entry) => entry.isFile() && entry.name.startsWith('.'))
@@ -70,7 +70,7 @@ const blobTargets: Array<{
         region: 'us-east-1',
       })
       return {
-        store: openBlobStore({ url: `s3://convoy-test/some/prefix?${query.toString()}` }),
+        store: await openBlobStore({ url: `s3://convoy-test/some/prefix?${query.toString()}` }),
         leftovers: server.pendingUploads,
         drop: server.close,
       }

@@ -13,7 +13,7 @@ let store: BlobStore
 before(async () => {
   parent = await mkdtemp(path.join(tmpdir(), 'convoy-local-blobs-'))
   root = path.join(parent, 'store')
-  store = openBlobStore({ url: pathToFileURL(root).href })
+  store = await openBlobStore({ url: pathToFileURL(root).href })
 })
 after(() => rm(parent, { recursive: true, force: true }))
 
@@ -40,12 +40,12 @@ test('a folder of other keys is not a blob, and a blob is not a folder', async (
   await assert.rejects(store.get('folder/inner/deeper'), BlobNotFoundError)
 })
 
-test('only file: URLs name a local store; other schemes are refused', () => {
-  assert.throws(
-    () => openBlobStore({ url: 'ftp://example.com/media' }),
+test('only file: URLs name a local store; other schemes are refused', async () => {
+  await assert.rejects(
+    openBlobStore({ url: 'ftp://example.com/media' }),
     /unsupported blob store URL scheme: ftp/,
   )
-  assert.throws(() => openBlobStore({ url: 'file://remote-host/media' }), /must be absolute|host/)
+  await assert.rejects(openBlobStore({ url: 'file://remote-host/media' }), /must be absolute|host/)
 })
 
 test('what a put cut short by a crash left goes once nobody has written it for a while; nothing else does', async () => {

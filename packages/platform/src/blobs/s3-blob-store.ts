@@ -6,7 +6,7 @@ import {
   HeadObjectCommand,
   NoSuchKey,
   NotFound,
-  type S3Client,
+  S3Client,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import {
@@ -116,4 +116,25 @@ export function s3BlobStore(options: { client: S3Client; bucket: string; prefix?
       }
     },
   }
+}
+
+const S3_QUERY = new Set(['endpoint', 'forcePathStyle', 'region'])
+
+/** The store an `s3://bucket/prefix?options` URL names (see `openBlobStore`). */
+export function openS3BlobStore(url: URL): BlobStore {
+  const bucket = url.hostname
+  if (!bucket) throw new Error('an s3: blob store URL names its bucket: s3://bucket/optional/prefix')
+  if (url.port) throw new Error('an s3: blob store URL has no port: the endpoint option names the server')
+  if (url.username || url.password) throw new Error('an s3: blob store URL carries no credentials')
+  for (const name of url.searchParams.keys())
+    if (!S3_QUERY.has(name)) throw new Error(`unknown option of an s3: blob store URL: ${name}`)
+  const forcePathStyle = url.searchParams.get('forcePathStyle')
+  if (forcePathStyle !== null && forcePathStyle !== 'true' && forcePathStyle !== 'false')
+    throw new Error(`forcePathStyle of an s3: blob store URL is true or false, not ${forcePathStyle}`)
+  const client = new S3Client({
+    endpoint: url.searchParams.get('endpoint') ?? undefined,
+    forcePathStyle: forcePathStyle === 'true',
+    region: url.searchParams.get('region') ?? undefined,
+  })
+  return s3BlobStore({ client, bucket, prefix: url.pathname })
 }

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises'
 import {
   Kysely,
   Migrator,
@@ -9,11 +8,8 @@ import {
   type PostgresPool,
 } from 'kysely'
 import pg from 'pg'
-import { PGlite } from '@electric-sql/pglite'
 import { isConnectionError } from '../errors/index.ts'
 import type { Logger } from '../log/index.ts'
-import { pglitePool } from './pglite-pool.ts'
-import { holdsDatabase, pgliteTemplate } from './pglite-template.ts'
 
 export { sql, type Generated, type Kysely, type Migration }
 
@@ -45,7 +41,11 @@ export interface OpenDatabaseOptions {
  */
 export async function openDatabase<Schema>(options: OpenDatabaseOptions): Promise<Database<Schema>> {
   const kind = options.url.startsWith('pglite:') ? 'embedded' : 'postgres'
-  const pool = kind === 'embedded' ? await embeddedPool(options.url) : serverPool(options)
+  // PGlite is loaded only for an embedded database: a process on a server never holds it.
+  const pool =
+    kind === 'embedded'
+      ? await (await import('./embedded-pool.ts')).embeddedPool(options.url)
+      : serverPool(options)
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) })
   const database: Database<Schema> = {
     db,
@@ -62,15 +62,6 @@ export async function openDatabase<Schema>(options: OpenDatabaseOptions): Promis
   }
   await retry(() => migrate(db, options), options.log)
   return database
-}
-
-async function embeddedPool(url: string): Promise<PostgresPool> {
-  const location = url.replace(/^pglite:(\/\/)?/, '')
-  if (location === 'memory' || location === '')
-    return pglitePool(await PGlite.create({ loadDataDir: await pgliteTemplate() }))
-  await mkdir(location, { recursive: true })
-  const fresh = !holdsDatabase(location)
-  return pglitePool(await PGlite.create(location, fresh ? { loadDataDir: await pgliteTemplate() } : {}))
 }
 
 function serverPool(options: OpenDatabaseOptions): PostgresPool {

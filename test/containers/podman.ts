@@ -1,0 +1,165 @@
+/**
+ * Podman for the container tests and benchmarks, set up by the project's own files: nothing
+ * installed or configured by hand on the machine is relied on, and nothing outside a temporary
+ * folder is changed. Runs as root (Debian's podman, runc and docker-compose v1).
+ *
+ * - `containers.conf`: runtime runc (crun fails here on setrlimit and on hybrid cgroups), cgroup
+ *   manager cgroupfs (no systemd), default ulimits nofile 1024 and nproc 1000, and the networks'
+ *   configuration kept in the temporary folder;
+ * - `storage.conf`: images, layers and volumes in the temporary folder, removed by `close`;
+ * - `podman system service`: the Docker-compatible socket docker-compose talks to.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import http from 'node:http'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { eventually } from '@convoy/platform/testing'
+
+/** What a machine needs for the container tests, and the Debian packages that bring it. */
+const TOOLS = {
+  podman: 'podman',
+  runc: 'runc',
+  debootstrap: 'debootstrap',
+  'docker-compose': 'docker-compose',
+} as const
+
+export interface Podman {
+  /** The environment podman and docker-compose run with (`DOCKER_HOST` is podman's socket). */
+  env: NodeJS.ProcessEnv
+  /** The temporary folder that holds everything podman keeps. */
+  dir: string
+  /** Runs `podman …`; resolves with its standard output, rejects with its standard error. */
+  podman(args: string[], options?: RunOptions): Promise<string>
+  /** Runs `docker-compose …` against podman's socket. */
+  compose(args: string[], options?: RunOptions): Promise<string>
+  /** Removes every container, image, volume and network made, and the folder. */
+  close(): Promise<void>
+}
+
+export interface RunOptions {
+  cwd?: string
+  /** Extra environment. */
+  env?: NodeJS.ProcessEnv
+}
+
+/** Starts podman's service in a fresh folder; fails loudly when a tool is missing or cannot run. */
+export async function startPodman(): Promise<Podman> {
+  const missing = (
+    await Promise.all(
+      Object.entries(TOOLS).map(async ([tool, pkg]) =>
+        (await run('sh', ['-c', `command -v ${tool}`], {}).then(
+          () => true,
+          () => false,
+        ))
+          ? []
+          : [pkg],
+      ),
+    )
+  ).flat()
+  if (missing.length > 0)
+    throw new Error(
+      `the container tests need podman, runc, debootstrap and docker-compose: apt-get install -y ${missing.join(' ')}`,
+    )
+
+  const dir = await mkdtemp(path.join(tmpdir(), 'convoy-podman-'))
+  const networks = path.join(dir, 'networks')
+  await mkdir(networks)
+  await writeFile(
+    path.join(dir, 'containers.conf'),
+    [
+      '[containers]',
+      'default_ulimits = ["nofile=1024:1024", "nproc=1000:1000"]',
+      '[engine]',
+      'runtime = "runc"',
+      'cgroup_manager = "cgroupfs"',
+      'events_logger = "file"',
+      `events_logfile_path = "${path.join(dir, 'events.log')}"`,
+      '[network]',
+      `network_config_dir = "${networks}"`,
+      '',
+    ].join('\n'),
+  )
+  await writeFile(
+    path.join(dir, 'storage.conf'),
+    [
+      '[storage]',
+      'driver = "overlay"',
+      `graphroot = "${path.join(dir, 'storage')}"`,
+      `runroot = "${path.join(dir, 'run')}"`,
+      '',
+    ].join('\n'),
+  )
+  const socket = path.join(dir, 'podman.sock')
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CONTAINERS_CONF: path.join(dir, 'containers.conf'),
+    CONTAINERS_STORAGE_CONF: path.join(dir, 'storage.conf'),
+    DOCKER_HOST: `unix://${socket}`,
+    // docker-compose v1 asks for a TTY-less, plain output.
+    COMPOSE_INTERACTIVE_NO_CLI: '1',
+  }
+
+  let service: ChildProcess | undefined
+  const podman = (args: string[], options: RunOptions = {}) =>
+    run('podman', args, { ...options, env: { ...env, ...options.env } })
+  const close = async () => {
+    await podman(['rm', '--all', '--force', '--time', '0']).catch(() => {})
+    await podman(['volume', 'prune', '--force']).catch(() => {})
+    await podman(['network', 'prune', '--force']).catch(() => {})
+    service?.kill('SIGTERM')
+    await podman(['system', 'reset', '--force']).catch(() => {})
+    await rm(dir, { recursive: true, force: true })
+  }
+  try {
+    await podman(['info', '--format', '{{.Host.OCIRuntime.Name}}'])
+    service = spawn('podman', ['system', 'service', '--time=0', `unix://${socket}`], {
+      env,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    })
+    await eventually(() => ping(socket), "podman's Docker-compatible socket", 30_000)
+  } catch (error) {
+    await close()
+    throw new Error(`podman cannot run on this machine: ${(error as Error).message}`, { cause: error })
+  }
+  return {
+    env,
+    dir,
+    podman,
+    compose: (args, options = {}) =>
+      run('docker-compose', args, { ...options, env: { ...env, ...options.env } }),
+    close,
+  }
+}
+
+function ping(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = http.get({ socketPath: socket, path: '/_ping' }, (response) => {
+      response.resume()
+      resolve(response.statusCode === 200)
+    })
+    request.on('error', () => resolve(false))
+  })
+}
+
+/** Runs a command to its end: its standard output, or an error with its standard error. */
+export function run(command: string, args: string[], options: RunOptions): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env })
+    const stdout: Buffer[] = []
+    const stderr: Buffer[] = []
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve(Buffer.concat(stdout).toString())
+      else
+        reject(
+          new Error(
+            `${command} ${args.join(' ')} failed (${signal ?? code}):\n${Buffer.concat(stderr).toString().slice(-4000)}`,
+          ),
+        )
+    })
+    child.stdin.end()
+  })
+}
