@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { parseAllDocuments } from 'yaml'
-import { kedaReferenceProblems, scaledObjectShape, triggerAuthenticationShape } from './keda-checks.ts'
+import { kedaReferenceProblems, scaledObjectRules } from './keda-checks.ts'
 
 /** A Kubernetes object as built: only the fields the checks read are typed. */
 export interface K8sObject {
@@ -120,6 +120,7 @@ const MODULES: Record<string, string> = {
   'rbac.authorization.k8s.io/v1': 'kubernetes-models/rbac.authorization.k8s.io/v1',
   'gateway.networking.k8s.io/v1': '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1',
   'external-secrets.io/v1': '@kubernetes-models/external-secrets/external-secrets.io/v1',
+  'keda.sh/v1alpha1': '@kubernetes-models/keda/keda.sh/v1alpha1',
   'monitoring.coreos.com/v1': '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1',
 }
 
@@ -130,23 +131,18 @@ const MODULES: Record<string, string> = {
 export const UNMODELLED_GROUPS = ['gateway.k8s.aws']
 
 /**
- * Kinds without a model package here that the checks validate themselves, against the fields of
- * their CRD (./keda-checks.ts): KEDA's ScaledObject and TriggerAuthentication.
+ * What a kind's controller refuses in an object its schema accepts, checked with the schema:
+ * KEDA's replica bounds and its rabbitmq scaler's parameters (./keda-checks.ts).
  */
-export const STRUCTURAL: Record<string, Record<string, (object: K8sObject) => string[]>> = {
-  'keda.sh/v1alpha1': { ScaledObject: scaledObjectShape, TriggerAuthentication: triggerAuthenticationShape },
+const RULES: Record<string, (object: K8sObject) => string[]> = {
+  'keda.sh/v1alpha1 ScaledObject': scaledObjectRules,
 }
 
-/** Every object against the JSON schema of its apiVersion and kind (core and the CRDs used). */
+/** Every object against the JSON schema of its apiVersion and kind (core and the CRDs used), and RULES. */
 export async function schemaProblems(objects: K8sObject[]): Promise<string[]> {
   const problems: string[] = []
   for (const object of objects) {
     if (UNMODELLED_GROUPS.includes(object.apiVersion.split('/')[0]!)) continue
-    const structural = STRUCTURAL[object.apiVersion]?.[object.kind]
-    if (structural) {
-      problems.push(...structural(object).map((problem) => `${id(object)}: ${problem}`))
-      continue
-    }
     const module = MODULES[object.apiVersion]
     const model = module ? ((await import(module)) as Record<string, Model>)[object.kind] : undefined
     if (!model) {
@@ -158,6 +154,8 @@ export async function schemaProblems(objects: K8sObject[]): Promise<string[]> {
     } catch (error) {
       problems.push(`${id(object)}: ${error instanceof Error ? error.message : String(error)}`)
     }
+    const rules = RULES[`${object.apiVersion} ${object.kind}`]
+    problems.push(...(rules?.(object) ?? []).map((problem) => `${id(object)}: ${problem}`))
   }
   return problems
 }
