@@ -58,7 +58,11 @@ interface PodSpec {
   hostPID?: boolean
   hostIPC?: boolean
   volumes?: Array<Record<string, unknown> & { name: string }>
-  topologySpreadConstraints?: unknown[]
+  topologySpreadConstraints?: Array<{ labelSelector?: LabelSelector; matchLabelKeys?: string[] }>
+}
+interface LabelSelector {
+  matchLabels?: Labels
+  matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>
 }
 /** A pod template of a Deployment or StatefulSet, with where it comes from. */
 export interface Workload {
@@ -75,6 +79,16 @@ const matches = (selector: Labels | undefined, labels: Labels | undefined) =>
   !!selector &&
   Object.keys(selector).length > 0 &&
   Object.entries(selector).every(([key, value]) => labels?.[key] === value)
+/** A full label selector (matchLabels and matchExpressions) against labels; an empty one selects all. */
+const selectorMatches = ({ matchLabels = {}, matchExpressions = [] }: LabelSelector, labels: Labels) =>
+  Object.entries(matchLabels).every(([key, value]) => labels[key] === value) &&
+  matchExpressions.every(({ key, operator, values = [] }) => {
+    const value = labels[key]
+    if (operator === 'In') return value !== undefined && values.includes(value)
+    if (operator === 'NotIn') return value === undefined || !values.includes(value)
+    if (operator === 'Exists') return value !== undefined
+    return operator === 'DoesNotExist' && value === undefined
+  })
 
 /** Builds an overlay with kubectl's Kustomize and parses the objects. */
 export function build(dir: string): K8sObject[] {
@@ -436,6 +450,14 @@ export function policyProblems(objects: K8sObject[]): string[] {
     // The services' replicas spread over nodes; a single-replica database has nothing to spread.
     if (w.object.kind === 'Deployment' && !pod.topologySpreadConstraints?.length) {
       problems.push(`${where}: no topology spread across nodes`)
+    }
+    // A constraint counts the pod's own kind: its selector takes the pod, and the labels it copies
+    // from the pod are there (pod-template-hash is added by the ReplicaSet).
+    for (const { labelSelector, matchLabelKeys = [] } of pod.topologySpreadConstraints ?? []) {
+      if (!labelSelector || !selectorMatches(labelSelector, w.labels))
+        problems.push(`${where}: a topology spread constraint does not select the pod itself`)
+      for (const key of matchLabelKeys.filter((key) => key !== 'pod-template-hash' && !(key in w.labels)))
+        problems.push(`${where}: topology spread takes label ${key} from the pod, which has none`)
     }
     for (const container of containersOf(w)) {
       const at = `${where} container ${container.name}`

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -349,6 +349,45 @@ describe('the checks catch the classic mistakes', () => {
     ]) {
       assert.match(problems, expected)
     }
+  })
+
+  test("a service's Deployment without the label its components select: it gets none of what they hold", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'convoy-k8s-unlabelled-'))
+    try {
+      cpSync(workdir, dir, { recursive: true })
+      const file = path.join(dir, 'base/web/deployment.yaml')
+      const label = '    app.kubernetes.io/component: service\n'
+      assert.ok(readFileSync(file, 'utf8').includes(label))
+      writeFileSync(file, readFileSync(file, 'utf8').replace(label, ''))
+      const problems = policyProblems(build(path.join(dir, 'overlays/local'))).join('\n')
+      for (const expected of [
+        /Deployment web\/web container web: runAsNonRoot is not true/,
+        /Deployment web\/web container web: no readinessProbe/,
+        /Deployment web\/web: rolls out without RollingUpdate/,
+        /Deployment web\/web: no topology spread/,
+      ]) {
+        assert.match(problems, expected)
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('a topology spread constraint that counts no pod of its own Deployment', () => {
+    const broken = clone(objects)
+    const [constraint] = (
+      podOf(byName(broken, 'Deployment', 'gateway')) as unknown as {
+        topologySpreadConstraints: Array<{ labelSelector: object; matchLabelKeys: string[] }>
+      }
+    ).topologySpreadConstraints
+    constraint!.labelSelector = { matchLabels: { app: 'gateways' } }
+    constraint!.matchLabelKeys = ['application', 'pod-template-hash']
+    const problems = policyProblems(broken).join('\n')
+    assert.match(
+      problems,
+      /Deployment gateway\/gateway: a topology spread constraint does not select the pod itself/,
+    )
+    assert.match(problems, /topology spread takes label application from the pod, which has none/)
   })
 
   test('a Deployment with replicas that an HPA owns', () => {
