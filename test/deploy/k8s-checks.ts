@@ -31,7 +31,11 @@ interface Container {
   name: string
   image?: string
   ports?: Port[]
-  env?: Array<{ name: string; valueFrom?: Record<string, { name?: string; key?: string } | undefined> }>
+  env?: Array<{
+    name: string
+    value?: string
+    valueFrom?: Record<string, { name?: string; key?: string } | undefined>
+  }>
   envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>
   readinessProbe?: Probe
   livenessProbe?: Probe

@@ -14,12 +14,14 @@ import { fileURLToPath } from 'node:url'
 import {
   allowedEdges,
   build,
+  id,
   policyProblems,
   referenceProblems,
   schemaProblems,
   UNMODELLED_GROUPS,
   workloads,
   type K8sObject,
+  type Workload,
 } from './k8s-checks.ts'
 
 const K8S = fileURLToPath(new URL('../../deploy/k8s', import.meta.url))
@@ -224,6 +226,39 @@ for (const overlay of ['local', 'aws']) {
             assert.doesNotMatch(variable.name, /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN)$/)
     })
 
+    test("each service's DATABASE_URL names its own PostgreSQL: its Service's host, the database it creates", () => {
+      const databases = workloads(objects).filter(
+        (w) => w.labels['app.kubernetes.io/component'] === 'database',
+      )
+      assert.deepEqual(databases.map((w) => id(w.object)).sort(), [
+        'StatefulSet auth/auth-postgres',
+        'StatefulSet media/media-postgres',
+        'StatefulSet notification/notification-postgres',
+        'StatefulSet position-tracker/position-tracker-postgres',
+      ])
+      for (const database of databases) {
+        const env = (w: Workload, name: string) => w.pod.containers[0]!.env?.find((e) => e.name === name)
+        const secret = env(database, 'POSTGRES_USER')?.valueFrom?.secretKeyRef?.name ?? ''
+        const service = workloads(objects).find(
+          (w) => w.object.kind === 'Deployment' && w.labels.app === database.namespace,
+        )!
+        assert.deepEqual(env(service, 'DATABASE_URL')?.valueFrom?.secretKeyRef, {
+          name: secret,
+          key: 'database-url',
+        })
+        const [, host, name] =
+          /@([^@:/]+):5432\/(\w+)$/.exec(databaseUrl(objects, database.namespace, secret)) ?? []
+        assert.deepEqual(
+          [host, name],
+          [
+            `${database.object.metadata.name}.${database.namespace}.svc.cluster.local`,
+            env(database, 'POSTGRES_DB')?.value,
+          ],
+          id(database.object),
+        )
+      }
+    })
+
     test('the work dirs hold what media and the converter put there', () => {
       const limit = (name: string) => {
         const pod = (byName(objects, 'Deployment', name).spec as { template: { spec: PodSpecLike } }).template
@@ -250,6 +285,23 @@ interface PodSpecLike {
     emptyDir?: { sizeLimit?: string }
     persistentVolumeClaim?: { claimName: string }
   }>
+}
+
+/**
+ * The `database-url` of a database's Secret, as the service will read it: from the Secret the local
+ * overlay generates, or from the template of the ExternalSecret that makes it on AWS.
+ */
+function databaseUrl(objects: K8sObject[], namespace: string, name: string): string {
+  const secret = objects.find(
+    (o) => o.kind === 'Secret' && o.metadata.namespace === namespace && o.metadata.name === name,
+  )
+  if (secret)
+    return Buffer.from((secret.data as Record<string, string>)['database-url'] ?? '', 'base64').toString()
+  const external = objects.find(
+    (o) => o.kind === 'ExternalSecret' && o.metadata.namespace === namespace && o.metadata.name === name,
+  )
+  const spec = external?.spec as { target?: { template?: { data?: Record<string, string> } } } | undefined
+  return spec?.target?.template?.data?.['database-url'] ?? ''
 }
 
 /** A quantity such as `512Mi` or `1Gi`, in bytes. */
