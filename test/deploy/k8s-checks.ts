@@ -456,12 +456,21 @@ export function policyProblems(objects: K8sObject[]): string[] {
       problems.push(`${where}: no topology spread across nodes`)
     }
     // A constraint counts the pod's own kind: its selector takes the pod, and the labels it copies
-    // from the pod are there (pod-template-hash is added by the ReplicaSet).
+    // from the pod are there (pod-template-hash is added by the ReplicaSet). The API server wants a
+    // labelSelector beside matchLabelKeys, and no key in both.
     for (const { labelSelector, matchLabelKeys = [] } of pod.topologySpreadConstraints ?? []) {
       if (!labelSelector || !selectorMatches(labelSelector, w.labels))
         problems.push(`${where}: a topology spread constraint does not select the pod itself`)
-      for (const key of matchLabelKeys.filter((key) => key !== 'pod-template-hash' && !(key in w.labels)))
-        problems.push(`${where}: topology spread takes label ${key} from the pod, which has none`)
+      const selected = [
+        ...Object.keys(labelSelector?.matchLabels ?? {}),
+        ...(labelSelector?.matchExpressions ?? []).map((e) => e.key),
+      ]
+      for (const key of matchLabelKeys) {
+        if (key !== 'pod-template-hash' && !(key in w.labels))
+          problems.push(`${where}: topology spread takes label ${key} from the pod, which has none`)
+        if (selected.includes(key))
+          problems.push(`${where}: topology spread has ${key} in both matchLabelKeys and labelSelector`)
+      }
     }
     for (const container of containersOf(w)) {
       const at = `${where} container ${container.name}`

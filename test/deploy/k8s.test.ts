@@ -425,7 +425,7 @@ describe('the checks catch the classic mistakes', () => {
     }
   })
 
-  test('a topology spread constraint that counts no pod of its own Deployment', () => {
+  test('a topology spread constraint that counts no pod of its own, and names a key twice', () => {
     const broken = clone(objects)
     const [constraint] = (
       podOf(byName(broken, 'Deployment', 'gateway')) as unknown as {
@@ -433,8 +433,9 @@ describe('the checks catch the classic mistakes', () => {
       }
     ).topologySpreadConstraints
     constraint!.labelSelector = { matchLabels: { app: 'gateways' } }
-    constraint!.matchLabelKeys = ['application', 'pod-template-hash']
+    constraint!.matchLabelKeys = ['app', 'application', 'pod-template-hash']
     const problems = policyProblems(broken).join('\n')
+    assert.match(problems, /topology spread has app in both matchLabelKeys and labelSelector/)
     assert.match(
       problems,
       /Deployment gateway\/gateway: a topology spread constraint does not select the pod itself/,
