@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { parseAllDocuments } from 'yaml'
-import { kedaReferenceProblems, scaledObjectShape, triggerAuthenticationShape } from './keda-checks.ts'
+import { kedaReferenceProblems, scaledObjectRules } from './keda-checks.ts'
 
 /** A Kubernetes object as built: only the fields the checks read are typed. */
 export interface K8sObject {
@@ -31,7 +31,11 @@ interface Container {
   name: string
   image?: string
   ports?: Port[]
-  env?: Array<{ name: string; valueFrom?: Record<string, { name?: string; key?: string } | undefined> }>
+  env?: Array<{
+    name: string
+    value?: string
+    valueFrom?: Record<string, { name?: string; key?: string } | undefined>
+  }>
   envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>
   readinessProbe?: Probe
   livenessProbe?: Probe
@@ -58,7 +62,11 @@ interface PodSpec {
   hostPID?: boolean
   hostIPC?: boolean
   volumes?: Array<Record<string, unknown> & { name: string }>
-  topologySpreadConstraints?: unknown[]
+  topologySpreadConstraints?: Array<{ labelSelector?: LabelSelector; matchLabelKeys?: string[] }>
+}
+interface LabelSelector {
+  matchLabels?: Labels
+  matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>
 }
 /** A pod template of a Deployment or StatefulSet, with where it comes from. */
 export interface Workload {
@@ -75,6 +83,16 @@ const matches = (selector: Labels | undefined, labels: Labels | undefined) =>
   !!selector &&
   Object.keys(selector).length > 0 &&
   Object.entries(selector).every(([key, value]) => labels?.[key] === value)
+/** A full label selector (matchLabels and matchExpressions) against labels; an empty one selects all. */
+const selectorMatches = ({ matchLabels = {}, matchExpressions = [] }: LabelSelector, labels: Labels) =>
+  Object.entries(matchLabels).every(([key, value]) => labels[key] === value) &&
+  matchExpressions.every(({ key, operator, values = [] }) => {
+    const value = labels[key]
+    if (operator === 'In') return value !== undefined && values.includes(value)
+    if (operator === 'NotIn') return value === undefined || !values.includes(value)
+    if (operator === 'Exists') return value !== undefined
+    return operator === 'DoesNotExist' && value === undefined
+  })
 
 /** Builds an overlay with kubectl's Kustomize and parses the objects. */
 export function build(dir: string): K8sObject[] {
@@ -120,6 +138,7 @@ const MODULES: Record<string, string> = {
   'rbac.authorization.k8s.io/v1': 'kubernetes-models/rbac.authorization.k8s.io/v1',
   'gateway.networking.k8s.io/v1': '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1',
   'external-secrets.io/v1': '@kubernetes-models/external-secrets/external-secrets.io/v1',
+  'keda.sh/v1alpha1': '@kubernetes-models/keda/keda.sh/v1alpha1',
   'monitoring.coreos.com/v1': '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1',
 }
 
@@ -130,23 +149,18 @@ const MODULES: Record<string, string> = {
 export const UNMODELLED_GROUPS = ['gateway.k8s.aws']
 
 /**
- * Kinds without a model package here that the checks validate themselves, against the fields of
- * their CRD (./keda-checks.ts): KEDA's ScaledObject and TriggerAuthentication.
+ * What a kind's controller refuses in an object its schema accepts, checked with the schema:
+ * KEDA's replica bounds and its rabbitmq scaler's parameters (./keda-checks.ts).
  */
-export const STRUCTURAL: Record<string, Record<string, (object: K8sObject) => string[]>> = {
-  'keda.sh/v1alpha1': { ScaledObject: scaledObjectShape, TriggerAuthentication: triggerAuthenticationShape },
+const RULES: Record<string, (object: K8sObject) => string[]> = {
+  'keda.sh/v1alpha1 ScaledObject': scaledObjectRules,
 }
 
-/** Every object against the JSON schema of its apiVersion and kind (core and the CRDs used). */
+/** Every object against the JSON schema of its apiVersion and kind (core and the CRDs used), and RULES. */
 export async function schemaProblems(objects: K8sObject[]): Promise<string[]> {
   const problems: string[] = []
   for (const object of objects) {
     if (UNMODELLED_GROUPS.includes(object.apiVersion.split('/')[0]!)) continue
-    const structural = STRUCTURAL[object.apiVersion]?.[object.kind]
-    if (structural) {
-      problems.push(...structural(object).map((problem) => `${id(object)}: ${problem}`))
-      continue
-    }
     const module = MODULES[object.apiVersion]
     const model = module ? ((await import(module)) as Record<string, Model>)[object.kind] : undefined
     if (!model) {
@@ -158,6 +172,8 @@ export async function schemaProblems(objects: K8sObject[]): Promise<string[]> {
     } catch (error) {
       problems.push(`${id(object)}: ${error instanceof Error ? error.message : String(error)}`)
     }
+    const rules = RULES[`${object.apiVersion} ${object.kind}`]
+    problems.push(...(rules?.(object) ?? []).map((problem) => `${id(object)}: ${problem}`))
   }
   return problems
 }
@@ -438,6 +454,23 @@ export function policyProblems(objects: K8sObject[]): string[] {
     // The services' replicas spread over nodes; a single-replica database has nothing to spread.
     if (w.object.kind === 'Deployment' && !pod.topologySpreadConstraints?.length) {
       problems.push(`${where}: no topology spread across nodes`)
+    }
+    // A constraint counts the pod's own kind: its selector takes the pod, and the labels it copies
+    // from the pod are there (pod-template-hash is added by the ReplicaSet). The API server wants a
+    // labelSelector beside matchLabelKeys, and no key in both.
+    for (const { labelSelector, matchLabelKeys = [] } of pod.topologySpreadConstraints ?? []) {
+      if (!labelSelector || !selectorMatches(labelSelector, w.labels))
+        problems.push(`${where}: a topology spread constraint does not select the pod itself`)
+      const selected = [
+        ...Object.keys(labelSelector?.matchLabels ?? {}),
+        ...(labelSelector?.matchExpressions ?? []).map((e) => e.key),
+      ]
+      for (const key of matchLabelKeys) {
+        if (key !== 'pod-template-hash' && !(key in w.labels))
+          problems.push(`${where}: topology spread takes label ${key} from the pod, which has none`)
+        if (selected.includes(key))
+          problems.push(`${where}: topology spread has ${key} in both matchLabelKeys and labelSelector`)
+      }
     }
     for (const container of containersOf(w)) {
       const at = `${where} container ${container.name}`

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -14,13 +14,14 @@ import { fileURLToPath } from 'node:url'
 import {
   allowedEdges,
   build,
+  id,
   policyProblems,
   referenceProblems,
   schemaProblems,
-  STRUCTURAL,
   UNMODELLED_GROUPS,
   workloads,
   type K8sObject,
+  type Workload,
 } from './k8s-checks.ts'
 
 const K8S = fileURLToPath(new URL('../../deploy/k8s', import.meta.url))
@@ -139,9 +140,9 @@ for (const overlay of ['local', 'aws']) {
         [...new Set(unmodelled.map((o) => o.kind))].sort(),
         overlay === 'aws' ? ['LoadBalancerConfiguration', 'TargetGroupConfiguration'] : [],
       )
-      // KEDA's kinds are checked against their CRD's fields by the checks themselves.
-      const structural = objects.filter((o) => STRUCTURAL[o.apiVersion]?.[o.kind])
-      assert.deepEqual(structural.map((o) => `${o.kind} ${o.metadata.name}`).sort(), [
+      // KEDA's kinds have their models (@kubernetes-models/keda) like the others.
+      const keda = objects.filter((o) => o.apiVersion.startsWith('keda.sh/'))
+      assert.deepEqual(keda.map((o) => `${o.kind} ${o.metadata.name}`).sort(), [
         'ScaledObject converter',
         'TriggerAuthentication converter-queue',
       ])
@@ -225,6 +226,39 @@ for (const overlay of ['local', 'aws']) {
             assert.doesNotMatch(variable.name, /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN)$/)
     })
 
+    test("each service's DATABASE_URL names its own PostgreSQL: its Service's host, the database it creates", () => {
+      const databases = workloads(objects).filter(
+        (w) => w.labels['app.kubernetes.io/component'] === 'database',
+      )
+      assert.deepEqual(databases.map((w) => id(w.object)).sort(), [
+        'StatefulSet auth/auth-postgres',
+        'StatefulSet media/media-postgres',
+        'StatefulSet notification/notification-postgres',
+        'StatefulSet position-tracker/position-tracker-postgres',
+      ])
+      for (const database of databases) {
+        const env = (w: Workload, name: string) => w.pod.containers[0]!.env?.find((e) => e.name === name)
+        const secret = env(database, 'POSTGRES_USER')?.valueFrom?.secretKeyRef?.name ?? ''
+        const service = workloads(objects).find(
+          (w) => w.object.kind === 'Deployment' && w.labels.app === database.namespace,
+        )!
+        assert.deepEqual(env(service, 'DATABASE_URL')?.valueFrom?.secretKeyRef, {
+          name: secret,
+          key: 'database-url',
+        })
+        const [, host, name] =
+          /@([^@:/]+):5432\/(\w+)$/.exec(databaseUrl(objects, database.namespace, secret)) ?? []
+        assert.deepEqual(
+          [host, name],
+          [
+            `${database.object.metadata.name}.${database.namespace}.svc.cluster.local`,
+            env(database, 'POSTGRES_DB')?.value,
+          ],
+          id(database.object),
+        )
+      }
+    })
+
     test('the work dirs hold what media and the converter put there', () => {
       const limit = (name: string) => {
         const pod = (byName(objects, 'Deployment', name).spec as { template: { spec: PodSpecLike } }).template
@@ -251,6 +285,23 @@ interface PodSpecLike {
     emptyDir?: { sizeLimit?: string }
     persistentVolumeClaim?: { claimName: string }
   }>
+}
+
+/**
+ * The `database-url` of a database's Secret, as the service will read it: from the Secret the local
+ * overlay generates, or from the template of the ExternalSecret that makes it on AWS.
+ */
+function databaseUrl(objects: K8sObject[], namespace: string, name: string): string {
+  const secret = objects.find(
+    (o) => o.kind === 'Secret' && o.metadata.namespace === namespace && o.metadata.name === name,
+  )
+  if (secret)
+    return Buffer.from((secret.data as Record<string, string>)['database-url'] ?? '', 'base64').toString()
+  const external = objects.find(
+    (o) => o.kind === 'ExternalSecret' && o.metadata.namespace === namespace && o.metadata.name === name,
+  )
+  const spec = external?.spec as { target?: { template?: { data?: Record<string, string> } } } | undefined
+  return spec?.target?.template?.data?.['database-url'] ?? ''
 }
 
 /** A quantity such as `512Mi` or `1Gi`, in bytes. */
@@ -352,6 +403,46 @@ describe('the checks catch the classic mistakes', () => {
     }
   })
 
+  test("a service's Deployment without the label its components select: it gets none of what they hold", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'convoy-k8s-unlabelled-'))
+    try {
+      cpSync(workdir, dir, { recursive: true })
+      const file = path.join(dir, 'base/web/deployment.yaml')
+      const label = '    app.kubernetes.io/component: service\n'
+      assert.ok(readFileSync(file, 'utf8').includes(label))
+      writeFileSync(file, readFileSync(file, 'utf8').replace(label, ''))
+      const problems = policyProblems(build(path.join(dir, 'overlays/local'))).join('\n')
+      for (const expected of [
+        /Deployment web\/web container web: runAsNonRoot is not true/,
+        /Deployment web\/web container web: no readinessProbe/,
+        /Deployment web\/web: rolls out without RollingUpdate/,
+        /Deployment web\/web: no topology spread/,
+      ]) {
+        assert.match(problems, expected)
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('a topology spread constraint that counts no pod of its own, and names a key twice', () => {
+    const broken = clone(objects)
+    const [constraint] = (
+      podOf(byName(broken, 'Deployment', 'gateway')) as unknown as {
+        topologySpreadConstraints: Array<{ labelSelector: object; matchLabelKeys: string[] }>
+      }
+    ).topologySpreadConstraints
+    constraint!.labelSelector = { matchLabels: { app: 'gateways' } }
+    constraint!.matchLabelKeys = ['app', 'application', 'pod-template-hash']
+    const problems = policyProblems(broken).join('\n')
+    assert.match(problems, /topology spread has app in both matchLabelKeys and labelSelector/)
+    assert.match(
+      problems,
+      /Deployment gateway\/gateway: a topology spread constraint does not select the pod itself/,
+    )
+    assert.match(problems, /topology spread takes label application from the pod, which has none/)
+  })
+
   test('a Deployment with replicas that an HPA owns', () => {
     const broken = clone(objects)
     ;(byName(broken, 'Deployment', 'web').spec as { replicas?: number }).replicas = 2
@@ -409,7 +500,7 @@ describe('the checks catch the classic mistakes', () => {
     trigger.metadata.value = 2
     const problems = (await schemaProblems(broken)).join('\n')
     assert.match(problems, /ScaledObject converter\/converter: .*queueName: required by the rabbitmq trigger/)
-    assert.match(problems, /spec\.triggers\[0\]\.metadata: wrong type/)
+    assert.match(problems, /spec\/triggers\/0\/metadata\/value must be string/)
   })
 
   test("a TriggerAuthentication reading a key the converter's Secret does not have", () => {
