@@ -12,7 +12,7 @@
  *
  *   node bench/containers.ts [--rounds=3]
  */
-import { readdir, stat } from 'node:fs/promises'
+import { mkdir, readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { eventually } from '@convoy/platform/testing'
 import { login } from '@convoy/system/testing'
@@ -122,6 +122,7 @@ async function imageSize(topology: Topology, image: string) {
     (await topology.podman.podman(['image', 'inspect', '--format', '{{.Size}}', image])).trim(),
   )
   const dir = path.join(topology.podman.dir, 'pushed', image.replace(/[/:]/g, '_'))
+  await mkdir(path.dirname(dir), { recursive: true })
   await topology.podman.podman(['push', '--compress', image, `dir:${dir}`])
   let compressed = 0
   for (const file of await readdir(dir))

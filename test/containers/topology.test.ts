@@ -76,6 +76,9 @@ describe('compose.yaml on podman: the images built here, the containers topology
       assert.equal(State.Status, 'running', service)
       assert.equal(Config.User, '10001:10001', service)
       assert.equal(HostConfig.ReadonlyRootfs, true, service)
+      const status = await topology.exec(service, 'cat', '/proc/1/status')
+      assert.match(status, /^Uid:\s+10001\s/m, `${service}: PID 1's user`)
+      assert.match(status, /^CapEff:\s+0+$/m, `${service}: PID 1's effective capabilities`)
       await assert.rejects(
         topology.exec(service, 'node', '-e', "require('fs').writeFileSync('/app/x', '')"),
         /EROFS|read-only/,
@@ -86,7 +89,7 @@ describe('compose.yaml on podman: the images built here, the containers topology
 
   test('media and converter hold ffmpeg and ffprobe; the others hold neither', async () => {
     for (const service of SERVICES) {
-      const has = await topology.exec(service, 'ffprobe', '-version').then(
+      const has = await topology.exec(service, 'sh', '-c', 'ffprobe -version && ffmpeg -version').then(
         () => true,
         () => false,
       )
