@@ -42,9 +42,12 @@ RUN test -n "$SERVICE" || { echo 'build with --build-arg SERVICE=<a folder of se
 
 # 2. ffmpeg and ffprobe for media and converter, compiled from Debian's own source of its ffmpeg
 #    package (so bookworm's security fixes arrive with a rebuild) with only what Convoy asks of
-#    them: the file protocol, the video containers media accepts, the audio decoders dashcams
-#    record with, the MP3 encoder (LAME) and muxer. 3 MB each, instead of the ~490 MB of libraries
-#    Debian's ffmpeg package brings. The LGPL build: no GPL parts are enabled.
+#    them: the file protocol, the video containers media accepts (with the raw video demuxers
+#    that MPEG-PS and MPEG-TS use to tell a video stream from audio, and a few audio-only ones,
+#    only so that a refusal can name them), the audio codecs cameras and phones record, the MP3 encoder
+#    (LAME) and muxer. 3 MB each, instead of the ~490 MB of libraries Debian's ffmpeg package
+#    brings. The LGPL build: no GPL parts are enabled. No scanner sees a compiled binary: the
+#    Debian version it comes from is kept in /usr/local/share/doc/ffmpeg/debian-source-version.
 FROM node AS ffmpeg
 RUN sed -i 's/^Types: deb$/Types: deb deb-src/' /etc/apt/sources.list.d/debian.sources \
   && apt-get update \
@@ -56,23 +59,26 @@ RUN apt-get source ffmpeg \
   --disable-debug --disable-ffplay --disable-network --disable-avdevice --disable-swscale \
   --disable-postproc --enable-ffmpeg --enable-ffprobe --enable-zlib --enable-libmp3lame \
   --enable-protocol=file,pipe \
-  --enable-demuxer=mov,matroska,avi,mpegts,mpegps,flv,asf,ogg,mxf \
+  --enable-demuxer=mov,matroska,avi,mpegts,mpegps,flv,asf,ogg,mxf,mpegvideo,h264,hevc,m4v,wav,mp3,aac,flac \
   --enable-parser=aac,aac_latm,ac3,mpegaudio,opus,vorbis,flac,h264,hevc,mpeg4video,mpegvideo,av1,vp8,vp9 \
-  --enable-decoder=aac,aac_latm,ac3,eac3,mp1,mp2,mp3,mp3float,opus,vorbis,flac,alac,pcm_s16le,pcm_s16be,pcm_s24le,pcm_s32le,pcm_f32le,pcm_u8,pcm_alaw,pcm_mulaw,adpcm_ima_wav,adpcm_ms,wmav1,wmav2 \
+  --enable-decoder=aac,aac_latm,ac3,eac3,dca,mp1,mp2,mp3,mp3float,opus,vorbis,flac,alac,amrnb,amrwb,wmav1,wmav2,pcm_s8,pcm_u8,pcm_s16le,pcm_s16be,pcm_s24le,pcm_s24be,pcm_s32le,pcm_s32be,pcm_f32le,pcm_f32be,pcm_f64le,pcm_alaw,pcm_mulaw,pcm_bluray,pcm_dvd,adpcm_ima_wav,adpcm_ima_qt,adpcm_ms,adpcm_g726 \
   --enable-encoder=libmp3lame --enable-muxer=mp3 \
   --enable-filter=aresample,aformat,anull,null,format,abuffer,abuffersink,buffer,buffersink \
   && make -j"$(nproc)" \
   && make install \
   && mkdir -p /opt/ffmpeg/share/doc \
   && cp COPYING.LGPLv2.1 LICENSE.md /opt/ffmpeg/share/doc/ \
+  && dpkg-parsechangelog -l debian/changelog -S Version > /opt/ffmpeg/share/doc/debian-source-version \
   && /opt/ffmpeg/bin/ffmpeg -hide_banner -encoders | grep -q libmp3lame
 
 # 3. What runs: Node and the bundle, as uid 10001, from a read-only root. The heap's young
-#    generation is capped at 2 MiB semi-spaces and glibc at two malloc arenas: 10–35 MiB less RSS
-#    per service at the same throughput (docs/benchmarks.md §10); NODE_OPTIONS overrides it.
+#    generation is capped at 2 MiB semi-spaces and glibc at two malloc arenas: 10–37 MiB less RSS
+#    per service (docs/benchmarks.md §10); NODE_OPTIONS overrides it. No entrypoint script: Node
+#    itself is PID 1.
 FROM node AS runtime
 ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=2 MALLOC_ARENA_MAX=2
 WORKDIR /app
+ENTRYPOINT []
 
 # media (ffprobe on every upload) and converter (ffmpeg), with LAME from Debian. /data/media is
 # media's blob store mount point, owned by the service's user: a named volume starts as a copy of

@@ -19,7 +19,7 @@
  * bundle asked for an embedded database says which package it lacks.
  */
 import { existsSync } from 'node:fs'
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -47,11 +47,16 @@ export async function bundleService(service: string, out: string): Promise<void>
   const entry = manifest.exports?.['.']
   if (!entry) throw new Error(`${manifest.name} names no entry (exports ".")`)
 
+  // Only a folder this script made (or none) is replaced: `--out` never wipes anything else.
+  if (existsSync(out) && (await readdir(out)).length > 0 && !existsSync(path.join(out, 'main.js')))
+    throw new Error(`${out} holds something other than a bundle: choose an empty or new folder`)
   await rm(out, { recursive: true, force: true })
   await mkdir(out, { recursive: true })
   await writeFile(path.join(out, 'package.json'), `${JSON.stringify({ type: 'module', private: true })}\n`)
   const result = await esbuild.build({
     entryPoints: { main: path.join(packageDir, entry) },
+    // Inputs named relative to the repository, wherever this runs from (workspaceAssets reads them).
+    absWorkingDir: ROOT,
     outdir: out,
     bundle: true,
     splitting: true,

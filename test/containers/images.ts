@@ -10,7 +10,7 @@ import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { composeConfig } from '../deploy/compose.ts'
-import { run, type Podman } from './podman.ts'
+import { NICENESS, run, type Podman } from './podman.ts'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const COMPOSE_FILE = path.join(ROOT, 'compose.yaml')
@@ -75,7 +75,7 @@ export function fullName(image: string): string {
  */
 export async function buildStandIns(podman: Podman, pulled: string[]): Promise<void> {
   const rootfs = path.join(podman.dir, 'debian')
-  await run('debootstrap', ['--variant=minbase', 'bookworm', rootfs, DEBIAN_MIRROR], {})
+  await run('nice', [NICENESS, 'debootstrap', '--variant=minbase', 'bookworm', rootfs, DEBIAN_MIRROR], {})
   // What debian:bookworm-slim leaves out too: package caches, lists, docs, manuals, translations.
   for (const folder of [
     'var/cache/apt',
@@ -102,7 +102,9 @@ export async function buildStandIns(podman: Podman, pulled: string[]): Promise<v
       )
       .join('\n'),
   )
-  await run('sh', ['-c', `tar -C '${rootfs}' -c . | podman import - ${DEBIAN}`], { env: podman.env })
+  await run('sh', ['-c', `tar -C '${rootfs}' -c . | nice ${NICENESS} podman import - ${DEBIAN}`], {
+    env: podman.env,
+  })
   await rm(rootfs, { recursive: true, force: true })
 
   // Node: the project's own binary (the `node` package) and the npm running these tests.

@@ -10,11 +10,18 @@
  * - `podman system service`: the Docker-compatible socket docker-compose talks to.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, open as openFile, rm, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { eventually } from '@convoy/platform/testing'
+
+/**
+ * Everything podman runs — the builds (debootstrap, apt, npm ci, a compiler), the containers — at
+ * the lowest CPU priority: it takes minutes and can wait, and the tests running beside it in
+ * `npm test` measure time (a deadline, an order of events) and cannot.
+ */
+export const NICENESS = '-n19'
 
 /** What a machine needs for the container tests, and the Debian packages that bring it. */
 const TOOLS = {
@@ -41,6 +48,14 @@ export interface RunOptions {
   cwd?: string
   /** Extra environment. */
   env?: NodeJS.ProcessEnv
+}
+
+/** Every podman started and not closed yet: `closeEveryPodman` is what a timed-out test calls. */
+const open = new Set<Podman>()
+
+/** Closes every podman `startPodman` made that is still open. */
+export async function closeEveryPodman(): Promise<void> {
+  await Promise.all([...open].map((podman) => podman.close()))
 }
 
 /** Starts podman's service in a fresh folder; fails loudly when a tool is missing or cannot run. */
@@ -74,6 +89,8 @@ export async function startPodman(): Promise<Podman> {
       'runtime = "runc"',
       'cgroup_manager = "cgroupfs"',
       'events_logger = "file"',
+      // Not /run/libpod, the default as root: `podman system reset` would remove the host's.
+      `tmp_dir = "${path.join(dir, 'tmp')}"`,
       `events_logfile_path = "${path.join(dir, 'events.log')}"`,
       '[network]',
       `network_config_dir = "${networks}"`,
@@ -102,8 +119,17 @@ export async function startPodman(): Promise<Podman> {
 
   let service: ChildProcess | undefined
   const podman = (args: string[], options: RunOptions = {}) =>
-    run('podman', args, { ...options, env: { ...env, ...options.env } })
+    run('nice', [NICENESS, 'podman', ...args], { ...options, env: { ...env, ...options.env } })
+  const handle: Podman = {
+    env,
+    dir,
+    podman,
+    compose: (args, options = {}) =>
+      run('nice', [NICENESS, 'docker-compose', ...args], { ...options, env: { ...env, ...options.env } }),
+    close: () => close(),
+  }
   const close = async () => {
+    open.delete(handle)
     await podman(['rm', '--all', '--force', '--time', '0']).catch(() => {})
     await podman(['volume', 'prune', '--force']).catch(() => {})
     await podman(['network', 'prune', '--force']).catch(() => {})
@@ -113,23 +139,23 @@ export async function startPodman(): Promise<Podman> {
   }
   try {
     await podman(['info', '--format', '{{.Host.OCIRuntime.Name}}'])
-    service = spawn('podman', ['system', 'service', '--time=0', `unix://${socket}`], {
+    // Its log (one line per healthcheck it cannot schedule without systemd) stays in the folder.
+    const log = await openFile(path.join(dir, 'service.log'), 'a')
+    service = spawn('nice', [NICENESS, 'podman', 'system', 'service', '--time=0', `unix://${socket}`], {
       env,
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', log.fd, log.fd],
     })
+    await log.close()
+    const stopService = () => service?.kill('SIGTERM')
+    // A test process that ends without `close` (a timeout, an error before it) leaves no service.
+    process.once('exit', stopService)
     await eventually(() => ping(socket), "podman's Docker-compatible socket", 30_000)
   } catch (error) {
     await close()
     throw new Error(`podman cannot run on this machine: ${(error as Error).message}`, { cause: error })
   }
-  return {
-    env,
-    dir,
-    podman,
-    compose: (args, options = {}) =>
-      run('docker-compose', args, { ...options, env: { ...env, ...options.env } }),
-    close,
-  }
+  open.add(handle)
+  return handle
 }
 
 function ping(socket: string): Promise<boolean> {

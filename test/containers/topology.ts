@@ -57,17 +57,16 @@ export async function startTopology(adminPassword: string): Promise<Topology> {
     timings[step] = Math.round((performance.now() - started) / 100) / 10
     started = performance.now()
   }
-  const [gateway, rabbitmq, mailpit] = (await freePorts(3)) as [number, number, number]
-  const ports = { gateway, rabbitmq, mailpit }
+  const ports = { gateway: 0, rabbitmq: 0, mailpit: 0 }
   const project = `convoy${process.pid}`
   const compose = (...args: string[]) =>
     podman.compose(['--project-name', project, '--file', COMPOSE_FILE, ...args], {
       cwd: ROOT,
       env: {
         CONVOY_ADMIN_PASSWORD: adminPassword,
-        GATEWAY_PUBLISHED_PORT: String(gateway),
-        RABBITMQ_UI_PUBLISHED_PORT: String(rabbitmq),
-        MAILPIT_UI_PUBLISHED_PORT: String(mailpit),
+        GATEWAY_PUBLISHED_PORT: String(ports.gateway),
+        RABBITMQ_UI_PUBLISHED_PORT: String(ports.rabbitmq),
+        MAILPIT_UI_PUBLISHED_PORT: String(ports.mailpit),
         LOG_LEVEL: 'warn',
       },
     })
@@ -88,6 +87,8 @@ export async function startTopology(adminPassword: string): Promise<Topology> {
     for (const image of built) await buildServiceImage(podman, image)
     lap('service images')
     healthchecks = runHealthchecks(podman, project, () => stopped)
+    // Chosen now, not before the builds: other tests take ports meanwhile.
+    ;[ports.gateway, ports.rabbitmq, ports.mailpit] = (await freePorts(3)) as [number, number, number]
     await compose('up', '--detach', '--no-build')
     lap('compose up')
   } catch (error) {
@@ -96,7 +97,7 @@ export async function startTopology(adminPassword: string): Promise<Topology> {
   }
   return {
     podman,
-    url: `http://127.0.0.1:${gateway}`,
+    url: `http://127.0.0.1:${ports.gateway}`,
     ports,
     timings,
     compose,

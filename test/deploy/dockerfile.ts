@@ -122,8 +122,11 @@ export function checkDockerfile(text: string): string[] {
   }
 
   // Every stage that starts a program is an image someone runs (a build target, or the last stage).
+  // (`ENTRYPOINT []` only clears the base image's entrypoint: it starts nothing.)
   const runnable = stages.filter((stage) =>
-    stage.instructions.some((i) => i.keyword === 'CMD' || i.keyword === 'ENTRYPOINT'),
+    stage.instructions.some(
+      (i) => i.keyword === 'CMD' || (i.keyword === 'ENTRYPOINT' && execForm(i.args)?.length !== 0),
+    ),
   )
   if (runnable.length === 0) problems.push('final stage: no CMD or ENTRYPOINT')
   for (const stage of runnable) {

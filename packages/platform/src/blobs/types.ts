@@ -23,11 +23,11 @@ export interface Blob {
  * its key only once it was received completely and within its size limit: readers never see a
  * partial file, and two writers of one key leave one of the two complete contents.
  *
- * Implementations: local disk (embedded, stack, and Kubernetes on a PVC) and, later, S3 on AWS.
+ * Implementations: local disk (embedded, stack, and Kubernetes on a PVC) and S3 on AWS.
  * Every implementation passes `blob-store.contract.test.ts`.
  *
  * @example
- * const store = openBlobStore({ url: config.BLOB_STORE_URL })
+ * const store = await openBlobStore({ url: config.BLOB_STORE_URL })
  * await store.put(`videos/${id}`, request.raw, { maxBytes: config.MAX_UPLOAD_BYTES })
  * const { stream, size } = await store.get(`videos/${id}`)
  */
