@@ -7,8 +7,9 @@
  * - each Convoy service's RSS (VmRSS of its PID 1) once the topology has run a minute with the
  *   simulator driving its 38 vehicles: median of three readings 10 s apart;
  * - each service's start: a second process of the same image, started inside its container on
- *   other ports with the same configuration, from `node main.js` to its first 200 on /readyz
- *   (polled every 20 ms), median of `--rounds`; and its RSS 10 s after that, idle.
+ *   other ports with the same configuration but an empty RabbitMQ vhost of its own, from
+ *   `node main.js` to its first 200 on /readyz (polled every 20 ms), median of `--rounds`; and its
+ *   RSS 10 s after that, idle.
  *
  *   node bench/containers.ts [--rounds=3]
  */
@@ -25,19 +26,30 @@ import { machineInfo, markdownTable, progress, publish } from './lib/report.ts'
 const options = parseArgs({ rounds: 3 })
 const MiB = 2 ** 20
 
-/** Started inside a service's container: prints milliseconds to ready, and the idle RSS in kB. */
+/**
+ * Started inside a service's container: prints milliseconds to ready, and the idle RSS in kB. Its
+ * broker is a vhost of its own (`idle`, empty), so it takes none of its service's messages and
+ * sends none to it; it shares the service's database, which it only reads at start.
+ */
 const SECOND_PROCESS = String.raw`
 export PORT=18999 OPS_PORT=19999
+[ -n "$AMQP_URL" ] && export AMQP_URL="$AMQP_URL/idle"
 start=$(date +%s%N)
 node main.js >/dev/null 2>&1 &
 pid=$!
 ready() { exec 3<>/dev/tcp/127.0.0.1/19999 && printf 'GET /readyz HTTP/1.0\r\n\r\n' >&3 && head -c 12 <&3 | grep -q ' 200'; }
-until ready 2>/dev/null; do sleep 0.02; done
+tries=0
+until ready 2>/dev/null; do
+  kill -0 $pid 2>/dev/null || { echo "the second process exited" >&2; exit 1; }
+  tries=$((tries + 1)); [ $tries -gt 1500 ] && { echo "not ready in 30 s" >&2; kill $pid; exit 1; }
+  sleep 0.02
+done
 end=$(date +%s%N)
 sleep 10
 rss=$(awk '/^VmRSS/ { print $2 }' /proc/$pid/status)
 kill -TERM $pid
 wait $pid
+[ -n "$rss" ] || { echo "no RSS read" >&2; exit 1; }
 echo "$(( (end - start) / 1000000 )) $rss"
 `
 
@@ -73,6 +85,20 @@ runBench(async () => {
     await sleep(10_000)
   }
 
+  // The second processes' own vhost, on the topology's RabbitMQ, for compose.yaml's user.
+  await topology.exec('queue', 'rabbitmqctl', '-q', 'add_vhost', 'idle')
+  await topology.exec(
+    'queue',
+    'rabbitmqctl',
+    '-q',
+    'set_permissions',
+    '-p',
+    'idle',
+    'convoy',
+    '.*',
+    '.*',
+    '.*',
+  )
   const starts: Record<string, { ms: number[]; idleMiB: number[] }> = {}
   for (const service of SERVICES)
     for (let round = 0; round < options.rounds; round++) {
