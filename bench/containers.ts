@@ -17,7 +17,7 @@ import { mkdir, readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { eventually } from '@convoy/platform/testing'
 import { login } from '@convoy/system/testing'
-import { composeImages, fullName } from '../test/containers/images.ts'
+import { fullName } from '../test/containers/images.ts'
 import { SERVICES, startTopology, type Topology } from '../test/containers/topology.ts'
 import { median, parseArgs, sleep } from './lib/args.ts'
 import { onCleanup, runBench } from './lib/cleanup.ts'
@@ -65,7 +65,7 @@ runBench(async () => {
   )
 
   progress('image sizes')
-  const { built, pulled } = composeImages()
+  const { built, pulled } = topology.images
   const nodeBase = fullName('node:24.21.0-bookworm-slim')
   const sizes: Array<{ service: string; uncompressed: number; compressed: number }> = []
   for (const { service, image } of [

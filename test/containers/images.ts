@@ -136,24 +136,27 @@ function npmFolder(): string {
 }
 
 /**
- * Builds one service's image as compose.yaml does (`docker compose build`): the root Dockerfile,
- * `SERVICE`, the target. npm in the build reaches the registry over the host's network; a machine
- * behind a TLS-inspecting proxy gives its CA bundle (`NPM_CONFIG_CAFILE`, or the system's when
- * there is one) through an `.npmrc` mounted for the build only: nothing of it reaches an image.
+ * Builds the services' images as compose.yaml does (`docker compose build`): the root Dockerfile,
+ * `SERVICE`, the target; one at a time, as they share every layer up to the service's bundle. npm
+ * in the build reaches the registry over the host's network; a machine behind a TLS-inspecting
+ * proxy gives its CA bundle (`NPM_CONFIG_CAFILE`, or the system's when there is one) through an
+ * `.npmrc` mounted for the build only: nothing of it reaches an image.
  */
-export async function buildServiceImage(podman: Podman, image: ServiceImage): Promise<void> {
-  await podman.podman([
-    'build',
-    '--network',
-    'host',
-    ...(await hostNpmConfig(podman.dir)),
-    '--build-arg',
-    `SERVICE=${image.service}`,
-    ...(image.target ? ['--target', image.target] : []),
-    '--tag',
-    fullName(image.image),
-    ROOT,
-  ])
+export async function buildServiceImages(podman: Podman, images: ServiceImage[]): Promise<void> {
+  const npmConfig = await hostNpmConfig(podman.dir)
+  for (const image of images)
+    await podman.podman([
+      'build',
+      '--network',
+      'host',
+      ...npmConfig,
+      '--build-arg',
+      `SERVICE=${image.service}`,
+      ...(image.target ? ['--target', image.target] : []),
+      '--tag',
+      fullName(image.image),
+      ROOT,
+    ])
 }
 
 async function hostNpmConfig(dir: string): Promise<string[]> {

@@ -14,6 +14,7 @@ import { mkdir, mkdtemp, open as openFile, rm, writeFile } from 'node:fs/promise
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { run as runCommand } from '@convoy/platform/media'
 import { eventually } from '@convoy/platform/testing'
 
 /**
@@ -168,24 +169,18 @@ function ping(socket: string): Promise<boolean> {
   })
 }
 
-/** Runs a command to its end: its standard output, or an error with its standard error. */
-export function run(command: string, args: string[], options: RunOptions): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env })
-    const stdout: Buffer[] = []
-    const stderr: Buffer[] = []
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve(Buffer.concat(stdout).toString())
-      else
-        reject(
-          new Error(
-            `${command} ${args.join(' ')} failed (${signal ?? code}):\n${Buffer.concat(stderr).toString().slice(-4000)}`,
-          ),
-        )
-    })
-    child.stdin.end()
-  })
+/** The longest any one command of these tests may take: a build of an image from nothing. */
+const COMMAND_TIMEOUT_MS = 20 * 60_000
+
+/**
+ * Runs a command to its end (the platform's `run`: killed past its time, and with this process):
+ * its standard output, or an error with the end of its standard error.
+ */
+export async function run(command: string, args: string[], options: RunOptions): Promise<string> {
+  const result = await runCommand(command, args, { ...options, timeoutMs: COMMAND_TIMEOUT_MS })
+  if (result.code === 0) return result.stdout
+  const why = result.timedOut
+    ? `timed out after ${COMMAND_TIMEOUT_MS / 60_000} min`
+    : (result.signal ?? result.code)
+  throw new Error(`${command} ${args.join(' ')} failed (${why}):\n${result.stderr}`)
 }

@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test'
 import type { Media, Vehicle } from '@convoy/contracts'
 import { extractMp3, run } from '@convoy/platform/media'
 import { eventually, makeTestVideo } from '@convoy/platform/testing'
-import { composeImages, fullName } from './images.ts'
+import { fullName } from './images.ts'
 import { login, openLiveFeed } from '@convoy/system/testing'
 import { closeEveryPodman } from './podman.ts'
 import { SERVICES, startTopology, type Topology } from './topology.ts'
@@ -234,7 +234,7 @@ describe('compose.yaml on podman: the images built here, the containers topology
         )
         assert.equal(made.code, 0, `${file}: ${made.stderr}`)
       }
-      const image = fullName(composeImages().built.find((b) => b.service === 'converter')!.image)
+      const image = fullName(topology.images.built.find((b) => b.service === 'converter')!.image)
       const tool = async (name: string) => {
         const script = path.join(dir, name)
         const env = ['CONTAINERS_CONF', 'CONTAINERS_STORAGE_CONF'].map(

@@ -10,7 +10,14 @@
  */
 import { setTimeout } from 'node:timers/promises'
 import { freePorts } from '@convoy/platform/testing'
-import { buildServiceImage, buildStandIns, COMPOSE_FILE, composeImages, ROOT } from './images.ts'
+import {
+  buildServiceImages,
+  buildStandIns,
+  COMPOSE_FILE,
+  composeImages,
+  ROOT,
+  type ServiceImage,
+} from './images.ts'
 import { startPodman, type Podman } from './podman.ts'
 
 /** Every Convoy service of compose.yaml, in the order compose starts them. */
@@ -37,6 +44,8 @@ export interface Topology {
   /** The gateway, as published on 127.0.0.1. */
   url: string
   ports: { gateway: number; rabbitmq: number; mailpit: number }
+  /** The images compose.yaml builds and the ones it pulls. */
+  images: { built: ServiceImage[]; pulled: string[] }
   /** Seconds each step took: building the stand-ins, the service images, starting. */
   timings: Record<string, number>
   /** Runs `docker-compose …` on this topology. */
@@ -50,6 +59,7 @@ export interface Topology {
 
 /** Builds every image and starts compose.yaml; resolves once compose's `up` has returned. */
 export async function startTopology(adminPassword: string): Promise<Topology> {
+  const images = composeImages()
   const podman = await startPodman()
   const timings: Record<string, number> = {}
   let started = performance.now()
@@ -80,11 +90,9 @@ export async function startTopology(adminPassword: string): Promise<Topology> {
     await podman.close()
   }
   try {
-    const { built, pulled } = composeImages()
-    await buildStandIns(podman, pulled)
+    await buildStandIns(podman, images.pulled)
     lap('stand-ins')
-    // One at a time: they share every layer up to the service's bundle.
-    for (const image of built) await buildServiceImage(podman, image)
+    await buildServiceImages(podman, images.built)
     lap('service images')
     healthchecks = runHealthchecks(podman, project, () => stopped)
     // Chosen now, not before the builds: other tests take ports meanwhile.
@@ -97,6 +105,7 @@ export async function startTopology(adminPassword: string): Promise<Topology> {
   }
   return {
     podman,
+    images,
     url: `http://127.0.0.1:${ports.gateway}`,
     ports,
     timings,

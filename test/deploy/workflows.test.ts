@@ -7,12 +7,13 @@
  * the smoke test and rolls back on failure. Each rule is also shown to catch its mistake.
  */
 import assert from 'node:assert/strict'
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { parse, stringify } from 'yaml'
+import { composeConfig } from './compose.ts'
 import { parseDockerfile } from './dockerfile.ts'
 import { build, workloads } from './k8s-checks.ts'
 import {
@@ -38,21 +39,13 @@ const NODE_VERSION = (JSON.parse(read('package.json')) as { devDependencies: Rec
 const AWS_OVERLAY = 'deploy/k8s/overlays/aws'
 
 /**
- * The services with an image: every folder of services/ with a package. One that runs ffmpeg (its
- * sources import the platform's media tools) is built from the Dockerfile's stage with ffmpeg.
+ * The services with an image, and the Dockerfile stage each is built from, as compose.yaml builds
+ * them: the one place that says it (containers.test.ts checks compose.yaml against services/ and
+ * against which services run ffmpeg). The images workflow must build the same.
  */
-const SERVICES: ImageService[] = readdirSync(path.join(ROOT, 'services'))
-  .filter((name) => existsSync(path.join(ROOT, 'services', name, 'package.json')))
-  .map((name) => {
-    const sources = readdirSync(path.join(ROOT, 'services', name, 'src'), {
-      recursive: true,
-      encoding: 'utf8',
-    })
-      .filter((file) => file.endsWith('.ts') && !/test/.test(file))
-      .map((file) => read(`services/${name}/src/${file}`))
-    const ffmpeg = sources.some((source) => /from '@convoy\/platform\/media'/.test(source))
-    return { name, target: ffmpeg ? 'service-ffmpeg' : 'service' }
-  })
+const SERVICES: ImageService[] = Object.entries(
+  composeConfig(path.join(ROOT, 'compose.yaml'), { CONVOY_ADMIN_PASSWORD: 'only read for the builds' }),
+).flatMap(([name, service]) => (service.build ? [{ name, target: service.build.target ?? 'service' }] : []))
 
 test('there are workflows ci, images and deploy, and image services, two of them with ffmpeg', () => {
   for (const file of ['ci.yml', 'images.yml', 'deploy.yml']) assert.ok(workflowFiles.includes(file), file)

@@ -20,6 +20,9 @@ export interface RunOptions {
   graceMs?: number
   maxStdoutBytes?: number
   maxStderrBytes?: number
+  /** The command's environment (default: this process's) and working directory. */
+  env?: NodeJS.ProcessEnv
+  cwd?: string
 }
 
 /**
@@ -30,11 +33,20 @@ export interface RunOptions {
  * Rejects only when the command cannot be started at all (not installed).
  */
 export function run(command: string, args: string[], options: RunOptions): Promise<RunResult> {
-  const { timeoutMs, graceMs = 2000, maxStdoutBytes = 1024 * 1024, maxStderrBytes = 8 * 1024 } = options
+  const {
+    timeoutMs,
+    graceMs = 2000,
+    maxStdoutBytes = 1024 * 1024,
+    maxStderrBytes = 8 * 1024,
+    env,
+    cwd,
+  } = options
   return new Promise((resolve, reject) => {
     const child = spawnTied(command, args, {
       deathSignal: 'SIGKILL',
       stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+      cwd,
     }) as ChildProcessByStdio<null, Readable, Readable>
     let stdout = ''
     let stderr = ''
