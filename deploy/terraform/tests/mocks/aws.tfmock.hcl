@@ -1,0 +1,77 @@
+# What the mock AWS provider answers where its invented values would not do: ARNs that look like
+# ARNs (IAM and EKS check them), the account, region and zones, and add-on versions.
+
+mock_data "aws_caller_identity" {
+  defaults = {
+    account_id = "123456789012"
+    arn        = "arn:aws:iam::123456789012:user/test"
+  }
+}
+
+mock_data "aws_partition" {
+  defaults = {
+    partition  = "aws"
+    dns_suffix = "amazonaws.com"
+  }
+}
+
+mock_data "aws_availability_zones" {
+  defaults = {
+    names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+  }
+}
+
+mock_data "aws_eks_addon_version" {
+  defaults = {
+    version = "v1.0.0-eksbuild.1"
+  }
+}
+
+mock_resource "aws_iam_role" {
+  defaults = {
+    arn = "arn:aws:iam::123456789012:role/mock"
+  }
+}
+
+mock_resource "aws_iam_openid_connect_provider" {
+  defaults = {
+    arn = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+  }
+}
+
+mock_resource "aws_eks_cluster" {
+  defaults = {
+    arn = "arn:aws:eks:eu-west-1:123456789012:cluster/convoy"
+  }
+}
+
+mock_resource "aws_kms_key" {
+  defaults = {
+    arn = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+  }
+}
+
+mock_resource "aws_s3_bucket" {
+  defaults = {
+    arn = "arn:aws:s3:::convoy-media-123456789012"
+  }
+}
+
+mock_resource "aws_secretsmanager_secret" {
+  defaults = {
+    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:convoy/mock-AbCdEf"
+  }
+}
+
+mock_resource "aws_ecr_repository" {
+  defaults = {
+    arn = "arn:aws:ecr:eu-west-1:123456789012:repository/convoy/mock"
+  }
+}
+
+mock_resource "aws_launch_template" {
+  defaults = {
+    id             = "lt-0123456789abcdef0"
+    latest_version = 1
+  }
+}
