@@ -39,6 +39,8 @@ resource "aws_subnet" "public" {
   vpc_id            = aws_vpc.this.id
   availability_zone = local.zones[count.index]
   cidr_block        = local.public_cidrs[count.index]
+  # Load balancers and NAT gateways have addresses of their own; nothing else here needs one.
+  map_public_ip_on_launch = false
 
   tags = {
     Name                                  = "${local.name}-public-${local.zones[count.index]}"

@@ -17,7 +17,7 @@ variable "names" {
 }
 
 variable "uppercase_only" {
-  description = "Names whose value is upper-case letters and digits only (RabbitMQ's Erlang cookie)."
+  description = "Names whose value is upper-case letters and digits only (RabbitMQ's Erlang cookie is)."
   type        = set(string)
   default     = []
 }

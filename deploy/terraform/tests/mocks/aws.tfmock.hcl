@@ -57,18 +57,6 @@ mock_resource "aws_s3_bucket" {
   }
 }
 
-mock_resource "aws_secretsmanager_secret" {
-  defaults = {
-    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:convoy/mock-AbCdEf"
-  }
-}
-
-mock_resource "aws_ecr_repository" {
-  defaults = {
-    arn = "arn:aws:ecr:eu-west-1:123456789012:repository/convoy/mock"
-  }
-}
-
 mock_resource "aws_launch_template" {
   defaults = {
     id             = "lt-0123456789abcdef0"
