@@ -117,7 +117,7 @@ run "apply" {
     condition = (
       length(jsondecode(aws_iam_role.karpenter.assume_role_policy).Statement) == 1
       && jsondecode(aws_iam_role.karpenter.assume_role_policy).Statement[0].Principal == { Service = "pods.eks.amazonaws.com" }
-      && jsondecode(aws_iam_role.karpenter.assume_role_policy).Statement[0].Condition.ArnEquals["aws:SourceArn"] == aws_eks_cluster.this.arn
+      && try(jsondecode(aws_iam_role.karpenter.assume_role_policy).Statement[0].Condition.ArnEquals["aws:SourceArn"], null) == aws_eks_cluster.this.arn
     )
     error_message = "The controller's role must trust EKS Pod Identity (pods.eks.amazonaws.com) of this cluster only."
   }
@@ -137,7 +137,7 @@ run "apply" {
   assert {
     condition = [for s in jsondecode(aws_iam_role_policy.karpenter.policy).Statement : {
       Resource = s.Resource
-      Service  = s.Condition.StringEquals["iam:PassedToService"]
+      Service  = try(s.Condition.StringEquals["iam:PassedToService"], null)
       } if contains(flatten([s.Action]), "iam:PassRole")] == [{
       Resource = "arn:aws:iam::123456789012:role/convoy-karpenter-node"
       Service  = "ec2.amazonaws.com"
@@ -265,7 +265,7 @@ run "apply" {
 
   assert {
     condition = [for s in jsondecode(aws_sqs_queue_policy.karpenter.policy).Statement : {
-      Principal = toset(s.Principal.Service)
+      Principal = toset(try(flatten([s.Principal.Service]), []))
       Action    = s.Action
       Resource  = s.Resource
       } if s.Effect == "Allow"] == [{
@@ -278,7 +278,7 @@ run "apply" {
 
   assert {
     condition = toset(one([
-      for s in jsondecode(aws_sqs_queue_policy.karpenter.policy).Statement : s.Condition.ArnEquals["aws:SourceArn"] if s.Effect == "Allow"
+      for s in jsondecode(aws_sqs_queue_policy.karpenter.policy).Statement : try(flatten([s.Condition.ArnEquals["aws:SourceArn"]]), []) if s.Effect == "Allow"
     ])) == toset([for rule in aws_cloudwatch_event_rule.karpenter : rule.arn])
     error_message = "Sends to the queue must be limited to this configuration's EventBridge rules (aws:SourceArn)."
   }
@@ -287,7 +287,7 @@ run "apply" {
     condition = anytrue([
       for s in jsondecode(aws_sqs_queue_policy.karpenter.policy).Statement :
       s.Effect == "Deny" && s.Principal == "*" && s.Action == "sqs:*" && s.Resource == aws_sqs_queue.karpenter.arn
-      && s.Condition == { Bool = { "aws:SecureTransport" = "false" } }
+      && try(s.Condition, null) == { Bool = { "aws:SecureTransport" = "false" } }
     ])
     error_message = "The queue must deny every request not made over TLS (aws:SecureTransport = false)."
   }
