@@ -35,3 +35,13 @@ output "github_variables" {
     EKS_CLUSTER         = aws_eks_cluster.this.name
   }
 }
+
+output "karpenter_node_role" {
+  description = "The role of Karpenter's nodes: its EC2NodeClass's spec.role."
+  value       = aws_iam_role.karpenter_node.name
+}
+
+output "karpenter_interruption_queue" {
+  description = "Karpenter's interruption queue: its Helm value settings.interruptionQueue."
+  value       = aws_sqs_queue.karpenter.name
+}
