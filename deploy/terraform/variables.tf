@@ -46,9 +46,9 @@ variable "nat_gateway_per_zone" {
 }
 
 variable "ecr_endpoints" {
-  description = "Interface endpoints for the ECR API and registry, so that image pulls never cross the NAT gateway (the layers already come through the S3 gateway endpoint)."
+  description = "Interface endpoints for the ECR API and registry, so that no part of an image pull crosses the NAT gateway. Off by default: the layers (the bulk) already come through the free S3 gateway endpoint, and the two endpoints cost about $48 a month over three zones."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "api_public_cidrs" {

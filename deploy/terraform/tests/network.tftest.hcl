@@ -76,6 +76,10 @@ run "a_nat_gateway_per_zone" {
 }
 
 run "endpoints" {
+  variables {
+    ecr_endpoints = true
+  }
+
   assert {
     condition     = aws_vpc_endpoint.s3.vpc_endpoint_type == "Gateway" && aws_vpc_endpoint.s3.service_name == "com.amazonaws.eu-west-1.s3"
     error_message = "S3 (media's objects, ECR's image layers) through a free gateway endpoint."
@@ -98,22 +102,22 @@ run "endpoints" {
   }
 }
 
-run "no_ecr_endpoints" {
+run "no_ecr_endpoints_by_default" {
   command = plan
-
-  variables {
-    ecr_endpoints = false
-  }
 
   assert {
     condition     = length(aws_vpc_endpoint.ecr) == 0 && length(aws_security_group.endpoints) == 0
-    error_message = "ecr_endpoints = false makes neither the endpoints nor their security group."
+    error_message = "By default there are neither ECR endpoints nor their security group."
   }
 }
 
 # Nothing this configuration opens takes traffic from anywhere: the internet reaches only the load
 # balancers, whose security groups the AWS Load Balancer Controller makes.
 run "nothing_open_to_the_internet" {
+  variables {
+    ecr_endpoints = true
+  }
+
   assert {
     condition     = alltrue([for rule in aws_vpc_security_group_ingress_rule.endpoints_https : rule.cidr_ipv4 != "0.0.0.0/0" && rule.cidr_ipv6 == null])
     error_message = "No security group rule admits the internet."
