@@ -140,6 +140,8 @@ const MODULES: Record<string, string> = {
   'external-secrets.io/v1': '@kubernetes-models/external-secrets/external-secrets.io/v1',
   'keda.sh/v1alpha1': '@kubernetes-models/keda/keda.sh/v1alpha1',
   'monitoring.coreos.com/v1': '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1',
+  'karpenter.sh/v1': '@kubernetes-models/karpenter/karpenter.sh/v1',
+  'karpenter.k8s.aws/v1': '@kubernetes-models/karpenter/karpenter.k8s.aws/v1',
 }
 
 /**
