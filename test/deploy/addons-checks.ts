@@ -205,7 +205,7 @@ export function karpenterProblems(objects: K8sObject[], terraform: string, clust
   const nodeRole = /resource "aws_iam_role" "karpenter_node" \{\s*\n\s*name\s*=\s*("[^"]*")/.exec(
     terraform,
   )?.[1]
-  if (nodeRole !== undefined && nodeRole !== '"${local.name}-karpenter-node"')
+  if (nodeRole !== '"${local.name}-karpenter-node"')
     problems.push(`Terraform names the Karpenter node role ${nodeRole}, not "\${local.name}-karpenter-node"`)
   for (const nodeClass of classes) {
     const where = `EC2NodeClass ${nodeClass.metadata.name}`
