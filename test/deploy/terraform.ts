@@ -32,8 +32,10 @@ export function terraformCopy(source: string): Terraform {
   const dir = path.join(home, 'terraform')
   cpSync(source, dir, {
     recursive: true,
+    // A user's own files stay behind (their variables, state, backend); the tests' variables come.
     filter: (file) =>
-      !/(^|\/)(\.terraform|\.terraform\.lock\.hcl|terraform\.tfstate.*|.*\.tfvars|backend\.hcl)$/.test(file),
+      !/(^|\/)(\.terraform|\.terraform\.lock\.hcl|terraform\.tfstate(\..*)?|backend\.hcl)$/.test(file) &&
+      !(file.endsWith('.tfvars') && !/\/tests\/[^/]+$/.test(file)),
   })
   const cliConfig = path.join(home, 'terraform.rc')
   writeFileSync(

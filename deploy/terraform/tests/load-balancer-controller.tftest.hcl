@@ -16,12 +16,6 @@ provider "aws" {
   skip_metadata_api_check     = true
 }
 
-variables {
-  api_public_cidrs   = ["203.0.113.10/32"]
-  cluster_admins     = ["arn:aws:iam::123456789012:role/admin"]
-  github_repository  = "example/convoy"
-  generate_passwords = false
-}
 
 run "plan" {
   command = plan
