@@ -27,6 +27,9 @@ data "aws_eks_addon_version" "this" {
 
   addon_name         = each.key
   kubernetes_version = aws_eks_cluster.this.version
+  # AWS's add-ons name a default version for each Kubernetes version; metrics-server, a community
+  # add-on, may name none: its newest then.
+  most_recent = each.key == "metrics-server"
 }
 
 resource "aws_eks_addon" "before_nodes" {

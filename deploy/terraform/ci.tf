@@ -4,12 +4,18 @@
 #   deploy  (deploy.yml): the deploy environment only, whose reviewers approve each deployment;
 #           reads the images' digests and deploys to Convoy's namespaces, through an access entry.
 
+# An account has one OIDC provider per URL: if GitHub's is there already (another project made
+# it), name it in github_oidc_provider_arn and it is used instead of made.
 resource "aws_iam_openid_connect_provider" "github" {
+  count = var.github_oidc_provider_arn == null ? 1 : 0
+
   url            = "https://token.actions.githubusercontent.com"
   client_id_list = ["sts.amazonaws.com"]
 }
 
 locals {
+  github_oidc_provider_arn = coalesce(var.github_oidc_provider_arn, one(aws_iam_openid_connect_provider.github[*].arn))
+
   github_sub = "token.actions.githubusercontent.com:sub"
   github_aud = "token.actions.githubusercontent.com:aud"
 
@@ -31,7 +37,7 @@ resource "aws_iam_role" "ci" {
     Version = "2012-10-17"
     Statement = [{
       Effect    = "Allow"
-      Principal = { Federated = aws_iam_openid_connect_provider.github.arn }
+      Principal = { Federated = local.github_oidc_provider_arn }
       Action    = "sts:AssumeRoleWithWebIdentity"
       Condition = {
         StringEquals = { (local.github_aud) = "sts.amazonaws.com" }

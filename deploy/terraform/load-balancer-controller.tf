@@ -153,14 +153,18 @@ locals {
         Resource  = local.lbc_security_groups
         Condition = { StringEquals = local.lbc_owned }
       },
-      # It also opens the nodes' security group (which it did not create, so untagged) to its load
-      # balancers' traffic: any security group's ingress rules, but in this VPC only.
+      # It also opens the nodes' security group to its load balancers' traffic: the cluster security
+      # group EKS made (every node's, the base group's and Karpenter's), which EKS tags as this
+      # cluster's own. No other group of the VPC (the endpoints', say).
       {
-        Sid       = "OpenNodeSecurityGroupsInThisVpc"
-        Effect    = "Allow"
-        Action    = ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"]
-        Resource  = local.lbc_security_groups
-        Condition = { ArnEquals = { "ec2:Vpc" = aws_vpc.this.arn } }
+        Sid      = "OpenTheClusterSecurityGroup"
+        Effect   = "Allow"
+        Action   = ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"]
+        Resource = local.lbc_security_groups
+        Condition = {
+          ArnEquals    = { "ec2:Vpc" = aws_vpc.this.arn }
+          StringEquals = { "aws:ResourceTag/kubernetes.io/cluster/${local.name}" = "owned" }
+        }
       },
 
       # --- Load balancers and target groups -----------------------------------------------------

@@ -93,8 +93,9 @@ resource "aws_eks_node_group" "base" {
     "convoy.dev/capacity" = "base"
   }
 
-  # The desired size is the autoscaler's once the group exists; Terraform would otherwise put it
-  # back at every apply.
+  # Terraform sets the desired size when it makes the group, and leaves it alone after: a size set
+  # by hand (aws eks update-nodegroup-config, the console) is not put back at the next apply.
+  # Nothing resizes this group on its own; Karpenter adds nodes beside it.
   lifecycle {
     ignore_changes = [scaling_config[0].desired_size]
   }

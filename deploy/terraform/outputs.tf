@@ -45,3 +45,8 @@ output "karpenter_interruption_queue" {
   description = "Karpenter's interruption queue: its Helm value settings.interruptionQueue."
   value       = aws_sqs_queue.karpenter.name
 }
+
+output "karpenter_cpu_limit" {
+  description = "Most vCPUs Karpenter may start in all: its NodePool's limits.cpu (install.sh sets it)."
+  value       = var.karpenter_cpu_limit
+}

@@ -72,7 +72,7 @@ variable "cluster_admins" {
 }
 
 variable "base_nodes" {
-  description = "Bounds of the managed node group that carries the system's base load. Terraform sets desired_size at creation only: the autoscaler owns it afterwards."
+  description = "Bounds of the managed node group that carries the system's base load. Terraform sets desired_size at creation only: afterwards, set it with aws eks update-nodegroup-config (Karpenter adds nodes beside the group, it does not resize it)."
   type = object({
     min_size       = number
     desired_size   = number
@@ -108,6 +108,12 @@ variable "github_repository" {
   }
 }
 
+variable "github_oidc_provider_arn" {
+  description = "ARN of GitHub's OIDC provider (token.actions.githubusercontent.com) if the account has it already: an account holds one per URL. Null: this configuration makes it."
+  type        = string
+  default     = null
+}
+
 variable "github_environment" {
   description = "The GitHub environment of the deploy job (.github/workflows/deploy.yml): only a job in it may assume the deploy role."
   type        = string
@@ -139,7 +145,7 @@ variable "force_destroy" {
 }
 
 variable "secret_version" {
-  description = "Generation of the generated passwords: raising it writes new ones (the databases' passwords must then be changed to match; docs/aws.md)."
+  description = "Generation of the generated passwords: raising it writes new ones (the databases' passwords must then be changed to match; docs/aws.md). Set it in terraform.tfvars, never with -var: an apply without it would go back, and write new ones again."
   type        = number
   default     = 1
 }

@@ -25,9 +25,10 @@ provider "aws" {
   }
 }
 
-# The same account and region, for the passwords Secrets Manager generates (secrets.tf). A
-# configuration of its own only so that the tests can keep it: their mock provider cannot produce
-# ephemeral values, and they stand in for the module that uses it.
+# The same account and region, for the passwords Secrets Manager generates (secrets.tf), through a
+# configuration of its own: the tests' mock provider cannot produce ephemeral values, and refuses a
+# configuration in which any resource of its provider has one, so the tests keep this one real (and
+# unused: they turn generation off).
 provider "aws" {
   alias  = "passwords"
   region = var.region

@@ -43,6 +43,7 @@ const SETTINGS = {
   VPC_ID: 'vpc-0123456789abcdef0',
   KARPENTER_NODE_ROLE: `${NAME}-karpenter-node`,
   KARPENTER_INTERRUPTION_QUEUE: `${NAME}-karpenter`,
+  KARPENTER_CPU_LIMIT: terraformDefault(TERRAFORM, 'karpenter_cpu_limit')!,
 }
 
 /** The releases, in the order they need each other, and their namespaces (docs/aws.md, 4). */
@@ -251,6 +252,12 @@ describe('deploy/k8s/addons', () => {
     // The rest of the build is the same.
     const strip = (objects: K8sObject[]) => JSON.stringify(objects).replaceAll('acme', 'convoy')
     assert.equal(strip(acme.manifests), strip(build(path.join(ADDONS, 'karpenter'))))
+  })
+
+  test("install.sh gives the NodePool Terraform's CPU limit when it is not the default", () => {
+    const wider = dryRun(script, { ...SETTINGS, KARPENTER_CPU_LIMIT: '48' })
+    const pool = wider.manifests.find((o) => o.kind === 'NodePool')!
+    assert.equal(String(at(pool, 'spec', 'limits', 'cpu')), '48')
   })
 
   test("kube-prometheus-stack's release is named as Convoy's ServiceMonitors' release label", () => {

@@ -18,11 +18,12 @@
 #
 # The cluster's name, region and VPC, and Karpenter's node role and interruption queue, come from
 # the environment (CLUSTER_NAME, AWS_REGION, VPC_ID, KARPENTER_NODE_ROLE,
-# KARPENTER_INTERRUPTION_QUEUE) or else from Terraform's outputs (cluster_name, region, vpc_id,
-# karpenter_node_role, karpenter_interruption_queue of deploy/terraform). The pods cannot read
+# KARPENTER_INTERRUPTION_QUEUE, KARPENTER_CPU_LIMIT) or else from Terraform's outputs (cluster_name,
+# region, vpc_id, karpenter_node_role, karpenter_interruption_queue, karpenter_cpu_limit of
+# deploy/terraform). The pods cannot read
 # region and VPC from the instance metadata (IMDSv2, hop limit 1), so they are set here. The
-# EC2NodeClass is applied with that node role and the cluster's name as its discovery tag: a
-# Terraform `name` other than convoy needs no edit.
+# EC2NodeClass is applied with that node role and the cluster's name as its discovery tag, and the
+# NodePool with that CPU limit: a Terraform `name` or limit other than the defaults needs no edit.
 #
 # Idempotent: helm upgrade --install and kubectl apply change only what differs, so running it again
 # is also how a version changed in versions.env is rolled out. Helm installs a chart's crds/ on the
@@ -79,6 +80,7 @@ setting AWS_REGION region
 setting VPC_ID vpc_id
 setting KARPENTER_NODE_ROLE karpenter_node_role
 setting KARPENTER_INTERRUPTION_QUEUE karpenter_interruption_queue
+setting KARPENTER_CPU_LIMIT karpenter_cpu_limit
 
 # run COMMAND…: runs it, or prints it (--dry-run).
 run() {
@@ -147,7 +149,7 @@ release karpenter kube-system "$KARPENTER_CHART" "$KARPENTER_VERSION" --skip-crd
   --set "settings.interruptionQueue=$KARPENTER_INTERRUPTION_QUEUE" \
   --set "controller.env[0].name=AWS_REGION" --set "controller.env[0].value=$AWS_REGION"
 # karpenter/ as written names the default cluster, convoy: a kustomization of its own puts this
-# cluster's node role and discovery tag in their place.
+# cluster's node role, discovery tag and CPU limit in their place.
 cp -r "$here/karpenter" "$work/karpenter"
 cat >"$work/kustomization.yaml" <<EOF
 resources:
@@ -166,6 +168,13 @@ patches:
       - op: replace
         path: /spec/securityGroupSelectorTerms/0/tags/karpenter.sh~1discovery
         value: "$CLUSTER_NAME"
+  - target:
+      kind: NodePool
+      name: default
+    patch: |-
+      - op: replace
+        path: /spec/limits/cpu
+        value: "$KARPENTER_CPU_LIMIT"
 EOF
 if [[ $dry_run == true ]]; then
   echo "kubectl apply -f - <<'EOF'"

@@ -22,7 +22,7 @@ run "github_oidc" {
   command = plan
 
   assert {
-    condition     = aws_iam_openid_connect_provider.github.url == "https://token.actions.githubusercontent.com" && aws_iam_openid_connect_provider.github.client_id_list == toset(["sts.amazonaws.com"])
+    condition     = aws_iam_openid_connect_provider.github[0].url == "https://token.actions.githubusercontent.com" && aws_iam_openid_connect_provider.github[0].client_id_list == toset(["sts.amazonaws.com"])
     error_message = "GitHub's OIDC provider, for tokens whose audience is STS."
   }
 }
@@ -31,7 +31,7 @@ run "roles_trust_this_repository_only" {
   assert {
     condition = alltrue([for role in aws_iam_role.ci :
       jsondecode(role.assume_role_policy).Statement[0].Action == "sts:AssumeRoleWithWebIdentity" &&
-      jsondecode(role.assume_role_policy).Statement[0].Principal.Federated == aws_iam_openid_connect_provider.github.arn &&
+      jsondecode(role.assume_role_policy).Statement[0].Principal.Federated == aws_iam_openid_connect_provider.github[0].arn &&
       jsondecode(role.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
     ])
     error_message = "Both roles trust GitHub's tokens for STS, through the OIDC provider."
@@ -101,5 +101,20 @@ run "another_repository" {
   assert {
     condition     = jsondecode(aws_iam_role.ci["deploy"].assume_role_policy).Statement[0].Condition.StringLike["token.actions.githubusercontent.com:sub"] == ["repo:someone-else/fork:environment:prod-eu"]
     error_message = "The trust follows github_repository and github_environment."
+  }
+}
+
+run "an_existing_github_provider" {
+  variables {
+    github_oidc_provider_arn = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+  }
+
+  assert {
+    condition     = length(aws_iam_openid_connect_provider.github) == 0
+    error_message = "With the account's own GitHub provider named, none is made (an account holds one per URL)."
+  }
+  assert {
+    condition     = alltrue([for role in aws_iam_role.ci : jsondecode(role.assume_role_policy).Statement[0].Principal.Federated == "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"])
+    error_message = "The roles trust the provider named."
   }
 }

@@ -102,12 +102,28 @@ run "base_nodes" {
     error_message = "The node role may join the cluster, pull images and give pods addresses: nothing else."
   }
   assert {
+    condition     = aws_eks_node_group.base.launch_template[0].id == aws_launch_template.node.id && aws_eks_node_group.base.launch_template[0].version == tostring(aws_launch_template.node.latest_version)
+    error_message = "The node group's instances come from the launch template (IMDSv2, encrypted disk), at its latest version."
+  }
+  assert {
+    condition     = startswith(aws_eks_node_group.base.ami_type, "AL2023_")
+    error_message = "The base nodes run EKS's Amazon Linux 2023 AMI."
+  }
+  assert {
+    condition     = aws_eks_cluster.this.encryption_config[0].provider[0].key_arn == aws_kms_key.secrets.arn
+    error_message = "Secrets are encrypted with this configuration's key."
+  }
+  assert {
+    condition     = aws_ec2_tag.cluster_security_group_discovery.resource_id == aws_eks_cluster.this.vpc_config[0].cluster_security_group_id && aws_ec2_tag.cluster_security_group_discovery.key == "karpenter.sh/discovery" && aws_ec2_tag.cluster_security_group_discovery.value == "convoy"
+    error_message = "The cluster security group carries Karpenter's discovery tag (its nodes find their security group by it)."
+  }
+  assert {
     condition     = aws_eks_node_group.base.labels["convoy.dev/capacity"] == "base"
     error_message = "The base nodes are labelled, for the controllers that must run on them."
   }
 }
 
-# The autoscaler owns the desired size once the group exists: a new apply does not put it back.
+# The desired size is set at creation only: a new apply does not put back one set by hand.
 run "desired_size_is_not_fought" {
   variables {
     base_nodes = {
@@ -131,7 +147,7 @@ run "desired_size_stays" {
 
   assert {
     condition     = aws_eks_node_group.base.scaling_config[0].desired_size == 3 && aws_eks_node_group.base.scaling_config[0].max_size == 5
-    error_message = "Terraform changes the bounds but leaves the desired size to the autoscaler."
+    error_message = "Terraform changes the bounds but leaves the desired size as it is."
   }
 }
 
@@ -177,6 +193,10 @@ run "addons" {
     error_message = "The EBS CSI driver's role trusts Pod Identity."
   }
   assert {
+    condition     = jsondecode(aws_iam_role.ebs_csi_driver.assume_role_policy).Statement[0].Condition.ArnEquals["aws:SourceArn"] == aws_eks_cluster.this.arn
+    error_message = "Only Pod Identity acting for this cluster may assume the EBS CSI driver's role."
+  }
+  assert {
     condition     = endswith(aws_iam_role_policy_attachment.ebs_csi_driver.policy_arn, ":iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy")
     error_message = "The EBS CSI driver has AWS's policy for it (volumes it tagged as its own)."
   }
@@ -190,8 +210,6 @@ run "ebs_csi_role_is_the_one_associated" {
 }
 
 run "admins" {
-  command = plan
-
   variables {
     cluster_admins = ["arn:aws:iam::123456789012:role/Admin", "arn:aws:iam::123456789012:user/ops"]
   }
@@ -199,6 +217,10 @@ run "admins" {
   assert {
     condition     = toset(keys(aws_eks_access_entry.admin)) == toset(["arn:aws:iam::123456789012:role/Admin", "arn:aws:iam::123456789012:user/ops"])
     error_message = "Each listed admin has an access entry."
+  }
+  assert {
+    condition     = alltrue([for entry in aws_eks_access_entry.admin : entry.type == "STANDARD" && length(entry.kubernetes_groups) == 0])
+    error_message = "Admins' entries are standard ones, their rights the access policy's (no group)."
   }
   assert {
     condition = alltrue([for association in aws_eks_access_policy_association.admin :

@@ -94,17 +94,6 @@ run "plan" {
 }
 
 run "apply" {
-  # Distinct ARNs for the two roles (the mock gives every role the same one), so that the checks
-  # below can tell the node role from the controller's.
-  override_resource {
-    target = aws_iam_role.karpenter
-    values = { arn = "arn:aws:iam::123456789012:role/convoy-karpenter" }
-  }
-  override_resource {
-    target = aws_iam_role.karpenter_node
-    values = { arn = "arn:aws:iam::123456789012:role/convoy-karpenter-node" }
-  }
-
   # --- Trust and association ---
 
   assert {

@@ -35,12 +35,6 @@ run "plan" {
 }
 
 run "apply" {
-  # A distinct ARN for this role (the mock gives every role the same one).
-  override_resource {
-    target = aws_iam_role.load_balancer_controller
-    values = { arn = "arn:aws:iam::123456789012:role/convoy-aws-load-balancer-controller" }
-  }
-
   assert {
     condition = (
       length(jsondecode(aws_iam_role.load_balancer_controller.assume_role_policy).Statement) == 1
@@ -124,7 +118,8 @@ run "apply" {
 
   assert {
     # Security groups: created in this VPC with the tag, tagged at creation, retagged, changed and
-    # deleted only when the controller's; others' ingress rules changed in this VPC only.
+    # deleted only when the controller's; the cluster security group's ingress rules changed, no
+    # other group's.
     condition = alltrue([
       for s in jsondecode(aws_iam_role_policy.load_balancer_controller.policy).Statement : (
         try(s.Condition.StringEquals["aws:ResourceTag/elbv2.k8s.aws/cluster"], null) == "convoy"
@@ -132,12 +127,13 @@ run "apply" {
         || (
           toset(flatten([s.Action])) == toset(["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"])
           && try(s.Condition.ArnEquals["ec2:Vpc"], null) == aws_vpc.this.arn
+          && try(s.Condition.StringEquals["aws:ResourceTag/kubernetes.io/cluster/convoy"], null) == "owned"
         )
         || (flatten([s.Action]) == ["ec2:CreateSecurityGroup"] && flatten([s.Resource]) == [aws_vpc.this.arn])
       )
       if anytrue([for a in flatten([s.Action]) : startswith(a, "ec2:") && !startswith(a, "ec2:Describe") && !startswith(a, "ec2:Get")])
     ])
-    error_message = "EC2 security group writes must be conditioned on elbv2.k8s.aws/cluster = convoy, or be ingress rule changes in this VPC, or CreateSecurityGroup on this VPC."
+    error_message = "EC2 security group writes must be conditioned on elbv2.k8s.aws/cluster = convoy, or be ingress rule changes of the cluster security group (tagged kubernetes.io/cluster/convoy = owned) in this VPC, or CreateSecurityGroup on this VPC."
   }
 
   assert {

@@ -35,7 +35,7 @@ mock_resource "aws_iam_role" {
 
 mock_resource "aws_iam_openid_connect_provider" {
   defaults = {
-    arn = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    arn = "arn:aws:iam::123456789012:oidc-provider/mock"
   }
 }
 
@@ -81,4 +81,84 @@ mock_resource "aws_cloudwatch_event_rule" {
   defaults = {
     arn = "arn:aws:events:eu-west-1:123456789012:rule/convoy-karpenter"
   }
+}
+
+# Each role its own ARN, so that a test can tell one role from another (a policy or an association
+# wired to the wrong role fails).
+
+override_resource {
+  target = aws_iam_role.cluster
+  values = { arn = "arn:aws:iam::123456789012:role/convoy-cluster" }
+}
+
+override_resource {
+  target = aws_iam_role.node
+  values = { arn = "arn:aws:iam::123456789012:role/convoy-node" }
+}
+
+override_resource {
+  target = aws_iam_role.fargate
+  values = { arn = "arn:aws:iam::123456789012:role/convoy-fargate" }
+}
+
+override_resource {
+  target = aws_iam_role.ebs_csi_driver
+  values = { arn = "arn:aws:iam::123456789012:role/convoy-ebs-csi-driver" }
+}
+
+override_resource {
+  target = aws_iam_role.workload["media"]
+  values = { arn = "arn:aws:iam::123456789012:role/convoy-media" }
+}
+
+override_resource {
+  target = aws_iam_role.workload["external-secrets"]
+  values = { arn = "arn:aws:iam::123456789012:role/convoy-external-secrets" }
+}
+
+override_resource {
+  target = aws_iam_role.ci["images"]
+  values = { arn = "arn:aws:iam::123456789012:role/convoy-images" }
+}
+
+override_resource {
+  target = aws_iam_role.ci["deploy"]
+  values = { arn = "arn:aws:iam::123456789012:role/convoy-deploy" }
+}
+
+override_resource {
+  target = aws_iam_role.karpenter
+  values = { arn = "arn:aws:iam::123456789012:role/convoy-karpenter" }
+}
+
+override_resource {
+  target = aws_iam_role.karpenter_node
+  values = { arn = "arn:aws:iam::123456789012:role/convoy-karpenter-node" }
+}
+
+override_resource {
+  target = aws_iam_role.load_balancer_controller
+  values = { arn = "arn:aws:iam::123456789012:role/convoy-aws-load-balancer-controller" }
+}
+
+# And each of Karpenter's EventBridge rules its own ARN (the queue's policy names them).
+
+override_resource {
+  target = aws_cloudwatch_event_rule.karpenter["spot-interruption"]
+  values = { arn = "arn:aws:events:eu-west-1:123456789012:rule/convoy-karpenter-spot-interruption" }
+}
+
+override_resource {
+  target = aws_cloudwatch_event_rule.karpenter["rebalance"]
+  values = { arn = "arn:aws:events:eu-west-1:123456789012:rule/convoy-karpenter-rebalance" }
+}
+
+override_resource {
+  target = aws_cloudwatch_event_rule.karpenter["state-change"]
+  values = { arn = "arn:aws:events:eu-west-1:123456789012:rule/convoy-karpenter-state-change" }
+}
+
+override_resource {
+  target = aws_cloudwatch_event_rule.karpenter["scheduled-change"]
+  values = { arn = "arn:aws:events:eu-west-1:123456789012:rule/convoy-karpenter-scheduled-change" }
 }
