@@ -87,6 +87,32 @@ for (const module of ROOT_MODULES) {
   })
 }
 
+test('the state is kept in S3, locked, by a partial backend configuration: nothing account-specific committed', () => {
+  const versions = read('deploy/terraform/versions.tf')
+  assert.match(versions, /^\s*backend "s3" \{\}$/m)
+  const example = read('deploy/terraform/backend.hcl.example')
+  for (const setting of [
+    /^bucket\s*=/m,
+    /^key\s*=/m,
+    /^region\s*=/m,
+    /^encrypt\s*=\s*true$/m,
+    /^use_lockfile\s*=\s*true$/m,
+  ])
+    assert.match(example, setting)
+  const ignored = execFileSync(
+    'git',
+    ['check-ignore', '--no-index', 'deploy/terraform/backend.hcl', 'deploy/terraform/terraform.tfvars'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  )
+  assert.deepEqual(ignored.trim().split('\n'), [
+    'deploy/terraform/backend.hcl',
+    'deploy/terraform/terraform.tfvars',
+  ])
+})
+
 /** `terraform graph`'s edges (from → to: from depends on to), over a local backend. */
 async function dependencies(): Promise<Map<string, Set<string>>> {
   writeFileSync(path.join(terraform.dir, 'backend_override.tf'), 'terraform {\n  backend "local" {}\n}\n')

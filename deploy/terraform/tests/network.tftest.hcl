@@ -43,6 +43,21 @@ run "subnets" {
   }
 }
 
+run "public_subnets_reach_the_internet" {
+  assert {
+    condition     = aws_route.public_internet.destination_cidr_block == "0.0.0.0/0" && aws_route.public_internet.gateway_id == aws_internet_gateway.this.id && aws_internet_gateway.this.vpc_id == aws_vpc.this.id
+    error_message = "The public subnets' way out is the VPC's internet gateway."
+  }
+  assert {
+    condition     = toset([for association in aws_route_table_association.public : association.subnet_id]) == toset(aws_subnet.public[*].id) && alltrue([for association in aws_route_table_association.public : association.route_table_id == aws_route_table.public.id])
+    error_message = "Every public subnet uses the public route table."
+  }
+  assert {
+    condition     = [for association in aws_route_table_association.private : association.route_table_id] == aws_route_table.private[*].id && [for association in aws_route_table_association.private : association.subnet_id] == aws_subnet.private[*].id
+    error_message = "Each private subnet uses its own zone's route table."
+  }
+}
+
 run "one_nat_gateway_by_default" {
   assert {
     condition     = length(aws_nat_gateway.this) == 1 && length(distinct(aws_route.private_nat[*].nat_gateway_id)) == 1
