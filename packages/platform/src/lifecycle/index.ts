@@ -41,9 +41,8 @@ export function runUntilSignal(
         if (stopping) return
         stopping = true
         service.log.info({ signal }, 'shutting down')
-        // The log writes asynchronously: exiting with a line still being written would let the
-        // synchronous flush at exit write the last line before it (seen under load: 'stopped'
-        // before 'shutting down'). Exit once the log has written everything, in order.
+        // Exit once the log has written everything (a logger given an asynchronous destination
+        // may still hold lines; createLogger's own writes synchronously).
         const exit = (code: number) => service.log.flush(() => process.exit(code))
         // The last resort exits at once: a log that cannot write (a pipe nobody reads) must not
         // keep the process alive past its grace period.

@@ -29,7 +29,11 @@ export function clientWentAway(error: unknown): boolean {
 const WARN = 40
 
 /**
- * One JSON object per line on stdout: `time`, `level`, `service`, `msg`, plus a fields object.
+ * One JSON object per line on stdout, written synchronously: `time`, `level`, `service`, `msg`, plus a
+ * fields object. Synchronous, so that lines reach stdout in the order they were logged even when the
+ * process exits right after one: pino's own default writes asynchronously, and a line still being
+ * written when the process exits came out after the one the exit flushed (a service's 'stopped'
+ * before its 'shutting down', seen under load).
  * A warning or error whose error is a client going away ({@link clientWentAway}) becomes an
  * info line without a stack, whoever logs it: a thousand cancelled uploads are not a thousand
  * stack traces.
@@ -61,6 +65,6 @@ export function createLogger(options: {
         },
       },
     },
-    options.destination,
+    options.destination ?? pino.destination({ dest: 1, sync: true }),
   )
 }
