@@ -36,6 +36,9 @@ const SERVICES = [
   'notification',
 ]
 
+/** The services with a PostgreSQL of their own. */
+const POSTGRES_OWNERS = ['auth', 'media', 'notification', 'position-tracker']
+
 /** The edges of docs/deploy.md#network-policies, and nothing else but DNS. */
 const DESIGNED = [
   'internet → gateway:http',
@@ -71,6 +74,11 @@ const DESIGNED = [
   'monitoring → gateway:http',
   // Prometheus scrapes each service's ops port, never its API.
   ...SERVICES.map((service) => `monitoring → ${service}:ops`),
+  // and the exporters of the databases (postgres_exporter beside each) and the broker (its plugin).
+  ...['auth', 'media', 'notification', 'position-tracker'].map(
+    (owner) => `monitoring → ${owner}-postgres:metrics`,
+  ),
+  'monitoring → queue:metrics',
 ]
 /** What each overlay adds: Mailpit as the local mail server; S3 and its credentials on AWS. */
 const OVERLAY_EDGES: Record<string, string[]> = {
@@ -121,7 +129,12 @@ for (const overlay of ['local', 'aws']) {
     test('builds, with every service, its namespace and its workload', () => {
       if (overlay === 'aws') {
         const monitored = objects.filter((o) => o.kind === 'ServiceMonitor').map((o) => o.metadata.name)
-        assert.deepEqual(monitored.sort(), [...SERVICES].sort(), 'Prometheus scrapes every service')
+        const exporters = [...POSTGRES_OWNERS.map((owner) => `${owner}-postgres`), 'queue']
+        assert.deepEqual(
+          monitored.sort(),
+          [...SERVICES, ...exporters].sort(),
+          'Prometheus scrapes every service, database and the broker',
+        )
       }
       for (const name of [...SERVICES, 'queue']) {
         assert.ok(byName(objects, 'Namespace', name), `Namespace ${name}`)
