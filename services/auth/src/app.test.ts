@@ -158,6 +158,30 @@ for (const target of databaseTargets) {
       )
     })
 
+    test('counts logins by outcome on /metrics: success, refused, throttled', async () => {
+      const count = async (outcome: string) => {
+        const text = await auth.app.metricsRegistry.getSingleMetricAsString('auth_logins_total')
+        return Number(
+          new RegExp(`auth_logins_total\\{[^}]*outcome="${outcome}"[^}]*\\} (\\d+)`).exec(text)?.[1],
+        )
+      }
+      const before = {
+        success: await count('success'),
+        refused: await count('refused'),
+        throttled: await count('throttled'),
+      }
+      assert.equal((await login(basic('admin', ADMIN_PASSWORD))).statusCode, 200)
+      assert.equal((await login(basic('admin', 'not the password'))).statusCode, 401)
+      const ip = freshIp()
+      let throttled = 0
+      for (let i = 0; i < 25; i++)
+        if ((await login(basic(`guesser${i}`, 'whatever1'), ip)).statusCode === 429) throttled++
+      assert.ok(throttled > 0, 'the throttle answered 429')
+      assert.equal(await count('success'), before.success + 1)
+      assert.equal(await count('refused'), before.refused + 1 + (25 - throttled))
+      assert.equal(await count('throttled'), before.throttled + throttled)
+    })
+
     test('attempts from one address are limited whatever the usernames', async () => {
       const ip = freshIp()
       for (let i = 0; i < 20; i++)

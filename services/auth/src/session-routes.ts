@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto'
+import { Counter } from 'prom-client'
 import { Compile } from 'typebox/compile'
 import { Me, Password, PasswordChange, RefreshRequest, TokenPair, Username } from '@convoy/contracts'
-import { BadRequestError, ForbiddenError, UnauthorizedError } from '@convoy/platform/errors'
+import {
+  BadRequestError,
+  ForbiddenError,
+  TooManyRequestsError,
+  UnauthorizedError,
+} from '@convoy/platform/errors'
 import type { HttpApp } from '@convoy/platform/http'
 import type { AuthContext } from './context.ts'
 import { basicCredentials, BASIC_CHALLENGE } from './basic.ts'
@@ -22,6 +28,16 @@ export const adminGrade = (password: string, username: string) =>
  */
 export function sessionRoutes(app: HttpApp, context: AuthContext) {
   const { store, keys, hasher, settings, throttle } = context
+  // What became of each login: signed in, refused (wrong credentials, unknown or disabled user), or
+  // throttled (too many failures: the password was not even checked). Each from the start, so that a
+  // rate over it is defined before the first login.
+  const logins = new Counter({
+    name: 'auth_logins_total',
+    help: 'Login attempts, by outcome: success, refused (wrong credentials or disabled), throttled',
+    labelNames: ['outcome'] as const,
+    registers: [app.metricsRegistry],
+  })
+  for (const outcome of ['success', 'refused', 'throttled'] as const) logins.inc({ outcome }, 0)
 
   async function tokenPair(user: SessionUser, family?: string) {
     const claims = { role: user.role, preferred_username: user.username, gen: user.generation }
@@ -67,11 +83,16 @@ export function sessionRoutes(app: HttpApp, context: AuthContext) {
     const challenge = request.headers['x-requested-with'] ? 'Bearer realm="convoy"' : BASIC_CHALLENGE
     const credentials = basicCredentials(request.headers.authorization, challenge)
     const username = credentials.username.toLowerCase()
-    const user = await checkPassword(username, credentials.password, request.ip)
+    const user = await checkPassword(username, credentials.password, request.ip).catch((error: unknown) => {
+      if (error instanceof TooManyRequestsError) logins.inc({ outcome: 'throttled' })
+      throw error
+    })
     if (!user) {
+      logins.inc({ outcome: 'refused' })
       request.log.info({ username: isUsername.Check(username) ? username : undefined }, 'login refused')
       throw new UnauthorizedError(WRONG_CREDENTIALS, challenge)
     }
+    logins.inc({ outcome: 'success' })
     request.log.info({ username, userId: user.id }, 'logged in')
     void reply.header('cache-control', 'no-store')
     return tokenPair(user)
