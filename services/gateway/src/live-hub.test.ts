@@ -168,6 +168,30 @@ describe('live hub', () => {
     await eventually(() => hub.size() === 0, 'clients gone')
   })
 
+  test('measures what it sends: frames, bytes, and how old each position is when it goes out', async () => {
+    const value = async (name: string) =>
+      Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(await metrics.metrics())?.[1] ?? 0)
+    const before = {
+      frames: await value('live_frames_sent_total'),
+      bytes: await value('live_bytes_sent_total'),
+      count: await value('position_live_latency_seconds_count'),
+      sum: await value('position_live_latency_seconds_sum'),
+    }
+    const a = await connect()
+    const reported = new Date(Date.now() - 3_000).toISOString()
+    hub.publish([{ ...vehicle('Old'), timestamp: reported }])
+    await eventually(() => a.frames.length > 0, 'a frame')
+    assert.equal(await value('live_frames_sent_total'), before.frames + 1)
+    assert.ok((await value('live_bytes_sent_total')) - before.bytes >= JSON.stringify(a.frames[0]).length)
+    assert.equal(await value('position_live_latency_seconds_count'), before.count + 1)
+    assert.ok(
+      (await value('position_live_latency_seconds_sum')) - before.sum >= 3,
+      'three seconds old at least',
+    )
+    a.client.close()
+    await eventually(() => hub.size() === 0, 'clients gone')
+  })
+
   test('drops a client that stops reading, and keeps serving the others', async () => {
     const healthy = await connect()
     const stalled = await stalledClient(port)

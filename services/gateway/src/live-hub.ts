@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client'
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import type { WebSocket } from 'ws'
 import { Compile } from 'typebox/compile'
 import { LIVE_CLOSE, LiveAuth, type LiveFrame, type Vehicle } from '@convoy/contracts'
@@ -49,6 +49,19 @@ export function createLiveHub(options: LiveHubOptions) {
     help: 'Frames sent to live-feed clients',
     registers: [options.metrics],
   })
+  const bytesSent = new Counter({
+    name: 'live_bytes_sent_total',
+    help: 'Bytes of the frames sent to live-feed clients',
+    registers: [options.metrics],
+  })
+  // Freshness as users see it: from a position's own timestamp (the vehicle's report) to the frame
+  // that carries it to the map, once per vehicle per frame sent.
+  const freshness = new Histogram({
+    name: 'position_live_latency_seconds',
+    help: "Seconds from a position's report to the live frame that sends it",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    registers: [options.metrics],
+  })
   const dropped = new Counter({
     name: 'live_clients_dropped_total',
     help: 'Live-feed clients dropped, by reason',
@@ -86,6 +99,10 @@ export function createLiveHub(options: LiveHubOptions) {
     const bytes = Buffer.from(JSON.stringify(frame))
     for (const socket of clients) send(socket, bytes)
     frames.inc(clients.size)
+    bytesSent.inc(bytes.length * clients.size)
+    const now = Date.now()
+    for (const vehicle of frame.vehicles)
+      freshness.observe(Math.max(0, now - Date.parse(vehicle.timestamp)) / 1000)
   }
 
   function heartbeat() {
@@ -113,6 +130,7 @@ export function createLiveHub(options: LiveHubOptions) {
       const bytes = Buffer.from(JSON.stringify(frame))
       for (const socket of own) send(socket, bytes)
       frames.inc(own.size)
+      bytesSent.inc(bytes.length * own.size)
     },
     add(socket: WebSocket) {
       if (sockets.size >= options.maxClients) return socket.close(LIVE_CLOSE.full, 'too many clients')
