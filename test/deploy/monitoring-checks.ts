@@ -1,0 +1,243 @@
+/**
+ * Checks of Convoy's alert and recording rules (deploy/monitoring): the PrometheusRule objects are
+ * the source; promtool reads plain rule files, so `extract` writes each object's `spec` (its
+ * `groups`) to a temporary rules/ folder with the promtool tests beside it in tests/, as in the
+ * repository. Each check returns the problems it found, in words that name the rule; an empty list
+ * means none.
+ */
+import { spawnSync } from 'node:child_process'
+import { cpSync, globSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { parse, stringify } from 'yaml'
+import type { K8sObject } from './k8s-checks.ts'
+
+export interface Rule {
+  record?: string
+  alert?: string
+  expr: string
+  for?: string
+  labels?: Record<string, string>
+  annotations?: Record<string, string>
+}
+interface RuleGroup {
+  name: string
+  rules: Rule[]
+}
+/** A PrometheusRule as read from its file. */
+export interface RuleFile {
+  file: string
+  object: K8sObject & { spec: { groups: RuleGroup[] } }
+}
+
+/** The PrometheusRule files of a folder (its kustomization.yaml aside), by file name. */
+export function readRuleFiles(dir: string): RuleFile[] {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml')
+    .sort()
+    .map((file) => ({
+      file,
+      object: parse(readFileSync(path.join(dir, file), 'utf8')) as RuleFile['object'],
+    }))
+}
+
+export const rulesOf = (files: RuleFile[]) =>
+  files.flatMap(({ file, object }) =>
+    object.spec.groups.flatMap((group) => group.rules.map((rule) => ({ file, group: group.name, rule }))),
+  )
+
+/**
+ * A temporary folder with rules/<file> (each PrometheusRule's spec: a plain rule file) and
+ * tests/<file> (the promtool tests, whose `rule_files` say ../rules/<file>).
+ */
+export function extract(
+  rulesDir: string,
+  testsDir: string,
+): { dir: string; rules: string[]; tests: string[] } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'convoy-rules-'))
+  mkdirSync(path.join(dir, 'rules'))
+  const rules = readRuleFiles(rulesDir).map(({ file, object }) => {
+    const target = path.join(dir, 'rules', file)
+    writeFileSync(target, stringify(object.spec))
+    return target
+  })
+  cpSync(testsDir, path.join(dir, 'tests'), { recursive: true })
+  const tests = globSync('*.yaml', { cwd: path.join(dir, 'tests') })
+    .sort()
+    .map((file) => path.join(dir, 'tests', file))
+  return { dir, rules, tests }
+}
+
+/** Runs promtool; throws (never skips) when it is not installed. */
+export function promtool(args: string[], cwd?: string): { ok: boolean; output: string } {
+  const result = spawnSync('promtool', args, { cwd, encoding: 'utf8' })
+  if (result.error)
+    throw new Error(`promtool could not run (${result.error.message}): apt-get install prometheus`)
+  return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` }
+}
+
+// ── Alerts: labels, annotations, runbooks ───────────────────────────────────────────────────────
+
+/** The anchors GitHub gives a Markdown file's headings: lowercased, punctuation dropped, spaces → -. */
+export function markdownAnchors(markdown: string): Set<string> {
+  return new Set(
+    [...markdown.matchAll(/^#{1,6}\s+(.+?)\s*$/gm)].map((match) =>
+      match[1]!
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+        .replace(/\s/g, '-'),
+    ),
+  )
+}
+
+const SEVERITIES = ['critical', 'warning']
+
+/**
+ * Every alert: a severity Convoy uses, a summary and a description, and a runbook_url
+ * `docs/runbooks.md#<its name, lowercased>` whose anchor exists. Every recording rule is named
+ * level:metric:operations.
+ */
+export function ruleProblems(files: RuleFile[], runbooks: string): string[] {
+  const anchors = markdownAnchors(runbooks)
+  const problems: string[] = []
+  for (const { file, rule } of rulesOf(files)) {
+    if (rule.record !== undefined) {
+      if (!/^[a-z_]+:[a-z0-9_]+:[a-z0-9_]+$/.test(rule.record))
+        problems.push(`${file}: recording rule ${rule.record} is not named level:metric:operations`)
+      continue
+    }
+    const name = `${file}: alert ${rule.alert}`
+    const severity = rule.labels?.severity
+    if (!severity || !SEVERITIES.includes(severity))
+      problems.push(`${name}: severity ${severity ?? 'missing'} (${SEVERITIES.join(' or ')})`)
+    for (const key of ['summary', 'description'])
+      if (!rule.annotations?.[key]?.trim()) problems.push(`${name}: no ${key} annotation`)
+    const runbook = rule.annotations?.runbook_url
+    const expected = `docs/runbooks.md#${rule.alert!.toLowerCase()}`
+    if (!runbook) problems.push(`${name}: no runbook_url annotation`)
+    else if (runbook !== expected) problems.push(`${name}: runbook_url ${runbook}, not ${expected}`)
+    else if (!anchors.has(rule.alert!.toLowerCase()))
+      problems.push(`${name}: docs/runbooks.md has no section #${rule.alert!.toLowerCase()}`)
+  }
+  return problems
+}
+
+// ── promtool tests cover every alert ────────────────────────────────────────────────────────────
+
+interface PromtoolTests {
+  tests?: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts?: unknown[] }> }>
+}
+
+/** Every alert is fired by one promtool case (exp_alerts not empty) and not fired by another. */
+export function coverageProblems(
+  alerts: string[],
+  testFiles: Array<{ file: string; text: string }>,
+): string[] {
+  const firing = new Set<string>()
+  const quiet = new Set<string>()
+  for (const { text } of testFiles)
+    for (const test of (parse(text) as PromtoolTests).tests ?? [])
+      for (const { alertname, exp_alerts } of test.alert_rule_test ?? [])
+        (exp_alerts?.length ? firing : quiet).add(alertname)
+  return alerts.flatMap((alert) => [
+    ...(firing.has(alert) ? [] : [`alert ${alert}: no promtool case fires it`]),
+    ...(quiet.has(alert) ? [] : [`alert ${alert}: no promtool case where it does not fire`]),
+  ])
+}
+
+// ── Metric names ────────────────────────────────────────────────────────────────────────────────
+
+/** Series other software exports: Prometheus itself, RabbitMQ's plugin, kube-state-metrics, the kubelet, node-exporter. */
+export const EXTERNAL_METRICS = /^(up|rabbitmq_\w+|kube_\w+|kubelet_\w+|node_\w+)$/
+/** Labels every scraped series gets from Prometheus's target (ServiceMonitor), or a histogram's `le`. */
+const TARGET_LABELS = ['service', 'job', 'namespace', 'pod', 'instance', 'container', 'endpoint', 'le']
+
+export interface ConvoyMetric {
+  type: 'Counter' | 'Gauge' | 'Histogram'
+  labels: string[]
+  file: string
+}
+
+/** The metrics Convoy's code defines (`new Counter|Gauge|Histogram({ name, labelNames })`). */
+export function convoyMetrics(root: string): Map<string, ConvoyMetric> {
+  const metrics = new Map<string, ConvoyMetric>()
+  const files = globSync(['packages/*/src/**/*.ts', 'services/*/src/**/*.ts'], {
+    cwd: root,
+    exclude: (name) => name === 'node_modules',
+  }).filter((file) => !file.endsWith('.test.ts'))
+  for (const file of files) {
+    const text = readFileSync(path.join(root, file), 'utf8')
+    for (const match of text.matchAll(/new (Counter|Gauge|Histogram)\(\{([^}]*)\}/g)) {
+      const name = /name: '([^']+)'/.exec(match[2]!)?.[1]
+      if (!name) continue
+      const labels = /labelNames: \[([^\]]*)\]/.exec(match[2]!)?.[1] ?? ''
+      metrics.set(name, {
+        type: match[1] as ConvoyMetric['type'],
+        labels: [...labels.matchAll(/'([^']+)'/g)].map((label) => label[1]!),
+        file,
+      })
+    }
+  }
+  return metrics
+}
+
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'offset',
+  'inf',
+  'nan',
+])
+
+/** The series an expression selects, with the label names of each selector's matchers. */
+export function selectors(expr: string): Array<{ metric: string; labels: string[] }> {
+  const text = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+  const found: Array<{ metric: string; labels: string[] }> = []
+  for (const match of text.matchAll(/(?<![\w:.])([a-zA-Z_:][\w:]*)\s*(\{[^}]*\})?\s*(\()?/g)) {
+    const [, name, braces, call] = match
+    if (call || KEYWORDS.has(name!.toLowerCase())) continue
+    const labels = [...(braces ?? '').matchAll(/([a-zA-Z_]\w*)\s*(?:=~|!~|!=|=)/g)].map((label) => label[1]!)
+    found.push({ metric: name!, labels })
+  }
+  return found
+}
+
+/**
+ * Every series an expression reads is a rule's record, a metric Convoy defines (with a histogram's
+ * _bucket, _sum or _count) read with labels it has, or one of EXTERNAL_METRICS.
+ */
+export function metricProblems(files: RuleFile[], convoy: Map<string, ConvoyMetric>): string[] {
+  const rules = rulesOf(files)
+  const recorded = new Set(rules.flatMap(({ rule }) => (rule.record ? [rule.record] : [])))
+  const problems: string[] = []
+  for (const { file, rule } of rules) {
+    const name = `${file}: ${rule.record ?? `alert ${rule.alert}`}`
+    for (const { metric, labels } of selectors(rule.expr)) {
+      if (recorded.has(metric) || EXTERNAL_METRICS.test(metric)) continue
+      const base = metric.replace(/_(bucket|sum|count)$/, '')
+      const defined =
+        convoy.get(metric) ?? (convoy.get(base)?.type === 'Histogram' ? convoy.get(base) : undefined)
+      if (!defined) {
+        problems.push(`${name}: ${metric} is neither defined in Convoy's code nor a known external metric`)
+        continue
+      }
+      for (const label of labels)
+        if (!defined.labels.includes(label) && !TARGET_LABELS.includes(label))
+          problems.push(
+            `${name}: ${metric} has no label ${label} (${defined.file}: ${defined.labels.join(', ') || 'none'})`,
+          )
+    }
+  }
+  return problems
+}
