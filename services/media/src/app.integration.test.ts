@@ -203,6 +203,27 @@ describe('media HTTP API', () => {
     assert.equal(((await (await call('GET', `/media/${job.id}`, ann)).json()) as Media).status, 'ready')
   })
 
+  test("measures each job's way from upload to ready or failed, once, and the bytes uploaded", async () => {
+    const jobs = (outcome: string) =>
+      metricValue(media.opsUrl, 'media_job_duration_seconds_count', `outcome="${outcome}"`)
+    const bytes = () => metricValue(media.opsUrl, 'media_upload_bytes_total')
+    const before = { ready: await jobs('ready'), failed: await jobs('failed'), bytes: await bytes() }
+    const first = await uploaded()
+    const second = await uploaded()
+    assert.equal(await bytes(), before.bytes + 2 * (await video()).size)
+    await converted(first.job.id)
+    await converted(first.job.id) // redelivered: the same job, not a second
+    await media.broker.publish(conversionFailed, { version: 1, id: second.job.id, reason: 'no audio track' })
+    const announced = (routingKey: string, id: string) =>
+      media.seen.filter((m) => m.routingKey === routingKey && m.body.media?.id === id).length
+    await eventually(
+      () => announced('media.ready', first.job.id) === 2 && announced('media.failed', second.job.id) === 1,
+      'both results handled',
+    )
+    assert.equal(await jobs('ready'), before.ready + 1)
+    assert.equal(await jobs('failed'), before.failed + 1)
+  })
+
   test('a failed conversion ends the job failed with its reason, and media.failed is announced', async () => {
     const { job } = await uploaded()
     await media.broker.publish(conversionFailed, {

@@ -45,6 +45,7 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
     maxUploadBytes: config.MAX_UPLOAD_BYTES,
     republishAfterMs: config.REPUBLISH_AFTER_MS,
     stuckJobAfterMs: config.STUCK_JOB_AFTER_MS,
+    metrics,
   })
   const results = consumeResults(broker, pipeline, database.ping)
   const sweeper = startPeriodic({

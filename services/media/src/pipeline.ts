@@ -1,3 +1,4 @@
+import { Counter, Histogram, type Registry } from 'prom-client'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import {
@@ -43,6 +44,8 @@ export interface PipelineOptions {
   republishAfterMs: number
   /** A job handed to the converters this long ago without a result is failed. */
   stuckJobAfterMs: number
+  /** Where the pipeline's metrics go (the service's registry). */
+  metrics: Registry
 }
 
 /**
@@ -53,6 +56,23 @@ export interface PipelineOptions {
 export function mediaPipeline(options: PipelineOptions) {
   const { repository, store, broker, log, maxUploadBytes } = options
   let incompleteBlobsSweptAt = -Infinity
+  const uploadBytes = new Counter({
+    name: 'media_upload_bytes_total',
+    help: 'Bytes of the videos accepted as jobs',
+    registers: [options.metrics],
+  })
+  // A job's whole way, as its owner waits for it: from the upload accepted to the MP3 ready (or the
+  // job failed), through the broker, the converter and back.
+  const jobSeconds = new Histogram({
+    name: 'media_job_duration_seconds',
+    help: 'Seconds from an upload accepted to its job ready or failed, by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1800],
+    registers: [options.metrics],
+  })
+  for (const outcome of ['ready', 'failed'] as const) jobSeconds.zero({ outcome })
+  const ended = (job: Job, outcome: 'ready' | 'failed') =>
+    jobSeconds.observe({ outcome }, Math.max(0, Date.now() - Date.parse(job.media.createdAt)) / 1000)
   /** Tells the owner's live feed (and notification, for the last two) about a job. */
   async function announce(topic: typeof mediaUpdated | typeof mediaReady | typeof mediaFailed, job: Job) {
     const event: MediaEvent = {
@@ -101,6 +121,7 @@ export function mediaPipeline(options: PipelineOptions) {
         size: file.size,
         token: randomBytes(32).toString('base64url'),
       })
+      uploadBytes.inc(file.size)
       // The job is safe in the database; if the broker is slow or down, the sweeper publishes it.
       const published = publishUploaded(job).then(
         () => true,
@@ -121,15 +142,18 @@ export function mediaPipeline(options: PipelineOptions) {
     },
 
     async converted(message: Mp3Converted) {
-      const job = await repository.ready(message.id)
+      const settled = await repository.ready(message.id)
       // Deleted while converting (or never ours): the MP3 must not outlive its job.
-      if (!job) return void (await store.delete(mp3Key(message.id)))
-      await announce(mediaReady, job)
+      if (!settled) return void (await store.delete(mp3Key(message.id)))
+      if (!settled.redelivered) ended(settled.job, 'ready')
+      await announce(mediaReady, settled.job)
     },
 
     async failed(message: ConversionFailed) {
-      const job = await repository.failed(message.id, message.reason)
-      if (job) await announce(mediaFailed, job)
+      const settled = await repository.failed(message.id, message.reason)
+      if (!settled) return
+      if (!settled.redelivered) ended(settled.job, 'failed')
+      await announce(mediaFailed, settled.job)
     },
 
     /** Hides the owner's job at once and removes its files; false when it is not theirs. */

@@ -109,11 +109,12 @@ export function jobsRepository(db: Kysely<Tables>) {
     },
 
     converting: (id: string) => transition(id, ['uploaded'], 'converting'),
-    /** Ready, unless it failed or is gone; already ready is returned again (redelivery). */
-    ready: async (id: string) =>
-      (await transition(id, ['uploaded', 'converting'], 'ready')) ?? already(id, 'ready'),
-    failed: async (id: string, reason: string) =>
-      (await transition(id, ['uploaded', 'converting'], 'failed', reason)) ?? already(id, 'failed'),
+    /**
+     * Ready, unless it failed or is gone; already ready is returned again (a redelivered result),
+     * marked `redelivered`.
+     */
+    ready: (id: string) => settle(id, 'ready'),
+    failed: (id: string, reason: string) => settle(id, 'failed', reason),
 
     async markPublished(id: string) {
       await db
@@ -178,6 +179,14 @@ export function jobsRepository(db: Kysely<Tables>) {
     async purge(id: string) {
       await db.deleteFrom('jobs').where('id', '=', id).where('deleted_at', 'is not', null).execute()
     },
+  }
+
+  /** A converter's result applied: the job now in `status`, or already there (redelivered). */
+  async function settle(id: string, status: 'ready' | 'failed', reason?: string) {
+    const job = await transition(id, ['uploaded', 'converting'], status, reason)
+    if (job) return { job, redelivered: false }
+    const again = await already(id, status)
+    return again ? { job: again, redelivered: true } : null
   }
 
   /** The live job if it is already in `status`: a redelivered result finds its work done. */
