@@ -9,7 +9,7 @@
 #   3. Karpenter (kube-system) and its CRDs, then its NodePool and EC2NodeClass (karpenter/);
 #   4. External Secrets Operator (external-secrets);
 #   5. KEDA (keda);
-#   6. kube-prometheus-stack (monitoring) and its CRDs.
+#   6. the gp3 StorageClass (the aws overlay's), then kube-prometheus-stack (monitoring) and its CRDs.
 #
 #   deploy/k8s/addons/install.sh             install, or bring the cluster to what these files say
 #   deploy/k8s/addons/install.sh --dry-run   print the commands instead (a script that would do
@@ -194,6 +194,9 @@ step "5. KEDA $KEDA_VERSION"
 release keda keda keda "$KEDA_VERSION" --repo "$KEDA_CHARTS"
 
 step "6. kube-prometheus-stack $KUBE_PROMETHEUS_STACK_VERSION"
+# Prometheus keeps its data on a gp3 volume: the StorageClass of the aws overlay, made here first
+# (applying the overlay later leaves it as it is).
+run kubectl apply -f "$here/../overlays/aws/storageclass.yaml"
 chart_crds kube-prometheus-stack --repo "$PROMETHEUS_COMMUNITY_CHARTS" --version "$KUBE_PROMETHEUS_STACK_VERSION"
 release kube-prometheus-stack monitoring kube-prometheus-stack "$KUBE_PROMETHEUS_STACK_VERSION" \
   --repo "$PROMETHEUS_COMMUNITY_CHARTS" --skip-crds
