@@ -5,10 +5,11 @@ import path from 'node:path'
 import { after, test } from 'node:test'
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api'
 import Type from 'typebox'
+import { createLogger } from '../log/index.ts'
 import { brokerTargets, eventually, testLogger, uniqueName } from '../testing/index.ts'
 import { registerTestTracing } from '../testing/tracing.ts'
 import { createBatcher } from './batcher.ts'
-import { connectBroker, journaledBrokerUrl } from './index.ts'
+import { connectBroker, journaledBrokerUrl, untypedTopic } from './index.ts'
 import { traceContextCases } from './tracing-cases.ts'
 
 // The embedded broker here, with and without its journal; RabbitMQ in tracing.integration.test.ts.
@@ -77,5 +78,36 @@ test("the embedded broker's journal keeps a message's trace context: handled aft
   assert.deepEqual(handled, ['journaled-1'])
   assert.equal(consumer.spanContext().traceId, publisher.traceId)
   assert.equal(consumer.parentSpanContext?.spanId, publisher.spanId)
+  await sub.close()
+})
+
+test("the broker's log lines about a message carry the trace of the message: its publisher's trace id", async () => {
+  const tracing = registerTestTracing()
+  tracing.reset()
+  const lines: Array<{ msg: string; messageId?: string; trace_id?: string; span_id?: string }> = []
+  const log = createLogger({
+    service: 'test',
+    destination: { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[0]) },
+  })
+  const broker = connectBroker({ url: `embedded://${uniqueName('trace-log')}`, log })
+  after(() => broker.close())
+  const queue = uniqueName('test.trace-log')
+  const topic = { exchange: 'tracing', routingKey: queue, schema: Type.Object({ n: Type.Integer() }) }
+  const sub = broker.consume({ queue, topics: [topic], handler: async () => {} })
+  await eventually(() => sub.isReady(), 'consumer ready')
+  const traceId = await trace
+    .getTracer('test')
+    .startActiveSpan('publisher', {}, ROOT_CONTEXT, async (span) => {
+      await broker.publish(untypedTopic(topic), { n: 'not a number' }, { messageId: 'logged-1' })
+      span.end()
+      return span.spanContext().traceId
+    })
+  const line = await eventually(
+    () => lines.find((l) => l.msg === 'message dead-lettered' && l.messageId === 'logged-1') ?? null,
+    'dead-letter line',
+  )
+  const consumer = tracing.spans().find((span) => span.attributes['messaging.message.id'] === 'logged-1')!
+  assert.equal(line.trace_id, traceId)
+  assert.equal(line.span_id, consumer.spanContext().spanId)
   await sub.close()
 })
