@@ -147,6 +147,24 @@ describe('gateway routing', () => {
     )
   })
 
+  test('the request id travels upstream: the one the client sent, else the one answered with', async () => {
+    const upstreamSaw = async (headers: Record<string, string>, url = '/api/vehicles') => {
+      const response = await app.inject({ url, headers: { authorization: bearer, ...headers } })
+      assert.equal(response.statusCode, 200)
+      const answered = response.headers['x-request-id']
+      assert.equal(response.json<{ requestId?: string }>().requestId, answered, url)
+      return String(answered)
+    }
+    assert.equal(await upstreamSaw({ 'x-request-id': 'client-id-1' }), 'client-id-1')
+    const generated = await upstreamSaw({})
+    assert.match(generated, /^[0-9a-f-]{36}$/)
+    // An id the gateway refused is replaced, and the replacement is what travels.
+    assert.match(await upstreamSaw({ 'x-request-id': 'bad id' }), /^[0-9a-f-]{36}$/)
+    // Every upstream gets it: auth, media, notification and the web app too.
+    for (const url of ['/api/auth/me', '/api/media', '/api/notifications/emails', '/index.html'])
+      assert.match(await upstreamSaw({}, url), /^[0-9a-f-]{36}$/)
+  })
+
   test("passes the tracker's problem+json through unchanged", async () => {
     const response = await get('/api/vehicles/bad')
     assert.equal(response.statusCode, 400)
@@ -187,6 +205,7 @@ describe('gateway routing', () => {
       method: 'POST',
       url: '/auth/login',
       forwardedFor: '203.0.113.9',
+      requestId: login.headers['x-request-id'],
     })
     for (const url of ['/api/auth/refresh', '/api/auth/.well-known/jwks.json']) {
       assert.equal(

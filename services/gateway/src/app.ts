@@ -103,12 +103,15 @@ export async function buildApp(
       disableRequestLogging: true,
       undici: { connections: limits.concurrency, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
       replyOptions: {
-        // The client's address, as the gateway knows it, for the services' logs and rate limits.
-        // `Expect: 100-continue` (curl sends it with bodies over 1 MB) was answered here already;
-        // the upstream client refuses to send it on.
+        // The client's address, as the gateway knows it, for the services' logs and rate limits,
+        // and the request's id: the client's when it sent a sensible one, else the one made here
+        // (never the client's invalid one), so the service's log lines carry the `reqId` the client
+        // was answered with. `Expect: 100-continue` (curl sends it with bodies over 1 MB) was
+        // answered here already; the upstream client refuses to send it on.
         rewriteRequestHeaders: (request, { expect: _, ...headers }) => ({
           ...headers,
           'x-forwarded-for': request.ip,
+          'x-request-id': request.id,
         }),
         // Upstream down or too slow: a 503 or 504 problem, never a 500 or a hang. The log names the
         // service; the answer does not (which services stand behind a path is not public).

@@ -26,6 +26,7 @@ export async function upstream(name: string): Promise<{ url: string; close(): Pr
       forwardedFor: request.headers['x-forwarded-for'],
       authorization: request.headers.authorization,
       expect: request.headers.expect,
+      requestId: request.headers['x-request-id'],
     }
   })
   const address = await app.listen({ port: 0, host: '127.0.0.1' })

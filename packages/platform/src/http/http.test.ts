@@ -3,6 +3,7 @@ import { after, test } from 'node:test'
 import Type from 'typebox'
 import { UnauthorizedError } from '../errors/index.ts'
 import { createMetrics } from '../metrics/index.ts'
+import { createLogger } from '../log/index.ts'
 import { testLogger } from '../testing/index.ts'
 import { createHttpApp } from './index.ts'
 
@@ -55,4 +56,26 @@ test("Fastify's options are the platform's: a trailing slash, no coercion, the b
   const malformed = await app.inject('/items/%zz')
   assert.equal(malformed.statusCode, 400)
   assert.equal(malformed.json<{ detail: string }>().detail, 'the URL is malformed')
+})
+
+test("a service takes the caller's x-request-id (the gateway's) and every log line of the request carries it as reqId", async () => {
+  const lines: Array<{ reqId?: string; msg: string }> = []
+  const logged = createHttpApp({
+    service: 'test',
+    log: createLogger({
+      service: 'test',
+      destination: { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[0]) },
+    }),
+  })
+  logged.get('/work', async (request) => {
+    request.log.info('working')
+    return {}
+  })
+  after(() => logged.close())
+  const response = await logged.inject({ url: '/work', headers: { 'x-request-id': 'from-gateway-1' } })
+  assert.equal(response.headers['x-request-id'], 'from-gateway-1')
+  assert.deepEqual(
+    lines.filter((line) => line.msg === 'working').map((line) => line.reqId),
+    ['from-gateway-1'],
+  )
 })

@@ -1,3 +1,4 @@
+import { context, trace } from '@opentelemetry/api'
 import { pino, type Logger } from 'pino'
 
 export type { Logger }
@@ -29,11 +30,22 @@ export function clientWentAway(error: unknown): boolean {
 const WARN = 40
 
 /**
+ * The active span's ids, for a line written inside one (a request's, a message's): the line is
+ * found from its trace and the trace from the line. Nothing outside a span, or with tracing off
+ * (no SDK: no span is ever active, or its context is the invalid all-zero one).
+ */
+function traceFields(): { trace_id?: string; span_id?: string } {
+  const span = trace.getSpan(context.active())?.spanContext()
+  return span && trace.isSpanContextValid(span) ? { trace_id: span.traceId, span_id: span.spanId } : {}
+}
+
+/**
  * One JSON object per line on stdout, written synchronously: `time`, `level`, `service`, `msg`, plus a
  * fields object. Synchronous, so that lines reach stdout in the order they were logged even when the
  * process exits right after one: pino's own default writes asynchronously, and a line still being
  * written when the process exits came out after the one the exit flushed (a service's 'stopped'
  * before its 'shutting down', seen under load).
+ * A line written inside an active OpenTelemetry span carries its `trace_id` and `span_id`.
  * A warning or error whose error is a client going away ({@link clientWentAway}) becomes an
  * info line without a stack, whoever logs it: a thousand cancelled uploads are not a thousand
  * stack traces.
@@ -54,6 +66,7 @@ export function createLogger(options: {
       messageKey: 'msg',
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      mixin: traceFields,
       redact: { paths: REDACT, censor: '[redacted]' },
       hooks: {
         logMethod(args, method, level) {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { context, INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api'
+import { registerTestTracing } from '../testing/tracing.ts'
 import { createLogger } from './index.ts'
 
 function capture() {
@@ -43,4 +45,29 @@ test('other errors keep their level and their stack', () => {
     ],
   )
   assert.ok(lines.every((line) => typeof (line.err as { stack?: unknown }).stack === 'string'))
+})
+
+test('a line written inside an active span carries its trace_id and span_id; one outside carries neither', async () => {
+  const tracing = registerTestTracing()
+  const { log, lines } = capture()
+  log.info('before')
+  const ids = await trace.getTracer('test').startActiveSpan('work', async (span) => {
+    await Promise.resolve() // across an await, as a handler logs
+    log.child({ component: 'broker' }).info('inside')
+    span.end()
+    return span.spanContext()
+  })
+  // A span whose context is the invalid all-zero one (tracing off looks so) adds nothing.
+  context.with(trace.setSpanContext(context.active(), INVALID_SPAN_CONTEXT), () => log.info('invalid'))
+  log.info('after')
+  assert.deepEqual(
+    lines.map(({ msg, trace_id, span_id }) => ({ msg, trace_id, span_id })),
+    [
+      { msg: 'before', trace_id: undefined, span_id: undefined },
+      { msg: 'inside', trace_id: ids.traceId, span_id: ids.spanId },
+      { msg: 'invalid', trace_id: undefined, span_id: undefined },
+      { msg: 'after', trace_id: undefined, span_id: undefined },
+    ],
+  )
+  assert.equal(tracing.spans().length, 1)
 })

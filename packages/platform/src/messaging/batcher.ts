@@ -1,3 +1,6 @@
+import { context, type Context } from '@opentelemetry/api'
+import { inBatchSpan } from './tracing.ts'
+
 /**
  * Gathers items handled one at a time into batches, group-commit style: `add` resolves once the
  * batch holding the item was flushed, and rejects if that failed. A batch is flushed when
@@ -7,6 +10,9 @@
  *
  * When a batch fails and `splitOnError(error)` says the error may be one item's fault (not, say,
  * a lost connection), each item is flushed alone, so one bad item fails alone.
+ *
+ * Each flush runs in a span of its own (`flush batch`, the root of a trace) linked to the span
+ * each item was added in (a message's CONSUMER span): a write serves many traces at once.
  *
  * @example
  * const batcher = createBatcher({ maxSize: 500, maxWaitMs: 20, flush: (rows) => store(rows) })
@@ -20,13 +26,17 @@ export function createBatcher<T>(options: {
   splitOnError?: (error: unknown) => boolean
 }) {
   const maxConcurrent = options.maxConcurrent ?? 1
-  type Entry = { item: T; resolve: () => void; reject: (error: unknown) => void }
+  type Entry = { item: T; context: Context; resolve: () => void; reject: (error: unknown) => void }
   const pending: Entry[] = []
   let timer: NodeJS.Timeout | undefined
 
   async function write(batch: Entry[]) {
     try {
-      await options.flush(batch.map((entry) => entry.item))
+      await inBatchSpan(
+        'flush batch',
+        batch.map((entry) => entry.context),
+        () => options.flush(batch.map((entry) => entry.item)),
+      )
       for (const entry of batch) entry.resolve()
     } catch (error) {
       if (batch.length === 1 || !options.splitOnError?.(error)) {
@@ -55,7 +65,7 @@ export function createBatcher<T>(options: {
   return {
     add(item: T): Promise<void> {
       return new Promise<void>((resolve, reject) => {
-        pending.push({ item, resolve, reject })
+        pending.push({ item, context: context.active(), resolve, reject })
         if (active >= maxConcurrent) return
         if (pending.length >= options.maxSize) flushAll()
         else timer ??= setTimeout(flushAll, options.maxWaitMs)

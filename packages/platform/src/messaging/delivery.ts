@@ -1,9 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import Type, { type TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
+import { SpanStatusCode, type Span } from '@opentelemetry/api'
 import type { Logger } from '../log/index.ts'
-import type { Accepted, ConsumerSpec, Topic } from './types.ts'
+import type { Accepted, Broker, ConsumerSpec, Topic } from './types.ts'
 import type { MessagingMetrics } from './metrics.ts'
+import { inConsumerSpan } from './tracing.ts'
 
 const CHECK_EVERY_MS = 500
 
@@ -43,12 +45,14 @@ function acceptedSchema(topics: readonly Topic[]): TSchema {
  * The consumer contract, written once for both brokers: parse and validate the body
  * (dead-letter if invalid), run the handler, ack on success, and on failure wait while the
  * handler's dependencies are down, else retry with exponential backoff up to `maxAttempts`,
- * then dead-letter. Every outcome is counted and every failure logged.
+ * then dead-letter. Every outcome is counted and every failure logged. Each message is processed
+ * inside a CONSUMER span, the child of its publisher's (the `traceparent` its headers carry).
  */
 export function deliveryProcessor<T extends Topic>(
   spec: ConsumerSpec<T>,
   log: Logger,
   metrics: MessagingMetrics,
+  system: Broker['kind'],
 ): DeliveryProcessor {
   const validator = Compile(acceptedSchema(spec.topics))
   const maxAttempts = spec.maxAttempts ?? 5
@@ -78,66 +82,81 @@ export function deliveryProcessor<T extends Topic>(
     dead: metrics.consumed.labels({ queue, outcome: 'dead' }),
   }
   const handleSeconds = metrics.handleSeconds.labels({ queue })
-  const outcome = (result: keyof typeof outcomes) => outcomes[result].inc()
+  const outcome = (result: keyof typeof outcomes, span: Span) => {
+    outcomes[result].inc()
+    span.setAttribute('convoy.message.outcome', result)
+  }
 
-  async function deadLetter(raw: RawDelivery, settle: Settle, reason: string) {
+  async function deadLetter(raw: RawDelivery, settle: Settle, reason: string, span: Span) {
     log.warn({ queue, messageId: raw.messageId, attempt: raw.attempt, reason }, 'message dead-lettered')
+    span.setStatus({ code: SpanStatusCode.ERROR, message: reason })
     await settle.deadLetter(reason)
-    outcome('dead')
+    outcome('dead', span)
   }
 
   return {
     stop() {
       stopping = true
     },
-    async process(raw, settle) {
-      let content = raw.content
-      if (typeof content === 'string' || Buffer.isBuffer(content)) {
-        try {
-          content = JSON.parse(content.toString())
-        } catch {
-          return deadLetter(raw, settle, 'body is not JSON')
-        }
-      }
-      if (!validator.Check(content)) {
-        const [first] = validator.Errors(content)
-        return deadLetter(
-          raw,
-          settle,
-          `invalid body: ${first ? `${first.instancePath || '/'} ${first.message}` : 'schema mismatch'}`,
-        )
-      }
-      // The validator is compiled from the schemas the topics accept: a valid body is theirs.
-      const body = content as Accepted<T>
-      const problem = spec.check?.(body)
-      if (problem) return deadLetter(raw, settle, `invalid body: ${problem}`)
-      for (;;) {
-        try {
-          const started = performance.now()
-          await spec.handler({ body, messageId: raw.messageId, attempt: raw.attempt, headers: raw.headers })
-          handleSeconds.observe((performance.now() - started) / 1000)
-          return outcome('ack')
-        } catch (error) {
-          if (stopping) throw error
-          if (spec.dependenciesReady && !(await dependenciesReady())) {
-            if (holding++ === 0)
-              log.warn({ queue, err: error }, 'handler dependencies down, holding messages')
-            while (!stopping && !(await dependenciesReady())) await sleep(CHECK_EVERY_MS)
-            if (--holding === 0) log.info({ queue }, 'handler dependencies back, resuming')
-            continue
-          }
-          if (spec.temporary || raw.attempt >= maxAttempts) {
-            return deadLetter(raw, settle, `handler failed after ${raw.attempt} attempt(s): ${String(error)}`)
-          }
-          const delay = Math.min(baseDelay * 2 ** (raw.attempt - 1), 30_000)
-          log.warn(
-            { queue, messageId: raw.messageId, attempt: raw.attempt, delayMs: delay, err: error },
-            'handler failed, will retry',
-          )
-          await settle.retry(delay, raw.attempt + 1)
-          return outcome('retry')
-        }
-      }
+    process(raw, settle) {
+      return inConsumerSpan({ system, queue, ...raw }, (span) => processOne(raw, settle, span))
     },
+  }
+
+  async function processOne(raw: RawDelivery, settle: Settle, span: Span): Promise<void> {
+    let content = raw.content
+    if (typeof content === 'string' || Buffer.isBuffer(content)) {
+      try {
+        content = JSON.parse(content.toString())
+      } catch {
+        return deadLetter(raw, settle, 'body is not JSON', span)
+      }
+    }
+    if (!validator.Check(content)) {
+      const [first] = validator.Errors(content)
+      return deadLetter(
+        raw,
+        settle,
+        `invalid body: ${first ? `${first.instancePath || '/'} ${first.message}` : 'schema mismatch'}`,
+        span,
+      )
+    }
+    // The validator is compiled from the schemas the topics accept: a valid body is theirs.
+    const body = content as Accepted<T>
+    const problem = spec.check?.(body)
+    if (problem) return deadLetter(raw, settle, `invalid body: ${problem}`, span)
+    for (;;) {
+      try {
+        const started = performance.now()
+        await spec.handler({ body, messageId: raw.messageId, attempt: raw.attempt, headers: raw.headers })
+        handleSeconds.observe((performance.now() - started) / 1000)
+        return outcome('ack', span)
+      } catch (error) {
+        if (stopping) throw error
+        span.recordException(error as Error)
+        if (spec.dependenciesReady && !(await dependenciesReady())) {
+          if (holding++ === 0) log.warn({ queue, err: error }, 'handler dependencies down, holding messages')
+          while (!stopping && !(await dependenciesReady())) await sleep(CHECK_EVERY_MS)
+          if (--holding === 0) log.info({ queue }, 'handler dependencies back, resuming')
+          continue
+        }
+        if (spec.temporary || raw.attempt >= maxAttempts) {
+          return deadLetter(
+            raw,
+            settle,
+            `handler failed after ${raw.attempt} attempt(s): ${String(error)}`,
+            span,
+          )
+        }
+        const delay = Math.min(baseDelay * 2 ** (raw.attempt - 1), 30_000)
+        log.warn(
+          { queue, messageId: raw.messageId, attempt: raw.attempt, delayMs: delay, err: error },
+          'handler failed, will retry',
+        )
+        span.setStatus({ code: SpanStatusCode.ERROR, message: `will retry: ${String(error)}` })
+        await settle.retry(delay, raw.attempt + 1)
+        return outcome('retry', span)
+      }
+    }
   }
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../log/index.ts'
 import { deliveryProcessor, type RawDelivery } from './delivery.ts'
 import { openJournal, type Journal, type JournalState } from './embedded-journal.ts'
 import type { MessagingMetrics } from './metrics.ts'
+import { withTraceContext } from './tracing.ts'
 import {
   DEATH_REASON_HEADER,
   deadLetterQueue,
@@ -256,7 +257,7 @@ export function embeddedBroker(url: string, log: Logger, metrics: MessagingMetri
           content: JSON.stringify(body),
           messageId: options.messageId ?? randomUUID(),
           attempt: 1,
-          headers: { ...options.headers },
+          headers: withTraceContext(options.headers),
         },
         persistent,
       )
@@ -270,7 +271,7 @@ export function embeddedBroker(url: string, log: Logger, metrics: MessagingMetri
       if (!spec.temporary) shared.declareQueue(deadLetterQueue(name), true)
       for (const { exchange, routingKey } of spec.topics) shared.bind(exchange, routingKey, name)
 
-      const processor = deliveryProcessor({ ...spec, queue: name }, log, metrics)
+      const processor = deliveryProcessor({ ...spec, queue: name }, log, metrics, 'embedded')
       const pending = new Set<Promise<void>>()
       let closed = false
       const consumer: QueueConsumer = {

@@ -4,6 +4,7 @@ import type { Logger } from '../log/index.ts'
 import { deliveryProcessor } from './delivery.ts'
 import type { MessagingMetrics } from './metrics.ts'
 import { startConsumer } from './rabbitmq-consumer.ts'
+import { withTraceContext } from './tracing.ts'
 import {
   ATTEMPT_HEADER,
   DEATH_REASON_HEADER,
@@ -52,7 +53,7 @@ export function rabbitmqBroker(url: string, log: Logger, metrics: MessagingMetri
           routingKey,
           messageId: options.messageId ?? randomUUID(),
           durable: options.persistent ?? true,
-          headers: options.headers,
+          headers: withTraceContext(options.headers),
         },
         // An object body is sent as JSON with content type application/json.
         body,
@@ -64,7 +65,7 @@ export function rabbitmqBroker(url: string, log: Logger, metrics: MessagingMetri
       const prefetch = spec.prefetch ?? 32
       const durable = !spec.temporary
       const queue = spec.temporary ? `${spec.queue}.${randomUUID()}` : spec.queue
-      const processor = deliveryProcessor({ ...spec, queue }, log, metrics)
+      const processor = deliveryProcessor({ ...spec, queue }, log, metrics, 'rabbitmq')
 
       const retry = (message: AsyncMessage, delayMs: number, nextAttempt: number) =>
         publisher.send(
