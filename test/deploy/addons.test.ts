@@ -27,6 +27,7 @@ import {
 } from './addons-checks.ts'
 import { build, schemaProblems, type K8sObject } from './k8s-checks.ts'
 import { shellcheckFile } from './workflow-checks.ts'
+import { edit } from './seeding.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const ADDONS = path.join(ROOT, 'deploy/k8s/addons')
@@ -283,12 +284,6 @@ describe('the add-on checks catch the classic mistakes', () => {
     const target = mkdtempSync(path.join(dir, 'addons-'))
     cpSync(ADDONS, target, { recursive: true })
     return target
-  }
-  const edit = (file: string, from: string | RegExp, to: string) => {
-    const text = readFileSync(file, 'utf8')
-    const changed = text.replace(from, to)
-    assert.notEqual(changed, text, `${file}: ${from} not found`)
-    writeFileSync(file, changed)
   }
   before(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'convoy-addons-'))

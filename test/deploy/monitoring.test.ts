@@ -9,7 +9,7 @@
  * catch a mistake seeded into a copy.
  */
 import assert from 'node:assert/strict'
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -27,6 +27,7 @@ import {
   rulesOf,
   type RuleFile,
 } from './monitoring-checks.ts'
+import { edit } from './seeding.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const RULES = path.join(ROOT, 'deploy/monitoring/rules')
@@ -105,12 +106,6 @@ describe('monitoring rules: each check catches a mistake seeded into a copy', ()
     const target = mkdtempSync(path.join(dir, 'monitoring-'))
     cpSync(path.join(ROOT, 'deploy/monitoring'), target, { recursive: true })
     return { rules: path.join(target, 'rules'), tests: path.join(target, 'tests') }
-  }
-  const edit = (file: string, from: string | RegExp, to: string) => {
-    const text = readFileSync(file, 'utf8')
-    const changed = text.replace(from, to)
-    assert.notEqual(changed, text, `${file}: ${from} not found`)
-    writeFileSync(file, changed)
   }
   before(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'convoy-monitoring-'))

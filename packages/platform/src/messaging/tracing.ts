@@ -58,17 +58,7 @@ export function inConsumerSpan<R>(
       },
     },
     parent,
-    async (span) => {
-      try {
-        return await work(span)
-      } catch (error) {
-        span.recordException(error as Error)
-        span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) })
-        throw error
-      } finally {
-        span.end()
-      }
-    },
+    (span) => endingWith(span, () => work(span)),
   )
 }
 
@@ -91,16 +81,19 @@ export function inBatchSpan<R>(
     name,
     { kind: SpanKind.INTERNAL, links, attributes: { 'messaging.batch.message_count': contexts.length } },
     ROOT_CONTEXT,
-    async (span) => {
-      try {
-        return await work()
-      } catch (error) {
-        span.recordException(error as Error)
-        span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) })
-        throw error
-      } finally {
-        span.end()
-      }
-    },
+    (span) => endingWith(span, work),
   )
+}
+
+/** Runs `work`, then ends `span`: with the error recorded on it, if `work` failed. */
+async function endingWith<R>(span: Span, work: () => Promise<R>): Promise<R> {
+  try {
+    return await work()
+  } catch (error) {
+    span.recordException(error as Error)
+    span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) })
+    throw error
+  } finally {
+    span.end()
+  }
 }
