@@ -17,8 +17,6 @@
 # EC2NodeClass's role = the node role's name (Karpenter makes and deletes the instance profile).
 
 locals {
-  karpenter_namespace       = "kube-system"
-  karpenter_service_account = "karpenter"
 
   # The tag Karpenter puts on everything it creates ("owned"), and the prefixes of the ARNs it acts on.
   karpenter_cluster_tag = "kubernetes.io/cluster/${local.name}"
@@ -267,25 +265,9 @@ locals {
 
 # --- The controller ------------------------------------------------------------------------------
 
-resource "aws_iam_role" "karpenter" {
-  name               = "${local.name}-karpenter"
-  assume_role_policy = local.pod_identity_trust
-}
-
-resource "aws_iam_role_policy" "karpenter" {
-  name   = "karpenter-controller"
-  role   = aws_iam_role.karpenter.name
-  policy = local.karpenter_policy
-}
-
-# The controller's pod gets the role above through its ServiceAccount. It must run on the base
-# node group (its Helm values' affinity), never on a node it manages itself.
-resource "aws_eks_pod_identity_association" "karpenter" {
-  cluster_name    = aws_eks_cluster.this.name
-  namespace       = local.karpenter_namespace
-  service_account = local.karpenter_service_account
-  role_arn        = aws_iam_role.karpenter.arn
-}
+# Its role, policy and Pod Identity association are the pod-identity.tf ones (pod_identities:
+# karpenter, for kube-system/karpenter). The controller must run on the base node group (its Helm
+# values' affinity), never on a node it manages itself.
 
 # --- The nodes -----------------------------------------------------------------------------------
 

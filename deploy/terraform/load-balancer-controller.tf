@@ -11,8 +11,6 @@
 # created for this cluster. Its Helm value clusterName must therefore be the cluster's name.
 
 locals {
-  lbc_namespace       = "kube-system"
-  lbc_service_account = "aws-load-balancer-controller"
 
   lbc_cluster_tag = "elbv2.k8s.aws/cluster"
 
@@ -279,20 +277,5 @@ locals {
   })
 }
 
-resource "aws_iam_role" "load_balancer_controller" {
-  name               = "${local.name}-aws-load-balancer-controller"
-  assume_role_policy = local.pod_identity_trust
-}
-
-resource "aws_iam_role_policy" "load_balancer_controller" {
-  name   = "aws-load-balancer-controller"
-  role   = aws_iam_role.load_balancer_controller.name
-  policy = local.lbc_policy
-}
-
-resource "aws_eks_pod_identity_association" "load_balancer_controller" {
-  cluster_name    = aws_eks_cluster.this.name
-  namespace       = local.lbc_namespace
-  service_account = local.lbc_service_account
-  role_arn        = aws_iam_role.load_balancer_controller.arn
-}
+# Its role, policy and Pod Identity association are the pod-identity.tf ones (pod_identities:
+# aws-load-balancer-controller, for kube-system/aws-load-balancer-controller).

@@ -1,8 +1,8 @@
 # Pod Identity: a pod gets AWS credentials for the role associated with its namespace and
 # ServiceAccount, from the agent on its node; no keys, no annotations, no OIDC provider. Each role
 # trusts the Pod Identity service only, and may do exactly what its workload does, on its own
-# resources. Those of the EBS CSI driver, the AWS Load Balancer Controller and Karpenter are beside
-# their add-on (addons.tf, load-balancer-controller.tf, karpenter.tf).
+# resources. The controllers' policies are beside what they manage (load-balancer-controller.tf,
+# karpenter.tf); the EBS CSI driver's association is its add-on's own (addons.tf).
 
 locals {
   # The trust policy of every Pod Identity role: EKS's Pod Identity service, which tags the session
@@ -31,6 +31,16 @@ locals {
       namespace       = "external-secrets"
       service_account = "external-secrets"
       policy          = local.external_secrets_policy
+    }
+    aws-load-balancer-controller = {
+      namespace       = "kube-system"
+      service_account = "aws-load-balancer-controller"
+      policy          = local.lbc_policy
+    }
+    karpenter = {
+      namespace       = "kube-system"
+      service_account = "karpenter"
+      policy          = local.karpenter_policy
     }
   }
 

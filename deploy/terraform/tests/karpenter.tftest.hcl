@@ -22,7 +22,7 @@ run "plan" {
   command = plan
 
   assert {
-    condition     = aws_iam_role.karpenter.name == "convoy-karpenter" && aws_iam_role.karpenter_node.name == "convoy-karpenter-node"
+    condition     = aws_iam_role.workload["karpenter"].name == "convoy-karpenter" && aws_iam_role.karpenter_node.name == "convoy-karpenter-node"
     error_message = "Karpenter's roles must be named convoy-karpenter (controller) and convoy-karpenter-node (nodes)."
   }
 
@@ -51,8 +51,8 @@ run "plan" {
 
   assert {
     condition = (
-      aws_eks_pod_identity_association.karpenter.namespace == "kube-system"
-      && aws_eks_pod_identity_association.karpenter.service_account == "karpenter"
+      aws_eks_pod_identity_association.workload["karpenter"].namespace == "kube-system"
+      && aws_eks_pod_identity_association.workload["karpenter"].service_account == "karpenter"
     )
     error_message = "The controller's Pod Identity association must be for kube-system/karpenter."
   }
@@ -98,15 +98,15 @@ run "apply" {
 
   assert {
     condition = (
-      length(jsondecode(aws_iam_role.karpenter.assume_role_policy).Statement) == 1
-      && jsondecode(aws_iam_role.karpenter.assume_role_policy).Statement[0].Principal == { Service = "pods.eks.amazonaws.com" }
-      && try(jsondecode(aws_iam_role.karpenter.assume_role_policy).Statement[0].Condition.ArnEquals["aws:SourceArn"], null) == aws_eks_cluster.this.arn
+      length(jsondecode(aws_iam_role.workload["karpenter"].assume_role_policy).Statement) == 1
+      && jsondecode(aws_iam_role.workload["karpenter"].assume_role_policy).Statement[0].Principal == { Service = "pods.eks.amazonaws.com" }
+      && try(jsondecode(aws_iam_role.workload["karpenter"].assume_role_policy).Statement[0].Condition.ArnEquals["aws:SourceArn"], null) == aws_eks_cluster.this.arn
     )
     error_message = "The controller's role must trust EKS Pod Identity (pods.eks.amazonaws.com) of this cluster only."
   }
 
   assert {
-    condition     = aws_eks_pod_identity_association.karpenter.role_arn == aws_iam_role.karpenter.arn
+    condition     = aws_eks_pod_identity_association.workload["karpenter"].role_arn == aws_iam_role.workload["karpenter"].arn
     error_message = "kube-system/karpenter must be associated with the controller's role (not the node role)."
   }
 
@@ -118,7 +118,7 @@ run "apply" {
   # --- The controller's policy ---
 
   assert {
-    condition = [for s in jsondecode(aws_iam_role_policy.karpenter.policy).Statement : {
+    condition = [for s in jsondecode(aws_iam_role_policy.workload["karpenter"].policy).Statement : {
       Resource = s.Resource
       Service  = try(s.Condition.StringEquals["iam:PassedToService"], null)
       } if contains(flatten([s.Action]), "iam:PassRole")] == [{
@@ -133,7 +133,7 @@ run "apply" {
     # (instances, fleets, volumes, interfaces, launch templates, Spot requests) requires them to
     # carry, or be created with, kubernetes.io/cluster/convoy = owned and a karpenter.sh/nodepool.
     condition = alltrue([
-      for s in jsondecode(aws_iam_role_policy.karpenter.policy).Statement : (
+      for s in jsondecode(aws_iam_role_policy.workload["karpenter"].policy).Statement : (
         (
           try(s.Condition.StringEquals["aws:RequestTag/kubernetes.io/cluster/convoy"], null) == "owned"
           && try(s.Condition.StringLike["aws:RequestTag/karpenter.sh/nodepool"], null) == "*"
@@ -154,7 +154,7 @@ run "apply" {
     condition = alltrue([
       for action in ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate", "ec2:CreateTags", "ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"] :
       anytrue([
-        for s in jsondecode(aws_iam_role_policy.karpenter.policy).Statement :
+        for s in jsondecode(aws_iam_role_policy.workload["karpenter"].policy).Statement :
         contains(flatten([s.Action]), action) && length(keys(try(s.Condition.StringEquals, {}))) > 0
       ])
     ])
@@ -165,7 +165,7 @@ run "apply" {
     # The only untagged resources a launch may use: AMIs and snapshots, and this VPC's subnets
     # and security groups.
     condition = alltrue([
-      for s in jsondecode(aws_iam_role_policy.karpenter.policy).Statement : (
+      for s in jsondecode(aws_iam_role_policy.workload["karpenter"].policy).Statement : (
         toset(flatten([s.Action])) == toset(["ec2:RunInstances", "ec2:CreateFleet"])
         && alltrue([for r in flatten([s.Resource]) : can(regex("^arn:aws:ec2:eu-west-1:(|123456789012):(image|snapshot|subnet|security-group)/\\*$", r))])
         && (
@@ -183,7 +183,7 @@ run "apply" {
   assert {
     # Instance profiles: created, tagged, changed and deleted only with this cluster's tags.
     condition = alltrue([
-      for s in jsondecode(aws_iam_role_policy.karpenter.policy).Statement : (
+      for s in jsondecode(aws_iam_role_policy.workload["karpenter"].policy).Statement : (
         try(s.Condition.StringEquals["aws:RequestTag/kubernetes.io/cluster/convoy"], null) == "owned"
         || try(s.Condition.StringEquals["aws:ResourceTag/kubernetes.io/cluster/convoy"], null) == "owned"
       )
@@ -193,32 +193,32 @@ run "apply" {
   }
 
   assert {
-    condition     = [for s in jsondecode(aws_iam_role_policy.karpenter.policy).Statement : s.Resource if contains(flatten([s.Action]), "eks:DescribeCluster")] == [aws_eks_cluster.this.arn]
+    condition     = [for s in jsondecode(aws_iam_role_policy.workload["karpenter"].policy).Statement : s.Resource if contains(flatten([s.Action]), "eks:DescribeCluster")] == [aws_eks_cluster.this.arn]
     error_message = "eks:DescribeCluster must be allowed on this cluster only."
   }
 
   assert {
-    condition     = [for s in jsondecode(aws_iam_role_policy.karpenter.policy).Statement : s.Resource if anytrue([for a in flatten([s.Action]) : startswith(a, "sqs:")])] == [aws_sqs_queue.karpenter.arn]
+    condition     = [for s in jsondecode(aws_iam_role_policy.workload["karpenter"].policy).Statement : s.Resource if anytrue([for a in flatten([s.Action]) : startswith(a, "sqs:")])] == [aws_sqs_queue.karpenter.arn]
     error_message = "SQS actions must be allowed on the interruption queue only."
   }
 
   assert {
     condition = alltrue([
-      for s in jsondecode(aws_iam_role_policy.karpenter.policy).Statement : alltrue([
+      for s in jsondecode(aws_iam_role_policy.workload["karpenter"].policy).Statement : alltrue([
         for r in flatten([s.Resource]) : startswith(r, "arn:aws:ssm:eu-west-1::parameter/aws/service/")
       ]) if contains(flatten([s.Action]), "ssm:GetParameter")
-    ]) && anytrue([for s in jsondecode(aws_iam_role_policy.karpenter.policy).Statement : contains(flatten([s.Action]), "ssm:GetParameter")])
+    ]) && anytrue([for s in jsondecode(aws_iam_role_policy.workload["karpenter"].policy).Statement : contains(flatten([s.Action]), "ssm:GetParameter")])
     error_message = "ssm:GetParameter must be allowed, on AWS's public parameters (/aws/service/) of this region only."
   }
 
   assert {
-    condition     = anytrue([for s in jsondecode(aws_iam_role_policy.karpenter.policy).Statement : contains(flatten([s.Action]), "pricing:GetProducts")])
+    condition     = anytrue([for s in jsondecode(aws_iam_role_policy.workload["karpenter"].policy).Statement : contains(flatten([s.Action]), "pricing:GetProducts")])
     error_message = "Karpenter needs pricing:GetProducts."
   }
 
   assert {
     condition = alltrue([
-      for s in jsondecode(aws_iam_role_policy.karpenter.policy).Statement : alltrue([
+      for s in jsondecode(aws_iam_role_policy.workload["karpenter"].policy).Statement : alltrue([
         for a in flatten([s.Action]) : a != "*" && !endswith(a, ":*")
       ])
     ])
@@ -228,7 +228,7 @@ run "apply" {
   assert {
     # Exceptions AWS cannot scope: Describe/Get/List calls only.
     condition = alltrue([
-      for s in jsondecode(aws_iam_role_policy.karpenter.policy).Statement : alltrue([
+      for s in jsondecode(aws_iam_role_policy.workload["karpenter"].policy).Statement : alltrue([
         for a in flatten([s.Action]) : can(regex("^[a-z0-9-]+:(Describe|Get|List)", a))
       ]) if contains(flatten([s.Resource]), "*")
     ])
@@ -237,7 +237,7 @@ run "apply" {
 
   assert {
     condition = alltrue([
-      for s in jsondecode(aws_iam_role_policy.karpenter.policy).Statement :
+      for s in jsondecode(aws_iam_role_policy.workload["karpenter"].policy).Statement :
       try(s.Condition.StringEquals["aws:RequestedRegion"], null) == "eu-west-1"
       if anytrue([for a in flatten([s.Action]) : startswith(a, "ec2:Describe")])
     ])

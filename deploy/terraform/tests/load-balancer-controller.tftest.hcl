@@ -21,14 +21,14 @@ run "plan" {
   command = plan
 
   assert {
-    condition     = aws_iam_role.load_balancer_controller.name == "convoy-aws-load-balancer-controller"
+    condition     = aws_iam_role.workload["aws-load-balancer-controller"].name == "convoy-aws-load-balancer-controller"
     error_message = "The controller's role must be named convoy-aws-load-balancer-controller."
   }
 
   assert {
     condition = (
-      aws_eks_pod_identity_association.load_balancer_controller.namespace == "kube-system"
-      && aws_eks_pod_identity_association.load_balancer_controller.service_account == "aws-load-balancer-controller"
+      aws_eks_pod_identity_association.workload["aws-load-balancer-controller"].namespace == "kube-system"
+      && aws_eks_pod_identity_association.workload["aws-load-balancer-controller"].service_account == "aws-load-balancer-controller"
     )
     error_message = "The controller's Pod Identity association must be for kube-system/aws-load-balancer-controller."
   }
@@ -37,15 +37,15 @@ run "plan" {
 run "apply" {
   assert {
     condition = (
-      length(jsondecode(aws_iam_role.load_balancer_controller.assume_role_policy).Statement) == 1
-      && jsondecode(aws_iam_role.load_balancer_controller.assume_role_policy).Statement[0].Principal == { Service = "pods.eks.amazonaws.com" }
-      && try(jsondecode(aws_iam_role.load_balancer_controller.assume_role_policy).Statement[0].Condition.ArnEquals["aws:SourceArn"], null) == aws_eks_cluster.this.arn
+      length(jsondecode(aws_iam_role.workload["aws-load-balancer-controller"].assume_role_policy).Statement) == 1
+      && jsondecode(aws_iam_role.workload["aws-load-balancer-controller"].assume_role_policy).Statement[0].Principal == { Service = "pods.eks.amazonaws.com" }
+      && try(jsondecode(aws_iam_role.workload["aws-load-balancer-controller"].assume_role_policy).Statement[0].Condition.ArnEquals["aws:SourceArn"], null) == aws_eks_cluster.this.arn
     )
     error_message = "The controller's role must trust EKS Pod Identity (pods.eks.amazonaws.com) of this cluster only."
   }
 
   assert {
-    condition     = aws_eks_pod_identity_association.load_balancer_controller.role_arn == "arn:aws:iam::123456789012:role/convoy-aws-load-balancer-controller"
+    condition     = aws_eks_pod_identity_association.workload["aws-load-balancer-controller"].role_arn == "arn:aws:iam::123456789012:role/convoy-aws-load-balancer-controller"
     error_message = "kube-system/aws-load-balancer-controller must be associated with the controller's role."
   }
 
@@ -56,7 +56,7 @@ run "apply" {
     # in the create request. The one exception: listener and rule actions (CreateListener names
     # its load balancer), never on target groups.
     condition = alltrue([
-      for s in jsondecode(aws_iam_role_policy.load_balancer_controller.policy).Statement : (
+      for s in jsondecode(aws_iam_role_policy.workload["aws-load-balancer-controller"].policy).Statement : (
         try(s.Condition.StringEquals["aws:ResourceTag/elbv2.k8s.aws/cluster"], null) == "convoy"
         || try(s.Condition.StringEquals["aws:RequestTag/elbv2.k8s.aws/cluster"], null) == "convoy"
         || (
@@ -83,7 +83,7 @@ run "apply" {
         "RegisterTargets", "DeregisterTargets", "AddTags", "RemoveTags", "ModifyListenerAttributes",
       ] :
       anytrue([
-        for s in jsondecode(aws_iam_role_policy.load_balancer_controller.policy).Statement :
+        for s in jsondecode(aws_iam_role_policy.workload["aws-load-balancer-controller"].policy).Statement :
         contains(flatten([s.Action]), "elasticloadbalancing:${action}")
         && try(s.Condition.StringEquals["aws:ResourceTag/elbv2.k8s.aws/cluster"], s.Condition.StringEquals["aws:RequestTag/elbv2.k8s.aws/cluster"], null) == "convoy"
       ])
@@ -94,7 +94,7 @@ run "apply" {
   assert {
     # Retagging its own resources may not touch the cluster tag itself.
     condition = alltrue([
-      for s in jsondecode(aws_iam_role_policy.load_balancer_controller.policy).Statement :
+      for s in jsondecode(aws_iam_role_policy.workload["aws-load-balancer-controller"].policy).Statement :
       try(s.Condition.Null["aws:RequestTag/elbv2.k8s.aws/cluster"], null) == "true"
       if try(s.Condition.StringEquals["aws:ResourceTag/elbv2.k8s.aws/cluster"], null) != null
       && length(setintersection(flatten([s.Action]), ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags", "ec2:CreateTags", "ec2:DeleteTags"])) > 0
@@ -106,7 +106,7 @@ run "apply" {
     # The documented exception: listeners and rules, scoped by ARN to this account and region,
     # hold no target group, and tagging without a tag condition reaches listeners and rules only.
     condition = alltrue([
-      for s in jsondecode(aws_iam_role_policy.load_balancer_controller.policy).Statement : alltrue([
+      for s in jsondecode(aws_iam_role_policy.workload["aws-load-balancer-controller"].policy).Statement : alltrue([
         for r in flatten([s.Resource]) : can(regex("^arn:aws:elasticloadbalancing:eu-west-1:123456789012:(loadbalancer|listener|listener-rule)/(app|net)/", r))
         && (length(setintersection(flatten([s.Action]), ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"])) == 0 || !startswith(split(":", r)[5], "loadbalancer/"))
       ])
@@ -121,7 +121,7 @@ run "apply" {
     # deleted only when the controller's; the cluster security group's ingress rules changed, no
     # other group's.
     condition = alltrue([
-      for s in jsondecode(aws_iam_role_policy.load_balancer_controller.policy).Statement : (
+      for s in jsondecode(aws_iam_role_policy.workload["aws-load-balancer-controller"].policy).Statement : (
         try(s.Condition.StringEquals["aws:ResourceTag/elbv2.k8s.aws/cluster"], null) == "convoy"
         || try(s.Condition.StringEquals["aws:RequestTag/elbv2.k8s.aws/cluster"], null) == "convoy"
         || (
@@ -140,7 +140,7 @@ run "apply" {
     condition = alltrue([
       for action in ["ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup", "ec2:CreateTags"] :
       anytrue([
-        for s in jsondecode(aws_iam_role_policy.load_balancer_controller.policy).Statement :
+        for s in jsondecode(aws_iam_role_policy.workload["aws-load-balancer-controller"].policy).Statement :
         contains(flatten([s.Action]), action)
         && try(s.Condition.StringEquals["aws:ResourceTag/elbv2.k8s.aws/cluster"], s.Condition.StringEquals["aws:RequestTag/elbv2.k8s.aws/cluster"], null) == "convoy"
       ])
@@ -150,7 +150,7 @@ run "apply" {
 
   assert {
     condition = alltrue([
-      for s in jsondecode(aws_iam_role_policy.load_balancer_controller.policy).Statement : alltrue([
+      for s in jsondecode(aws_iam_role_policy.workload["aws-load-balancer-controller"].policy).Statement : alltrue([
         for a in flatten([s.Action]) : a != "*" && !endswith(a, ":*")
       ])
     ])
@@ -160,7 +160,7 @@ run "apply" {
   assert {
     # Exceptions AWS cannot scope: Describe/Get/List calls only.
     condition = alltrue([
-      for s in jsondecode(aws_iam_role_policy.load_balancer_controller.policy).Statement : alltrue([
+      for s in jsondecode(aws_iam_role_policy.workload["aws-load-balancer-controller"].policy).Statement : alltrue([
         for a in flatten([s.Action]) : can(regex("^[a-z0-9-]+:(Describe|Get|List)", a))
       ]) if contains(flatten([s.Resource]), "*")
     ])
@@ -170,7 +170,7 @@ run "apply" {
   assert {
     # Everything else is in this account (and, but for IAM and Shield, this region).
     condition = alltrue([
-      for s in jsondecode(aws_iam_role_policy.load_balancer_controller.policy).Statement : alltrue([
+      for s in jsondecode(aws_iam_role_policy.workload["aws-load-balancer-controller"].policy).Statement : alltrue([
         for r in flatten([s.Resource]) : can(regex("^arn:aws:([a-z0-9-]+:eu-west-1|iam:|shield:):123456789012:", r))
       ]) if !contains(flatten([s.Resource]), "*")
     ])
@@ -179,7 +179,7 @@ run "apply" {
 
   assert {
     condition = one([
-      for s in jsondecode(aws_iam_role_policy.load_balancer_controller.policy).Statement :
+      for s in jsondecode(aws_iam_role_policy.workload["aws-load-balancer-controller"].policy).Statement :
       try(s.Condition.StringEquals["iam:AWSServiceName"], null) if contains(flatten([s.Action]), "iam:CreateServiceLinkedRole")
     ]) == "elasticloadbalancing.amazonaws.com"
     error_message = "iam:CreateServiceLinkedRole must be limited to ELB's service-linked role."

@@ -21,10 +21,12 @@ provider "aws" {
 run "pod_identity" {
   assert {
     condition = { for key, association in aws_eks_pod_identity_association.workload : key => "${association.namespace}/${association.service_account}" } == {
-      media              = "media/media"
-      "external-secrets" = "external-secrets/external-secrets"
+      media                          = "media/media"
+      "external-secrets"             = "external-secrets/external-secrets"
+      "aws-load-balancer-controller" = "kube-system/aws-load-balancer-controller"
+      karpenter                      = "kube-system/karpenter"
     }
-    error_message = "media and External Secrets Operator get their roles through their namespace and ServiceAccount."
+    error_message = "media, External Secrets Operator and the two controllers get their roles through their namespace and ServiceAccount."
   }
   assert {
     condition = alltrue([for role in aws_iam_role.workload :

@@ -127,7 +127,7 @@ override_resource {
 }
 
 override_resource {
-  target = aws_iam_role.karpenter
+  target = aws_iam_role.workload["karpenter"]
   values = { arn = "arn:aws:iam::123456789012:role/convoy-karpenter" }
 }
 
@@ -137,7 +137,7 @@ override_resource {
 }
 
 override_resource {
-  target = aws_iam_role.load_balancer_controller
+  target = aws_iam_role.workload["aws-load-balancer-controller"]
   values = { arn = "arn:aws:iam::123456789012:role/convoy-aws-load-balancer-controller" }
 }
 
