@@ -6,10 +6,12 @@
  * means none.
  */
 import { spawnSync } from 'node:child_process'
-import { cpSync, globSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, globSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { parse, stringify } from 'yaml'
+import { parse } from 'yaml'
+import { writeRuleFiles } from '@convoy/system/prometheus'
+import { parser } from '@prometheus-io/lezer-promql'
 import type { K8sObject } from './k8s-checks.ts'
 
 export interface Rule {
@@ -55,12 +57,7 @@ export function extract(
   testsDir: string,
 ): { dir: string; rules: string[]; tests: string[] } {
   const dir = mkdtempSync(path.join(tmpdir(), 'convoy-rules-'))
-  mkdirSync(path.join(dir, 'rules'))
-  const rules = readRuleFiles(rulesDir).map(({ file, object }) => {
-    const target = path.join(dir, 'rules', file)
-    writeFileSync(target, stringify(object.spec))
-    return target
-  })
+  const rules = writeRuleFiles(rulesDir, path.join(dir, 'rules'))
   cpSync(testsDir, path.join(dir, 'tests'), { recursive: true })
   const tests = globSync('*.yaml', { cwd: path.join(dir, 'tests') })
     .sort()
@@ -181,36 +178,55 @@ export function convoyMetrics(root: string): Map<string, ConvoyMetric> {
   return metrics
 }
 
-const KEYWORDS = new Set([
-  'and',
-  'or',
-  'unless',
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'bool',
-  'offset',
-  'inf',
-  'nan',
-])
+const COMPARISONS = new Set(['Gtr', 'Lss', 'Eql', 'Neq', 'Gte', 'Lte'])
+const SET_OPERATORS = new Set(['And', 'Or', 'Unless'])
+type SyntaxNode = ReturnType<typeof parser.parse>['topNode']
+const isNumber = (node: SyntaxNode) => node.name === 'NumberDurationLiteral'
 
 /** The series an expression selects, with the label names of each selector's matchers. */
 export function selectors(expr: string): Array<{ metric: string; labels: string[] }> {
-  const text = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ')
   const found: Array<{ metric: string; labels: string[] }> = []
-  for (const match of text.matchAll(/(?<![\w:.])([a-zA-Z_:][\w:]*)\s*(\{[^}]*\})?\s*(\()?/g)) {
-    const [, name, braces, call] = match
-    if (call || KEYWORDS.has(name!.toLowerCase())) continue
-    const labels = [...(braces ?? '').matchAll(/([a-zA-Z_]\w*)\s*(?:=~|!~|!=|=)/g)].map((label) => label[1]!)
-    found.push({ metric: name!, labels })
-  }
+  parser.parse(expr).iterate({
+    enter: ({ node }) => {
+      if (node.name !== 'VectorSelector') return
+      const name = node.getChild('Identifier')
+      if (!name) return
+      const labels = node.getChild('LabelMatchers')?.getChildren('UnquotedLabelMatcher') ?? []
+      found.push({
+        metric: expr.slice(name.from, name.to),
+        labels: labels.map((matcher) => {
+          const label = matcher.getChild('LabelName')!
+          return expr.slice(label.from, label.to)
+        }),
+      })
+    },
+  })
   return found
+}
+
+/**
+ * What an alert's expression measures, without its thresholds: the sides of its `and`, `or` and
+ * `unless`, each without a comparison to a number (`a > 0 unless on (q) b > 0` → `a`, `b`). In a
+ * healthy system each returns data, though the alert does not fire.
+ */
+export function operands(expr: string): string[] {
+  const visit = (node: SyntaxNode): string[] => {
+    if (node.name === 'PromQL' || node.name === 'ParenExpr') {
+      // A ParenExpr's one child is the expression inside its parentheses.
+      const inner = node.firstChild
+      if (inner) return visit(inner)
+    }
+    if (node.name === 'BinaryExpr') {
+      const left = node.firstChild!
+      const operator = left.nextSibling!
+      const right = node.lastChild!
+      if (SET_OPERATORS.has(operator.name)) return [...visit(left), ...visit(right)]
+      if (COMPARISONS.has(operator.name) && isNumber(right)) return visit(left)
+      if (COMPARISONS.has(operator.name) && isNumber(left)) return visit(right)
+    }
+    return [expr.slice(node.from, node.to).trim()]
+  }
+  return visit(parser.parse(expr).topNode)
 }
 
 /**

@@ -1,10 +1,13 @@
 /**
- * `npm start` (embedded) and `npm run stack`: run the whole system until Ctrl-C.
+ * `npm start` (embedded) and `npm run stack`: run the whole system until Ctrl-C; with
+ * `-- --prometheus`, and a Prometheus scraping it with Convoy's rules, to look at.
  * Configuration comes from the environment (see docs/configuration.md).
  */
 import { fileURLToPath } from 'node:url'
-import { loadConfig, port, Type } from '@convoy/platform/config'
+import path from 'node:path'
+import { loadConfig, port, Type, type Static } from '@convoy/platform/config'
 import { startEmbedded } from './embedded.ts'
+import { startPrometheus } from './prometheus.ts'
 import { startStack } from './stack.ts'
 import type { RunningSystem } from './system.ts'
 
@@ -19,9 +22,17 @@ const Config = Type.Object({
   AMQP_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
   // Empty: the gateway counts requests in its own memory.
   CONVOY_REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', pattern: '^(rediss?://.*)?$' }),
+  // With --prometheus: where its UI answers, and where RabbitMQ's Prometheus plugin does (stack).
+  CONVOY_PROMETHEUS_PORT: port(9090),
+  CONVOY_RABBITMQ_METRICS_URL: Type.String({ default: 'http://127.0.0.1:15692' }),
 })
 
-const topology = process.argv[2] ?? 'embedded'
+const [topology = 'embedded', ...flags] = process.argv.slice(2)
+const unknown = flags.filter((flag) => flag !== '--prometheus')
+if (unknown.length > 0) {
+  console.error(`Unknown option ${unknown.join(' ')}: the one option is --prometheus`)
+  process.exit(2)
+}
 let system: RunningSystem | undefined
 let stopping: { at: number; exitCode: number } | undefined
 
@@ -62,6 +73,43 @@ const showNotice = (notice: string) => process.stdout.write(`\n${notice}\n`)
 
 async function main(): Promise<RunningSystem> {
   const config = loadConfig(Config)
+  const running = await startSystem(config)
+  if (!flags.includes('--prometheus')) return running
+  const prometheus = await startPrometheus({
+    ops: running.ops,
+    // The embedded broker has no metrics endpoint; RabbitMQ's plugin may be off (a notice says so).
+    rabbitmq: topology === 'stack' ? await rabbitmqMetrics(config) : undefined,
+    port: config.CONVOY_PROMETHEUS_PORT,
+    dataDir: path.join(config.CONVOY_DATA_DIR, 'prometheus'),
+    interval: '5s',
+  }).catch(async (error: unknown) => {
+    await running.close()
+    throw error
+  })
+  showNotice(`Prometheus, with Convoy's rules: ${prometheus.url.replace('127.0.0.1', 'localhost')}`)
+  return {
+    ...running,
+    async close() {
+      await prometheus.close()
+      await running.close()
+    },
+  }
+}
+
+/** RabbitMQ's Prometheus plugin, if it answers: the queues of AMQP_URL's vhost. */
+async function rabbitmqMetrics(config: Static<typeof Config>) {
+  const url = config.CONVOY_RABBITMQ_METRICS_URL
+  const answer = await fetch(`${url}/metrics`).catch(() => undefined)
+  if (!answer?.ok) {
+    showNotice(
+      `RabbitMQ's Prometheus plugin does not answer at ${url}: no queue metrics (rabbitmq-plugins enable rabbitmq_prometheus)`,
+    )
+    return undefined
+  }
+  return { url, vhost: decodeURIComponent(new URL(config.AMQP_URL).pathname.slice(1)) || '/' }
+}
+
+async function startSystem(config: Static<typeof Config>): Promise<RunningSystem> {
   if (topology === 'embedded') {
     return startEmbedded({
       dataDir: config.CONVOY_DATA_DIR,

@@ -75,12 +75,15 @@ export function deliveryProcessor<T extends Topic>(
     return lastCheck.answer
   }
 
-  // Label lookups resolved once: these are counted for every message.
+  // Label lookups resolved once: these are counted for every message. Each outcome's series
+  // exists at 0 from the start, so the first retry or dead letter is an increase a rate sees (an
+  // alert on dead letters fires on the first one), not a series that appears already at 1.
   const outcomes = {
     ack: metrics.consumed.labels({ queue, outcome: 'ack' }),
     retry: metrics.consumed.labels({ queue, outcome: 'retry' }),
     dead: metrics.consumed.labels({ queue, outcome: 'dead' }),
   }
+  for (const counter of Object.values(outcomes)) counter.inc(0)
   const handleSeconds = metrics.handleSeconds.labels({ queue })
   const outcome = (result: keyof typeof outcomes, span: Span) => {
     outcomes[result].inc()
