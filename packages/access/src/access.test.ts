@@ -10,6 +10,7 @@ import {
   SignJWT,
   UnsecuredJWT,
   type JWK,
+  type JWTVerifyGetKey,
 } from 'jose'
 import { Registry } from 'prom-client'
 import { AppError } from '@convoy/platform/errors'
@@ -24,6 +25,7 @@ import {
   legacyUserId,
   noRevocations,
   TOKEN_ALGORITHM,
+  type RevocationList,
   type Verifier,
 } from './index.ts'
 
@@ -31,6 +33,16 @@ import {
 async function scraped(registry: Registry, series: string) {
   const line = (await registry.metrics()).split('\n').find((l) => l.startsWith(`${series} `))
   return line === undefined ? undefined : Number(line.slice(series.length + 1))
+}
+
+/** A verifier counting on a registry of its own, as a service's: both, to scrape what it counts. */
+function countingVerifier(
+  keys: { jwksUrl: string } | { keys: JWTVerifyGetKey },
+  revocations: RevocationList = noRevocations(),
+) {
+  const metrics = new Registry()
+  const verifier = createVerifier({ ...keys, issuer: 'convoy', audience: 'convoy-api', revocations, metrics })
+  return { metrics, verifier }
 }
 
 /** What verifying `token` ends in: the principal, or the error's status and detail. */
@@ -138,14 +150,10 @@ describe('token verification refuses forged and foreign tokens', () => {
   })
 
   test('each refusal is counted on the registry by its reason, from 0', async () => {
-    const metrics = new Registry()
-    const verifier = createVerifier({
-      keys: createLocalJWKSet(issuer.jwks),
-      issuer: 'convoy',
-      audience: 'convoy-api',
-      revocations: issuer.revocations,
-      metrics,
-    })
+    const { metrics, verifier } = countingVerifier(
+      { keys: createLocalJWKSet(issuer.jwks) },
+      issuer.revocations,
+    )
     const failures = (reason: string) =>
       scraped(metrics, `auth_token_verification_failures_total{reason="${reason}"}`)
     assert.equal(await failures('expired'), 0, 'defined before the first refusal')
@@ -241,14 +249,7 @@ describe('JWKS from the auth service', () => {
   })
 
   test('a JWKS fetch that fails is counted; one that succeeds is not', async () => {
-    const metrics = new Registry()
-    const verifier = createVerifier({
-      jwksUrl: url,
-      issuer: 'convoy',
-      audience: 'convoy-api',
-      revocations: noRevocations(),
-      metrics,
-    })
+    const { metrics, verifier } = countingVerifier({ jwksUrl: url })
     assert.equal(await scraped(metrics, 'auth_jwks_fetch_failures_total'), 0)
     down = true
     try {
@@ -272,14 +273,7 @@ describe('JWKS from the auth service', () => {
     const closed = Fastify()
     const deadUrl = `${await closed.listen({ port: 0, host: '127.0.0.1' })}/jwks.json`
     await closed.close() // nothing listens there any more: the connection is refused
-    const metrics = new Registry()
-    const verifier = createVerifier({
-      jwksUrl: deadUrl,
-      issuer: 'convoy',
-      audience: 'convoy-api',
-      revocations: noRevocations(),
-      metrics,
-    })
+    const { metrics, verifier } = countingVerifier({ jwksUrl: deadUrl })
     assert.equal(((await outcome(verifier, await keys[0]!.sign({}))) as { status: number }).status, 503)
     assert.equal(await scraped(metrics, 'auth_jwks_fetch_failures_total'), 1)
   })
@@ -309,14 +303,10 @@ describe('revoked sessions', () => {
   })
 
   test('until the revocations are known, no token can be judged: 503', async () => {
-    const metrics = new Registry()
-    const verifier = createVerifier({
-      keys: async () => (await import('jose')).importJWK(issuer.jwks.keys[0]!, TOKEN_ALGORITHM),
-      issuer: 'convoy',
-      audience: 'convoy-api',
-      revocations: createRevocationList(),
-      metrics,
-    })
+    const { metrics, verifier } = countingVerifier(
+      { keys: async () => (await import('jose')).importJWK(issuer.jwks.keys[0]!, TOKEN_ALGORITHM) },
+      createRevocationList(),
+    )
     const result = (await outcome(verifier, await issuer.token())) as { status: number; detail: string }
     assert.equal(result.status, 503)
     assert.match(result.detail, /revocations unknown/)
@@ -327,15 +317,8 @@ describe('revoked sessions', () => {
   })
 
   test('revocations that void sessions are counted, and tokens refused for them', async () => {
-    const metrics = new Registry()
     const revocations = createRevocationList()
-    const verifier = createVerifier({
-      keys: createLocalJWKSet(issuer.jwks),
-      issuer: 'convoy',
-      audience: 'convoy-api',
-      revocations,
-      metrics,
-    })
+    const { metrics, verifier } = countingVerifier({ keys: createLocalJWKSet(issuer.jwks) }, revocations)
     const old = legacyUserId('old')
     revocations.load([{ userId: old, generation: 2 }])
     revocations.apply({ userId: legacyUserId('new'), generation: 3 })
