@@ -224,6 +224,19 @@ describe('media HTTP API', () => {
     assert.equal(await jobs('failed'), before.failed + 1)
   })
 
+  test('counts the tokens it refuses on /metrics, by reason', async () => {
+    const refused = (reason: string) =>
+      metricValue(media.opsUrl, 'auth_token_verification_failures_total', `reason="${reason}"`)
+    const before = { expired: await refused('expired'), claims: await refused('claims') }
+    const expired = await media.issuer.token({ user: 'ann', role: 'dispatcher', ttlSeconds: -120 })
+    const foreign = await media.issuer.token({ user: 'ann', role: 'dispatcher', aud: 'another-api' })
+    assert.equal((await call('GET', '/media', expired)).status, 401)
+    assert.equal((await call('GET', '/media', foreign)).status, 401)
+    assert.equal((await call('GET', '/media', ann)).status, 200)
+    assert.equal(await refused('expired'), before.expired + 1)
+    assert.equal(await refused('claims'), before.claims + 1)
+  })
+
   test('counts the jobs under way by state on /metrics, from the database: uploaded, then converting, then none', async () => {
     const jobs = (state: string) => metricValue(media.opsUrl, 'media_jobs', `state="${state}"`)
     const before = { uploaded: await jobs('uploaded'), converting: await jobs('converting') }
