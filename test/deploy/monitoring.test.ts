@@ -164,11 +164,11 @@ describe('monitoring rules: each check catches a mistake seeded into a copy', ()
       '\n',
     )
     assert.deepEqual(
-      coverageProblems([...alertNames(readRuleFiles(RULES)), 'JwksFetchFailing'], testFiles(tests)),
+      coverageProblems([...alertNames(readRuleFiles(RULES)), 'CertificateExpiring'], testFiles(tests)),
       [
         'alert ConversionsFailing: no promtool case where it does not fire',
-        'alert JwksFetchFailing: no promtool case fires it',
-        'alert JwksFetchFailing: no promtool case where it does not fire',
+        'alert CertificateExpiring: no promtool case fires it',
+        'alert CertificateExpiring: no promtool case where it does not fire',
       ],
     )
   })

@@ -2,7 +2,17 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import Fastify from 'fastify'
 import { userRevoked, type UserRevoked } from '@convoy/contracts'
-import { base64url, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWK } from 'jose'
+import {
+  base64url,
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  SignJWT,
+  UnsecuredJWT,
+  type JWK,
+  type JWTVerifyGetKey,
+} from 'jose'
+import { Registry } from 'prom-client'
 import { AppError } from '@convoy/platform/errors'
 import { eventually, testLogger, uniqueName } from '@convoy/platform/testing'
 import { testIssuer, type TestIssuer } from './testing.ts'
@@ -15,8 +25,25 @@ import {
   legacyUserId,
   noRevocations,
   TOKEN_ALGORITHM,
+  type RevocationList,
   type Verifier,
 } from './index.ts'
+
+/** A series' value as `/metrics` shows it: `name{labels} value`, the labels as they are printed. */
+async function scraped(registry: Registry, series: string) {
+  const line = (await registry.metrics()).split('\n').find((l) => l.startsWith(`${series} `))
+  return line === undefined ? undefined : Number(line.slice(series.length + 1))
+}
+
+/** A verifier counting on a registry of its own, as a service's: both, to scrape what it counts. */
+function countingVerifier(
+  keys: { jwksUrl: string } | { keys: JWTVerifyGetKey },
+  revocations: RevocationList = noRevocations(),
+) {
+  const metrics = new Registry()
+  const verifier = createVerifier({ ...keys, issuer: 'convoy', audience: 'convoy-api', revocations, metrics })
+  return { metrics, verifier }
+}
 
 /** What verifying `token` ends in: the principal, or the error's status and detail. */
 async function outcome(verifier: Verifier, token: string) {
@@ -121,6 +148,32 @@ describe('token verification refuses forged and foreign tokens', () => {
     }
     assert.equal(bearerToken('bearer a.b.c'), 'a.b.c')
   })
+
+  test('each refusal is counted on the registry by its reason, from 0', async () => {
+    const { metrics, verifier } = countingVerifier(
+      { keys: createLocalJWKSet(issuer.jwks) },
+      issuer.revocations,
+    )
+    const failures = (reason: string) =>
+      scraped(metrics, `auth_token_verification_failures_total{reason="${reason}"}`)
+    assert.equal(await failures('expired'), 0, 'defined before the first refusal')
+    const [header, , signature] = (await issuer.token({ user: 'vic' })).split('.')
+    const tampered = `${header}.${base64url.encode(JSON.stringify({ sub: 'vic', exp: 4e9 }))}.${signature}`
+    const tokens = {
+      expired: [await issuer.token({ ttlSeconds: -60 }), await issuer.token({ ttlSeconds: -120 })],
+      bad_signature: [tampered],
+      unknown_key: [await issuer.token({}, { kid: 'nobody-knows' })],
+      claims: [await issuer.token({ aud: 'another-api' }), await issuer.token({ role: 'superuser' })],
+      malformed: ['aaa.bbb.ccc'],
+    }
+    for (const list of Object.values(tokens))
+      for (const token of list)
+        assert.equal(((await outcome(verifier, token)) as { status: number }).status, 401)
+    await verifier.verify(await issuer.token())
+    for (const [reason, list] of Object.entries(tokens))
+      assert.equal(await failures(reason), list.length, reason)
+    assert.equal(await failures('revoked'), 0, 'a valid token is not counted')
+  })
 })
 
 describe('JWKS from the auth service', () => {
@@ -194,6 +247,36 @@ describe('JWKS from the auth service', () => {
       down = false
     }
   })
+
+  test('a JWKS fetch that fails is counted; one that succeeds is not', async () => {
+    const { metrics, verifier } = countingVerifier({ jwksUrl: url })
+    assert.equal(await scraped(metrics, 'auth_jwks_fetch_failures_total'), 0)
+    down = true
+    try {
+      for (let i = 0; i < 2; i++) {
+        const result = (await outcome(verifier, await keys[0]!.sign({ n: i }))) as { status: number }
+        assert.equal(result.status, 503)
+      }
+    } finally {
+      down = false
+    }
+    assert.equal(await scraped(metrics, 'auth_jwks_fetch_failures_total'), 2)
+    assert.equal(
+      await scraped(metrics, 'auth_token_verification_failures_total{reason="keys_unavailable"}'),
+      2,
+    )
+    assert.equal((await verifier.verify(await keys[0]!.sign({}))).username, 'ann', 'auth is back')
+    assert.equal(await scraped(metrics, 'auth_jwks_fetch_failures_total'), 2)
+  })
+
+  test('a JWKS server that does not answer at all is counted too', async () => {
+    const closed = Fastify()
+    const deadUrl = `${await closed.listen({ port: 0, host: '127.0.0.1' })}/jwks.json`
+    await closed.close() // nothing listens there any more: the connection is refused
+    const { metrics, verifier } = countingVerifier({ jwksUrl: deadUrl })
+    assert.equal(((await outcome(verifier, await keys[0]!.sign({}))) as { status: number }).status, 503)
+    assert.equal(await scraped(metrics, 'auth_jwks_fetch_failures_total'), 1)
+  })
 })
 
 describe('revoked sessions', () => {
@@ -220,15 +303,30 @@ describe('revoked sessions', () => {
   })
 
   test('until the revocations are known, no token can be judged: 503', async () => {
-    const verifier = createVerifier({
-      keys: async () => (await import('jose')).importJWK(issuer.jwks.keys[0]!, TOKEN_ALGORITHM),
-      issuer: 'convoy',
-      audience: 'convoy-api',
-      revocations: createRevocationList(),
-    })
+    const { metrics, verifier } = countingVerifier(
+      { keys: async () => (await import('jose')).importJWK(issuer.jwks.keys[0]!, TOKEN_ALGORITHM) },
+      createRevocationList(),
+    )
     const result = (await outcome(verifier, await issuer.token())) as { status: number; detail: string }
     assert.equal(result.status, 503)
     assert.match(result.detail, /revocations unknown/)
+    assert.equal(
+      await scraped(metrics, 'auth_token_verification_failures_total{reason="revocations_unknown"}'),
+      1,
+    )
+  })
+
+  test('revocations that void sessions are counted, and tokens refused for them', async () => {
+    const revocations = createRevocationList()
+    const { metrics, verifier } = countingVerifier({ keys: createLocalJWKSet(issuer.jwks) }, revocations)
+    const old = legacyUserId('old')
+    revocations.load([{ userId: old, generation: 2 }])
+    revocations.apply({ userId: legacyUserId('new'), generation: 3 })
+    revocations.apply({ userId: old, generation: 2 }) // heard again: voids nothing new
+    assert.equal(await scraped(metrics, 'auth_revocations_applied_total'), 2)
+    const refused = (await outcome(verifier, await issuer.token({ user: 'old' }))) as { status: number }
+    assert.equal(refused.status, 401)
+    assert.equal(await scraped(metrics, 'auth_token_verification_failures_total{reason="revoked"}'), 1)
   })
 
   test('a revocation only ever raises the generation, and tells whoever listens', () => {

@@ -1,6 +1,14 @@
 import { ROLES, type Role } from '@convoy/contracts'
 import type { FastifyRequest } from 'fastify'
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose'
+import {
+  createRemoteJWKSet,
+  customFetch,
+  errors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose'
+import type { Registry } from 'prom-client'
 import type { Broker } from '@convoy/platform/messaging'
 import type { Logger } from '@convoy/platform/log'
 import { Type } from '@convoy/platform/config'
@@ -11,6 +19,7 @@ import {
   revocationsFrom,
   type RevocationList,
 } from './revocations.ts'
+import { verifierMetrics, type FailureReason, type VerifierMetrics } from './metrics.ts'
 
 export { legacyUserId } from './legacy-id.ts'
 export {
@@ -54,6 +63,11 @@ export interface VerifierOptions {
   cacheSize?: number
   /** The JWKS is fetched again for an unknown `kid` at most this often. Default 30 s. */
   jwksCooldownMs?: number
+  /**
+   * The service's registry: refusals by reason, failed JWKS fetches and revocations applied are
+   * counted on it (metrics.ts). Nothing is counted without one.
+   */
+  metrics?: Registry
 }
 
 export interface Verifier {
@@ -76,28 +90,35 @@ export interface Verifier {
 export function createVerifier(
   options: VerifierOptions | (Omit<VerifierOptions, 'jwksUrl'> & { keys: JWTVerifyGetKey }),
 ): Verifier {
+  const { revocations } = options
+  const metrics = verifierMetrics(options.metrics, revocations)
   const keys =
     'keys' in options
       ? options.keys
       : createRemoteJWKSet(new URL(options.jwksUrl), {
           cooldownDuration: options.jwksCooldownMs ?? 30_000,
           timeoutDuration: 5000,
+          [customFetch]: countingFailures(metrics),
         })
   const tolerance = options.clockToleranceSeconds ?? 30
   const cacheSize = options.cacheSize ?? 10_000
   const verified = new Map<string, Principal>()
-  const { revocations } = options
+  const refuse = (reason: FailureReason, error: Error) => (metrics.failed(reason), error)
   const current = (principal: Principal) => {
     if (revocations.revoked(principal.userId, principal.generation))
-      throw new UnauthorizedError('the session has been revoked; log in again', invalidToken('revoked'))
+      throw refuse(
+        'revoked',
+        new UnauthorizedError('the session has been revoked; log in again', invalidToken('revoked')),
+      )
     return principal
   }
 
   return {
     async verify(token) {
       if (!revocations.loaded())
-        throw new UnavailableError(
-          'tokens cannot be checked right now (revocations unknown); try again shortly',
+        throw refuse(
+          'revocations_unknown',
+          new UnavailableError('tokens cannot be checked right now (revocations unknown); try again shortly'),
         )
       const known = verified.get(token)
       if (known) {
@@ -115,9 +136,14 @@ export function createVerifier(
           typ: 'JWT',
         }))
       } catch (error) {
-        throw verificationError(error)
+        throw refuse(...verificationError(error))
       }
-      const principal = principalOf(payload)
+      let principal
+      try {
+        principal = principalOf(payload)
+      } catch (error) {
+        throw refuse('claims', error as Error)
+      }
       // Oldest first out: a Map iterates in insertion order.
       if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!)
       verified.set(token, principal)
@@ -153,10 +179,30 @@ function principalOf(payload: JWTPayload): Principal {
 const invalidToken = (description: string) =>
   `Bearer realm="convoy", error="invalid_token", error_description="${description}"`
 
-/** A 401 naming what is wrong with the token (never echoing it), or a 503 if keys cannot be had. */
-function verificationError(error: unknown): Error {
+/**
+ * jose's fetch of the JWKS, counting the fetches that fail (no answer, timed out, not 200) on
+ * the way: the verifier only sees the 503 they end in, one per token waiting for the keys.
+ */
+const countingFailures =
+  (metrics: VerifierMetrics) =>
+  async (...args: Parameters<typeof fetch>): Promise<Response> => {
+    try {
+      const response = await fetch(...args)
+      if (!response.ok) metrics.jwksFetchFailed()
+      return response
+    } catch (error) {
+      metrics.jwksFetchFailed()
+      throw error
+    }
+  }
+
+/**
+ * A 401 naming what is wrong with the token (never echoing it), or a 503 if keys cannot be had;
+ * with the reason it is counted under.
+ */
+function verificationError(error: unknown): [FailureReason, Error] {
   if (error instanceof errors.JWTExpired)
-    return new UnauthorizedError('the token has expired', invalidToken('expired'))
+    return ['expired', new UnauthorizedError('the token has expired', invalidToken('expired'))]
   // The key set could not be had (auth down, timed out, answered badly; jose's generic error is
   // its "not 200 OK"): nothing is known about the token, so not a 401.
   if (
@@ -165,21 +211,24 @@ function verificationError(error: unknown): Error {
     !(error instanceof errors.JOSEError) ||
     error.constructor === errors.JOSEError
   ) {
-    return new UnavailableError(
-      'tokens cannot be checked right now (their keys are unavailable); try again shortly',
-    )
+    return [
+      'keys_unavailable',
+      new UnavailableError(
+        'tokens cannot be checked right now (their keys are unavailable); try again shortly',
+      ),
+    ]
   }
-  const reason =
+  const [reason, detail]: [FailureReason, string] =
     error instanceof errors.JWTClaimValidationFailed
-      ? `the token's ${error.claim} claim is not accepted`
+      ? ['claims', `the token's ${error.claim} claim is not accepted`]
       : error instanceof errors.JOSEAlgNotAllowed
-        ? 'the token is not signed with an accepted algorithm'
+        ? ['algorithm', 'the token is not signed with an accepted algorithm']
         : error instanceof errors.JWKSNoMatchingKey
-          ? 'the token is signed with an unknown key'
+          ? ['unknown_key', 'the token is signed with an unknown key']
           : error instanceof errors.JWSSignatureVerificationFailed
-            ? 'the token signature does not verify'
-            : 'the token is malformed'
-  return new UnauthorizedError(reason, invalidToken(reason.replace(/^the token('s)? /, '')))
+            ? ['bad_signature', 'the token signature does not verify']
+            : ['malformed', 'the token is malformed']
+  return [reason, new UnauthorizedError(detail, invalidToken(detail.replace(/^the token('s)? /, '')))]
 }
 
 /** The bearer token of an `Authorization` header; throws 401 if there is none or it is not one. */
@@ -244,6 +293,8 @@ export function verifyTokens(options: {
   config: { AUTH_JWKS_URL: string; AUTH_REVOCATIONS_URL: string; AUTH_ISSUER: string; AUTH_AUDIENCE: string }
   broker: Broker
   log: Logger
+  /** The service's registry, for the verifier's counters. */
+  metrics?: Registry
 }): TokenVerification {
   const { config } = options
   const revocations = createRevocationList()
@@ -259,6 +310,7 @@ export function verifyTokens(options: {
       issuer: config.AUTH_ISSUER,
       audience: config.AUTH_AUDIENCE,
       revocations,
+      metrics: options.metrics,
     }),
     revocations,
     isReady: () => revocations.loaded(),

@@ -183,11 +183,15 @@ for (const target of databaseTargets) {
     })
 
     test('attempts from one address are limited whatever the usernames', async () => {
+      const lockouts = () => auth.scraped('auth_lockouts_total', { scope: 'address' })
+      const before = await lockouts()
       const ip = freshIp()
       for (let i = 0; i < 20; i++)
         assert.equal((await login(basic(`user${i}`, 'whatever1'), ip)).statusCode, 401)
       const limited = await login(basic('admin', ADMIN_PASSWORD), ip)
       assert.equal(limited.statusCode, 429)
+      assert.equal(await login(basic('admin', ADMIN_PASSWORD), ip).then((r) => r.statusCode), 429)
+      assert.equal(await lockouts(), before! + 1, 'one lockout of the address, counted as it began')
       assert.ok(Number(limited.headers['retry-after']) > 0)
       assert.equal(
         (await login(basic('admin', ADMIN_PASSWORD))).statusCode,
@@ -317,6 +321,10 @@ for (const target of databaseTargets) {
       })
       const ada = (await login(basic('ada', 'ada password'))).json<Pair>()
       assert.equal((await as(ada.accessToken, 'GET', '/auth/users')).statusCode, 200, 'an admin before')
+      const applied = await auth.scraped('auth_revocations_applied_total')
+      const revokedTokens = () =>
+        auth.scraped('auth_token_verification_failures_total', { reason: 'revoked' })
+      const refusedBefore = await revokedTokens()
       const disabled = await as(adminToken, 'PATCH', '/auth/users/ada', { disabled: true })
       assert.equal(disabled.statusCode, 200)
       const undo = await as(ada.accessToken, 'PATCH', '/auth/users/ada', { disabled: false })
@@ -332,6 +340,12 @@ for (const target of databaseTargets) {
         role: 'admin',
       })
       assert.equal(backdoor.statusCode, 401)
+      assert.equal(
+        await auth.scraped('auth_revocations_applied_total'),
+        applied! + 1,
+        'the revocation, on /metrics',
+      )
+      assert.equal(await revokedTokens(), refusedBefore! + 2, 'both refusals, counted as revoked')
       assert.equal((await refresh(ada.refreshToken)).statusCode, 401)
       const users = (await as(adminToken, 'GET', '/auth/users')).json<
         Array<{ username: string; disabled: boolean }>

@@ -34,6 +34,7 @@ export function buildApp(
     issuer: settings.issuer,
     audience: settings.audience,
     revocations,
+    metrics: app.metricsRegistry,
   })
   app.addHook(
     'onRequest',

@@ -78,6 +78,8 @@ for (const target of databaseTargets) {
 
     test('many addresses together reach the ceiling of a username: then it is refused to everyone until the window ends', async () => {
       await createUser('target', 'a strong pass phrase')
+      const lockouts = () => auth.scraped('auth_lockouts_total', { scope: 'user' })
+      const before = await lockouts()
       for (let address = 0; address < 3; address++) {
         const ip = freshIp()
         for (let i = 0; i < 3; i++)
@@ -85,6 +87,8 @@ for (const target of databaseTargets) {
       }
       const owner = await auth.login(basic('target', 'a strong pass phrase'), freshIp())
       assert.equal(owner.statusCode, 429)
+      assert.equal(await auth.login(basic('target', 'wrong!wrong'), freshIp()).then((r) => r.statusCode), 429)
+      assert.equal(await lockouts(), before! + 1, 'one lockout, counted as it began')
       assert.match(owner.json<Problem>().detail, /from many addresses/)
       assert.ok(Number(owner.headers['retry-after']) > 0 && Number(owner.headers['retry-after']) <= 60)
       await sql`UPDATE login_attempts SET window_start = window_start - interval '1 hour'`.execute(

@@ -18,6 +18,12 @@ export interface ThrottleSettings {
 }
 
 /**
+ * What a lockout shuts out until its window ends: one username from every address (its ceiling
+ * reached), or one address whatever the username (its limit reached).
+ */
+export type Lockout = 'user' | 'address'
+
+/**
  * Slows a password guesser without locking the owner out, in auth's database so every replica
  * counts the same attempts:
  *
@@ -55,8 +61,8 @@ export function loginThrottle(db: Kysely<Tables>, settings: ThrottleSettings) {
     return Math.max(1, Number(row?.left ?? 1))
   }
 
-  /** Counts one event of `key` in its window; false (and nothing counted) once `max` is reached. */
-  async function count(key: string, max = 2 ** 31 - 1): Promise<boolean> {
+  /** Counts one event of `key` in its window: the count so far, or undefined (nothing counted) once `max` is reached. */
+  async function count(key: string, max = 2 ** 31 - 1): Promise<number | undefined> {
     const { rows } = await sql<{ count: number }>`
       INSERT INTO login_attempts AS a (key, count, window_start, last_at) VALUES (${key}, 1, now(), now())
       ON CONFLICT (key) DO UPDATE SET
@@ -65,16 +71,18 @@ export function loginThrottle(db: Kysely<Tables>, settings: ThrottleSettings) {
         last_at = now()
       WHERE a.window_start <= now() - ${window} * interval '1 second' OR a.count < ${max}
       RETURNING count`.execute(db)
-    return rows.length === 1
+    return rows[0]?.count
   }
 
   return {
     /**
      * Takes one login attempt of `username` from `address`, or refuses it with 429: the address
-     * is over its limit, the username over its ceiling, or this pair must still wait.
+     * is over its limit, the username over its ceiling, or this pair must still wait. Answers
+     * `'address'` when this attempt was the address's last in its window: it is locked out now.
      */
-    async admit(username: string, address: string): Promise<void> {
-      if (!(await count(addressKey(address), settings.maxAttemptsPerAddress)))
+    async admit(username: string, address: string): Promise<Lockout | undefined> {
+      const attempts = await count(addressKey(address), settings.maxAttemptsPerAddress)
+      if (attempts === undefined)
         throw new TooManyRequestsError(
           'too many login attempts from this address; try again later',
           await windowLeft(addressKey(address)),
@@ -112,11 +120,15 @@ export function loginThrottle(db: Kysely<Tables>, settings: ThrottleSettings) {
           Number(pair.wait),
         )
       }
+      return attempts === settings.maxAttemptsPerAddress ? 'address' : undefined
     },
 
-    /** The attempt failed (its pair counted it when admitted): one more for the username's ceiling. */
-    async failed(username: string): Promise<void> {
-      await count(userKey(username))
+    /**
+     * The attempt failed (its pair counted it when admitted): one more for the username's
+     * ceiling. Answers `'user'` when this failure reached it: the username is locked out now.
+     */
+    async failed(username: string): Promise<Lockout | undefined> {
+      return (await count(userKey(username))) === settings.maxFailuresPerUser ? 'user' : undefined
     },
 
     /** The owner got in from this address: its failures there are forgiven. */

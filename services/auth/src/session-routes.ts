@@ -12,6 +12,7 @@ import type { HttpApp } from '@convoy/platform/http'
 import type { AuthContext } from './context.ts'
 import { basicCredentials, BASIC_CHALLENGE } from './basic.ts'
 import { MIN_ADMIN_LENGTH, passwordProblem } from './password-policy.ts'
+import type { Lockout } from './login-throttle.ts'
 import type { SessionUser } from './store.ts'
 
 const isUsername = Compile(Username)
@@ -38,6 +39,16 @@ export function sessionRoutes(app: HttpApp, context: AuthContext) {
     registers: [app.metricsRegistry],
   })
   for (const outcome of ['success', 'refused', 'throttled'] as const) logins.inc({ outcome }, 0)
+  // Each lockout once, as it begins: a username refused to every address, or an address refused
+  // whatever the username, until its window ends (login-throttle.ts).
+  const lockouts = new Counter({
+    name: 'auth_lockouts_total',
+    help: 'Lockouts begun, by scope: user (a username refused from every address) or address (an address refused for every username)',
+    labelNames: ['scope'] as const,
+    registers: [app.metricsRegistry],
+  })
+  for (const scope of ['user', 'address'] as const) lockouts.inc({ scope }, 0)
+  const lockedOut = (scope: Lockout | undefined) => scope && lockouts.inc({ scope })
 
   async function tokenPair(user: SessionUser, family?: string) {
     const claims = { role: user.role, preferred_username: user.username, gen: user.generation }
@@ -59,11 +70,11 @@ export function sessionRoutes(app: HttpApp, context: AuthContext) {
    * unknown user, a malformed name, a wrong password or a disabled account, after the same work.
    */
   async function checkPassword(username: string, password: string, address: string) {
-    await throttle.admit(username, address)
+    lockedOut(await throttle.admit(username, address))
     const user = isUsername.Check(username) ? await store.findUser(username) : undefined
     const valid = isPassword.Check(password) && (await hasher.verify(user?.password_hash, password))
     if (!user || !valid || user.disabled) {
-      await throttle.failed(username)
+      lockedOut(await throttle.failed(username))
       return undefined
     }
     await throttle.succeeded(username, address)

@@ -89,6 +89,14 @@ export async function authFixture(
     })
   const refresh = (refreshToken: string) =>
     app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken } })
+  /** A series' value on `/metrics`: the one of `name` that carries `labels`. */
+  const scraped = async (name: string, labels: Record<string, string> = {}) => {
+    const wanted = Object.entries(labels).map(([label, value]) => `${label}="${value}"`)
+    const line = (await app.metricsRegistry.metrics())
+      .split('\n')
+      .find((l) => l.startsWith(`${name}{`) && wanted.every((pair) => l.includes(pair)))
+    return line === undefined ? undefined : Number(line.split(' ').pop())
+  }
 
   return {
     app,
@@ -101,6 +109,7 @@ export async function authFixture(
     login,
     as,
     refresh,
+    scraped,
     async close() {
       await app.close()
       keys.close()

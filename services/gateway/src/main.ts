@@ -24,7 +24,7 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL })
   const metrics = createMetrics(SERVICE)
   const broker = connectBroker({ url: config.AMQP_URL, log, metrics })
-  const tokens = verifyTokens({ config, broker, log })
+  const tokens = verifyTokens({ config, broker, log, metrics })
   const counters = config.RATE_LIMIT_REDIS_URL
     ? connectCounterStore(config.RATE_LIMIT_REDIS_URL, log)
     : undefined

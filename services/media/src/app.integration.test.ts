@@ -224,6 +224,42 @@ describe('media HTTP API', () => {
     assert.equal(await jobs('failed'), before.failed + 1)
   })
 
+  test('counts the tokens it refuses on /metrics, by reason', async () => {
+    const refused = (reason: string) =>
+      metricValue(media.opsUrl, 'auth_token_verification_failures_total', `reason="${reason}"`)
+    const before = { expired: await refused('expired'), claims: await refused('claims') }
+    const expired = await media.issuer.token({ user: 'ann', role: 'dispatcher', ttlSeconds: -120 })
+    const foreign = await media.issuer.token({ user: 'ann', role: 'dispatcher', aud: 'another-api' })
+    assert.equal((await call('GET', '/media', expired)).status, 401)
+    assert.equal((await call('GET', '/media', foreign)).status, 401)
+    assert.equal((await call('GET', '/media', ann)).status, 200)
+    assert.equal(await refused('expired'), before.expired + 1)
+    assert.equal(await refused('claims'), before.claims + 1)
+  })
+
+  test('counts the jobs under way by state on /metrics, from the database: uploaded, then converting, then none', async () => {
+    const jobs = (state: string) => metricValue(media.opsUrl, 'media_jobs', `state="${state}"`)
+    const before = { uploaded: await jobs('uploaded'), converting: await jobs('converting') }
+    const { job, token } = await uploaded()
+    assert.deepEqual(
+      { uploaded: await jobs('uploaded'), converting: await jobs('converting') },
+      { uploaded: before.uploaded + 1, converting: before.converting },
+    )
+    const fetched = await fetch(`${media.url}/internal/media/${job.id}/video`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+    assert.equal(fetched.status, 200)
+    await fetched.arrayBuffer()
+    assert.deepEqual(
+      { uploaded: await jobs('uploaded'), converting: await jobs('converting') },
+      { uploaded: before.uploaded, converting: before.converting + 1 },
+      'the converter took it',
+    )
+    await media.broker.publish(conversionFailed, { version: 1, id: job.id, reason: 'no audio track' })
+    await eventually(async () => (await jobs('converting')) === before.converting, 'the job ended')
+    assert.equal(await jobs('uploaded'), before.uploaded)
+  })
+
   test('a failed conversion ends the job failed with its reason, and media.failed is announced', async () => {
     const { job } = await uploaded()
     await media.broker.publish(conversionFailed, {

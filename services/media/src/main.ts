@@ -36,7 +36,7 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
   const repository = jobsRepository(database.db)
   const store = await openBlobStore({ url: config.BLOB_STORE_URL })
   const broker = connectBroker({ url: config.AMQP_URL, log, metrics })
-  const tokens = verifyTokens({ config, broker, log })
+  const tokens = verifyTokens({ config, broker, log, metrics })
   const pipeline = mediaPipeline({
     repository,
     store,

@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from 'prom-client'
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import {
@@ -71,6 +71,24 @@ export function mediaPipeline(options: PipelineOptions) {
     registers: [options.metrics],
   })
   for (const outcome of ['ready', 'failed'] as const) jobSeconds.zero({ outcome })
+  // The jobs under way, read from the database as Prometheus scrapes: every replica shows the
+  // same numbers (aggregate them with max, not sum). Ended jobs are counted by media_job_duration_seconds.
+  new Gauge({
+    name: 'media_jobs',
+    help: 'Live jobs not ended yet, by state: uploaded (waiting for a converter) or converting',
+    labelNames: ['state'] as const,
+    registers: [options.metrics],
+    async collect() {
+      try {
+        const counts = await repository.unfinishedByStatus()
+        for (const [state, count] of Object.entries(counts)) this.set({ state }, count)
+      } catch (error) {
+        // A scrape must not fail with the database: the series are left out until it answers.
+        this.reset()
+        log.warn({ err: error }, 'media jobs not counted for /metrics')
+      }
+    },
+  })
   const ended = (job: Job, outcome: 'ready' | 'failed') =>
     jobSeconds.observe({ outcome }, Math.max(0, Date.now() - Date.parse(job.media.createdAt)) / 1000)
   /** Tells the owner's live feed (and notification, for the last two) about a job. */

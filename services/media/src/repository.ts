@@ -141,6 +141,23 @@ export function jobsRepository(db: Kysely<Tables>) {
       return rows.map(toJob)
     },
 
+    /**
+     * How many live jobs are waiting for a converter (`uploaded`) or converting, by status: read
+     * on every scrape, so only from the index of unfinished jobs (ended jobs are never counted).
+     */
+    async unfinishedByStatus(): Promise<Record<'uploaded' | 'converting', number>> {
+      const rows = await db
+        .selectFrom('jobs')
+        .select(['status', (eb) => eb.fn.countAll<string>().as('count')])
+        .where('status', 'in', ['uploaded', 'converting'])
+        .where('deleted_at', 'is', null)
+        .groupBy('status')
+        .execute()
+      const counts = { uploaded: 0, converting: 0 }
+      for (const row of rows) counts[row.status as keyof typeof counts] = Number(row.count)
+      return counts
+    },
+
     /** Live jobs whose `video.uploaded` was not confirmed by the broker for `olderThanMs`. */
     async unpublished(olderThanMs: number, limit = 100) {
       const rows = await live()

@@ -10,6 +10,8 @@ export interface Draft {
   ownerId: string
   kind: Kind
   mediaId: string
+  /** When the job's video was uploaded (ISO 8601): its email's latency is counted from then. */
+  uploadedAt: string
   title: string
   body: string
   email: { recipient: string; messageId: string }
@@ -88,6 +90,7 @@ export function draftFor(event: MediaEvent, settings: ContentSettings): Draft {
     ownerId,
     kind,
     mediaId: media.id,
+    uploadedAt: media.createdAt,
     title,
     body,
     email: { recipient, messageId: `<media-${media.id}-${media.status}@convoy>` },

@@ -90,6 +90,8 @@ const get = async (path: string, username?: string) =>
 test('a job finishes: the owner gets an email and a notification; metrics count them', async () => {
   const owner = uniqueName('grace')
   const mediaId = randomUUID()
+  // Uploaded a minute and a half ago; converted now.
+  const uploaded = Date.now() - 90_000
   const now = new Date().toISOString()
   // As media published it before users had ids.
   await broker.publish(
@@ -97,7 +99,14 @@ test('a job finishes: the owner gets an email and a notification; metrics count 
     {
       version: 1,
       owner,
-      media: { id: mediaId, filename: 'run.mp4', size: 10, status: 'ready', createdAt: now, updatedAt: now },
+      media: {
+        id: mediaId,
+        filename: 'run.mp4',
+        size: 10,
+        status: 'ready',
+        createdAt: new Date(uploaded).toISOString(),
+        updatedAt: now,
+      },
     },
   )
   await eventually(() => catcher.mails.length === 1, 'the email', 30_000)
@@ -126,6 +135,21 @@ test('a job finishes: the owner gets an email and a notification; metrics count 
   assert.match(metrics, /emails_sent_total\{outcome="failed",service="notification"\} 1/)
   assert.match(metrics, /notifications_total\{kind="media\.ready",service="notification"\} 1/)
   assert.match(metrics, /mail_transport_up\{service="notification"\} 1/)
+  // The owner waited from the upload to the email: counted once, between 90 s and now.
+  const latency = (series: string, le?: string) => {
+    const line = metrics
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith(`notification_job_email_latency_seconds_${series}{`) &&
+          l.includes('kind="media.ready"') &&
+          (!le || l.includes(`le="${le}"`)),
+      )
+    return Number(line?.split(' ').pop())
+  }
+  assert.equal(latency('count'), 1)
+  assert.ok(latency('sum') >= 90 && latency('sum') <= (Date.now() - uploaded) / 1000, String(latency('sum')))
+  assert.equal(latency('bucket', '60'), 0, 'not within a minute of the upload')
 })
 
 test('stops cleanly on SIGTERM; nothing it logged holds the SMTP password', async () => {

@@ -21,7 +21,7 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
   const database = await openDatabase<Tables>({ url: config.DATABASE_URL, log, migrations })
   const store = notificationStore(database.db)
   const broker = connectBroker({ url: config.AMQP_URL, log, metrics })
-  const tokens = verifyTokens({ config, broker, log })
+  const tokens = verifyTokens({ config, broker, log, metrics })
 
   const mailOptions = { from: config.MAIL_FROM, log: log.child({ component: 'mail' }), metrics }
   const mailer = config.OUTBOX_DIR

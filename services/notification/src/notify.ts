@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Counter, type Registry } from 'prom-client'
+import { Counter, Histogram, type Registry } from 'prom-client'
 import { mediaFailed, mediaReady, notificationCreated, type NotificationCreated } from '@convoy/contracts'
 import { isOwnerGone, parseOwner, takeOwnership } from '@convoy/platform/lifecycle'
 import type { Logger } from '@convoy/platform/log'
@@ -48,7 +48,19 @@ export function startNotifier(options: NotifierOptions): Subscription {
     labelNames: ['outcome'] as const,
     registers: [options.metrics],
   })
-  for (const { routingKey: kind } of [mediaReady, mediaFailed]) created.inc({ kind }, 0)
+  // The owner's whole wait, from the upload accepted by media to the email taken by the mail
+  // transport: conversion, both brokers' queues and this service's retries included.
+  const emailLatency = new Histogram({
+    name: 'notification_job_email_latency_seconds',
+    help: "Seconds from a job's upload to the email about it sent, by kind (media.ready or media.failed)",
+    labelNames: ['kind'] as const,
+    buckets: [1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600],
+    registers: [options.metrics],
+  })
+  for (const { routingKey: kind } of [mediaReady, mediaFailed]) {
+    created.inc({ kind }, 0)
+    emailLatency.zero({ kind })
+  }
   for (const outcome of ['sent', 'failed']) emails.inc({ outcome }, 0)
 
   // This process's name on the leases it takes: another replica leaves its notifications alone,
@@ -95,7 +107,7 @@ export function startNotifier(options: NotifierOptions): Subscription {
         continue
       }
       try {
-        await complete(claim)
+        await complete(claim, draft)
       } finally {
         await store
           .release(claim.notification.id, holder)
@@ -105,7 +117,7 @@ export function startNotifier(options: NotifierOptions): Subscription {
     }
   }
 
-  async function complete({ ownerId, notification, pushed, email }: Claimed) {
+  async function complete({ ownerId, notification, pushed, email }: Claimed, draft: Draft) {
     const id = notification.id
     if (!pushed) {
       // A crash between the publish and the mark pushes it again: with the same message id,
@@ -129,6 +141,10 @@ export function startNotifier(options: NotifierOptions): Subscription {
         throw error
       }
       emails.inc({ outcome: 'sent' })
+      emailLatency.observe(
+        { kind: draft.kind },
+        Math.max(0, Date.now() - Date.parse(draft.uploadedAt)) / 1000,
+      )
       // The one window left: a crash after the server took the email and before this write
       // sends it again on redelivery. It then carries the same Message-ID, by which the
       // receiving side can drop the copy; no sender can close that window on its own.

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
+import { Registry } from 'prom-client'
 import Type from 'typebox'
 import { brokerTargets, drainQueue, eventually, testLogger, uniqueName } from '../testing/index.ts'
 import {
@@ -7,6 +8,7 @@ import {
   createBatcher,
   DEATH_REASON_HEADER,
   deadLetterQueue,
+  PUBLISHED_AT_HEADER,
   untypedTopic,
   type Broker,
   type Delivery,
@@ -147,6 +149,47 @@ for (const target of brokerTargets) {
       }, 'dead letter after retries')
       assert.match(String(dead[0]!.headers[DEATH_REASON_HEADER]), /after 3 attempt\(s\): Error: always fails/)
       await sub.close()
+    })
+
+    test('stamps each message with when it was published; its consumer records how long it waited', async () => {
+      const metrics = new Registry()
+      const timed = connectBroker({ url: env.url, log: testLogger(), metrics })
+      const queue = uniqueName('test.lag')
+      const seen: Array<{ publishedAt: number; at: number }> = []
+      const consume = () =>
+        timed.consume({
+          queue,
+          topics: [ping(queue)],
+          handler: async ({ headers }) =>
+            void seen.push({ publishedAt: Number(headers[PUBLISHED_AT_HEADER]), at: Date.now() }),
+        })
+      try {
+        // The queue is declared and bound, then left without a consumer: the message waits in it.
+        const first = consume()
+        await eventually(() => first.isReady(), 'queue bound')
+        await first.close()
+        const publishing = Date.now()
+        await timed.publish(ping(queue), { n: 1 })
+        const published = Date.now()
+        const resumed = Date.now()
+        const second = consume()
+        await eventually(() => seen.length === 1, 'the waiting message taken')
+        await second.close()
+
+        const [{ publishedAt, at }] = seen as [(typeof seen)[0]]
+        assert.ok(publishedAt >= publishing && publishedAt <= published, 'stamped as it was published')
+        const text = await metrics.metrics()
+        const series = (suffix: string) =>
+          Number(
+            new RegExp(`message_consumer_lag_seconds_${suffix}\\{queue="${queue}"\\} (\\S+)`).exec(text)?.[1],
+          )
+        assert.equal(series('count'), 1)
+        // It waited from its publishing until its consumer took it: no less, no more.
+        const lag = series('sum')
+        assert.ok(lag >= (resumed - publishedAt) / 1000 && lag <= (at - publishedAt) / 1000, `lag ${lag} s`)
+      } finally {
+        await timed.close()
+      }
     })
 
     test('temporary queues broadcast: every subscriber receives every message', async () => {

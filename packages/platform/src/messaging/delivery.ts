@@ -3,7 +3,7 @@ import Type, { type TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { SpanStatusCode, type Span } from '@opentelemetry/api'
 import type { Logger } from '../log/index.ts'
-import type { Accepted, Broker, ConsumerSpec, Topic } from './types.ts'
+import { PUBLISHED_AT_HEADER, type Accepted, type Broker, type ConsumerSpec, type Topic } from './types.ts'
 import type { MessagingMetrics } from './metrics.ts'
 import { inConsumerSpan } from './tracing.ts'
 
@@ -45,7 +45,8 @@ function acceptedSchema(topics: readonly Topic[]): TSchema {
  * The consumer contract, written once for both brokers: parse and validate the body
  * (dead-letter if invalid), run the handler, ack on success, and on failure wait while the
  * handler's dependencies are down, else retry with exponential backoff up to `maxAttempts`,
- * then dead-letter. Every outcome is counted and every failure logged. Each message is processed
+ * then dead-letter. Every outcome is counted, and each message's age as it is taken (its
+ * `PUBLISHED_AT_HEADER`), and every failure logged. Each message is processed
  * inside a CONSUMER span, the child of its publisher's (the `traceparent` its headers carry).
  */
 export function deliveryProcessor<T extends Topic>(
@@ -85,6 +86,7 @@ export function deliveryProcessor<T extends Topic>(
   }
   for (const counter of Object.values(outcomes)) counter.inc(0)
   const handleSeconds = metrics.handleSeconds.labels({ queue })
+  const lagSeconds = metrics.lagSeconds.labels({ queue })
   const outcome = (result: keyof typeof outcomes, span: Span) => {
     outcomes[result].inc()
     span.setAttribute('convoy.message.outcome', result)
@@ -107,6 +109,10 @@ export function deliveryProcessor<T extends Topic>(
   }
 
   async function processOne(raw: RawDelivery, settle: Settle, span: Span): Promise<void> {
+    // How long it waited to be taken, by the publisher's clock: never below 0 for a clock behind
+    // it. A message published without the header (by an older producer) is not counted.
+    const publishedAt = Number(raw.headers[PUBLISHED_AT_HEADER])
+    if (publishedAt > 0) lagSeconds.observe(Math.max(0, Date.now() - publishedAt) / 1000)
     let content = raw.content
     if (typeof content === 'string' || Buffer.isBuffer(content)) {
       try {

@@ -8,6 +8,7 @@ import {
   DEATH_REASON_HEADER,
   deadLetterQueue,
   DELIVERY_LIMIT,
+  PUBLISHED_AT_HEADER,
   type Broker,
   type ConsumerSpec,
   type PublishOptions,
@@ -257,7 +258,7 @@ export function embeddedBroker(url: string, log: Logger, metrics: MessagingMetri
           content: JSON.stringify(body),
           messageId: options.messageId ?? randomUUID(),
           attempt: 1,
-          headers: withTraceContext(options.headers),
+          headers: { ...withTraceContext(options.headers), [PUBLISHED_AT_HEADER]: String(Date.now()) },
         },
         persistent,
       )

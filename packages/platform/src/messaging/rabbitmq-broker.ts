@@ -10,6 +10,7 @@ import {
   DEATH_REASON_HEADER,
   deadLetterQueue,
   DELIVERY_LIMIT,
+  PUBLISHED_AT_HEADER,
   retryQueue,
   type Broker,
   type ConsumerSpec,
@@ -53,7 +54,7 @@ export function rabbitmqBroker(url: string, log: Logger, metrics: MessagingMetri
           routingKey,
           messageId: options.messageId ?? randomUUID(),
           durable: options.persistent ?? true,
-          headers: withTraceContext(options.headers),
+          headers: { ...withTraceContext(options.headers), [PUBLISHED_AT_HEADER]: String(Date.now()) },
         },
         // An object body is sent as JSON with content type application/json.
         body,

@@ -101,6 +101,11 @@ export interface Broker {
 
 /** Header carrying the attempt number of a retried message. */
 export const ATTEMPT_HEADER = 'x-convoy-attempt'
+/**
+ * Header carrying when a message was first published, in milliseconds since the epoch (as text):
+ * retries and dead letters keep it, so a consumer knows how old what it takes is.
+ */
+export const PUBLISHED_AT_HEADER = 'x-convoy-published-at'
 /** Header saying why a message was dead-lettered. */
 export const DEATH_REASON_HEADER = 'x-convoy-death-reason'
 
