@@ -133,6 +133,19 @@ const serviceVariable = () =>
 
 const SERVICE = 'service=~"$service"'
 
+/** A metric of the selected services, aggregated over each one's pods: one series per service. */
+const perService = (aggregation: 'sum' | 'max' | 'min', metric: string, legend?: string): Query => [
+  `${aggregation} by (service) (${metric}{${SERVICE}})`,
+  legend ? `{{service}} ${legend}` : '{{service}}',
+]
+
+/** CPU seconds per second, on both the overview and the Node runtime. */
+const cpu = () =>
+  timeseries('CPU', { description: 'CPU seconds used per second (cores), by service.', unit: 'short' }, [
+    `sum by (service) (rate(process_cpu_seconds_total{${SERVICE}}${RATE}))`,
+    '{{service}}',
+  ])
+
 /** The RED state of every service's HTTP and the USE of its process, on one screen. */
 function overview() {
   return dashboard(
@@ -171,17 +184,12 @@ function overview() {
       ),
     )
     .withRow(new RowBuilder('Processes: utilisation, saturation'))
-    .withPanel(
-      timeseries('CPU', { description: 'CPU seconds used per second (cores), by service.', unit: 'short' }, [
-        `sum by (service) (rate(process_cpu_seconds_total{${SERVICE}}${RATE}))`,
-        '{{service}}',
-      ]),
-    )
+    .withPanel(cpu())
     .withPanel(
       timeseries(
         'Memory (RSS)',
         { description: 'Resident memory, summed over the pods of each service.', unit: 'bytes' },
-        [`sum by (service) (process_resident_memory_bytes{${SERVICE}})`, '{{service}}'],
+        perService('sum', 'process_resident_memory_bytes'),
       ),
     )
     .withPanel(
@@ -192,7 +200,7 @@ function overview() {
             "The event loop's p99 delay, the worst pod of each service: work waits this long to start.",
           unit: 's',
         },
-        [`max by (service) (nodejs_eventloop_lag_p99_seconds{${SERVICE}})`, '{{service}}'],
+        perService('max', 'nodejs_eventloop_lag_p99_seconds'),
       ),
     )
     .withRow(new RowBuilder('Scrape targets'))
@@ -473,7 +481,7 @@ function nodeRuntime() {
       timeseries(
         'Heap used',
         { description: "V8's heap in use, the largest pod of each service.", unit: 'bytes' },
-        [`max by (service) (nodejs_heap_size_used_bytes{${SERVICE}})`, '{{service}}'],
+        perService('max', 'nodejs_heap_size_used_bytes'),
       ),
     )
     .withPanel(
@@ -495,8 +503,8 @@ function nodeRuntime() {
             'Resident set size (all the process holds) and memory outside the heap (buffers), by service.',
           unit: 'bytes',
         },
-        [`max by (service) (process_resident_memory_bytes{${SERVICE}})`, '{{service}} RSS'],
-        [`max by (service) (nodejs_external_memory_bytes{${SERVICE}})`, '{{service}} external'],
+        perService('max', 'process_resident_memory_bytes', 'RSS'),
+        perService('max', 'nodejs_external_memory_bytes', 'external'),
       ),
     )
     .withRow(new RowBuilder('Garbage collection and event loop'))
@@ -514,22 +522,17 @@ function nodeRuntime() {
       timeseries(
         'Event-loop lag',
         { description: "The event loop's delay, p50 and p99, the worst pod of each service.", unit: 's' },
-        [`max by (service) (nodejs_eventloop_lag_p50_seconds{${SERVICE}})`, '{{service}} p50'],
-        [`max by (service) (nodejs_eventloop_lag_p99_seconds{${SERVICE}})`, '{{service}} p99'],
+        perService('max', 'nodejs_eventloop_lag_p50_seconds', 'p50'),
+        perService('max', 'nodejs_eventloop_lag_p99_seconds', 'p99'),
       ),
     )
-    .withPanel(
-      timeseries('CPU', { description: 'CPU seconds used per second (cores), by service.', unit: 'short' }, [
-        `sum by (service) (rate(process_cpu_seconds_total{${SERVICE}}${RATE}))`,
-        '{{service}}',
-      ]),
-    )
+    .withPanel(cpu())
     .withRow(new RowBuilder('Handles'))
     .withPanel(
       timeseries(
         'Active handles',
         { description: 'Handles (sockets, timers, files) keeping each service alive.', unit: 'short' },
-        [`sum by (service) (nodejs_active_handles_total{${SERVICE}})`, '{{service}}'],
+        perService('sum', 'nodejs_active_handles_total'),
       ),
     )
     .withPanel(
@@ -539,7 +542,7 @@ function nodeRuntime() {
           description: "Requests to libuv's thread pool in flight (files, DNS, crypto), by service.",
           unit: 'short',
         },
-        [`sum by (service) (nodejs_active_requests_total{${SERVICE}})`, '{{service}}'],
+        perService('sum', 'nodejs_active_requests_total'),
       ),
     )
     .withPanel(
@@ -549,8 +552,8 @@ function nodeRuntime() {
           description: 'File descriptors open, the largest pod of each service, against its limit.',
           unit: 'short',
         },
-        [`max by (service) (process_open_fds{${SERVICE}})`, '{{service}}'],
-        [`min by (service) (process_max_fds{${SERVICE}})`, '{{service}} limit'],
+        perService('max', 'process_open_fds'),
+        perService('min', 'process_max_fds', 'limit'),
       ),
     )
     .build()
