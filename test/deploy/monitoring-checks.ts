@@ -6,10 +6,10 @@
  * means none.
  */
 import { spawnSync } from 'node:child_process'
-import { cpSync, globSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { cpSync, globSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { parse } from 'yaml'
+import { parse, stringify } from 'yaml'
 import { writeRuleFiles } from '@convoy/system/prometheus'
 import { parser } from '@prometheus-io/lezer-promql'
 import type { K8sObject } from './k8s-checks.ts'
@@ -65,13 +65,19 @@ export function extract(
   return { dir, rules, tests }
 }
 
-/** Runs promtool; throws (never skips) when it is not installed. */
-export function promtool(args: string[], cwd?: string): { ok: boolean; output: string } {
-  const result = spawnSync('promtool', args, { cwd, encoding: 'utf8' })
+/** Runs one of Prometheus's tools; throws (never skips) when it is not installed. */
+function prometheusTool(command: string, debianPackage: string, args: string[], cwd?: string) {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8' })
   if (result.error)
-    throw new Error(`promtool could not run (${result.error.message}): apt-get install prometheus`)
-  return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` }
+    throw new Error(`${command} could not run (${result.error.message}): apt-get install ${debianPackage}`)
+  return { ok: result.status === 0, stdout: result.stdout, output: `${result.stdout}${result.stderr}` }
 }
+
+/** Runs promtool (Debian's prometheus). */
+export const promtool = (args: string[], cwd?: string) => prometheusTool('promtool', 'prometheus', args, cwd)
+
+/** Runs amtool (Debian's prometheus-alertmanager). */
+export const amtool = (args: string[]) => prometheusTool('amtool', 'prometheus-alertmanager', args)
 
 // ── Alerts: labels, annotations, runbooks ───────────────────────────────────────────────────────
 
@@ -256,4 +262,65 @@ export function metricProblems(files: RuleFile[], convoy: Map<string, ConvoyMetr
     }
   }
   return problems
+}
+
+// ── Alertmanager: the chart's config in kube-prometheus-stack's values ──────────────────────────
+
+export interface AlertmanagerConfig {
+  route?: { group_by?: string[] }
+  inhibit_rules?: Array<{ source_matchers?: string[]; target_matchers?: string[]; equal?: string[] }>
+  [key: string]: unknown
+}
+
+/** Where each kind of alert must go: Convoy's by severity, the chart's always-firing ones nowhere. */
+const RECEIVERS: Record<string, string> = { critical: 'pager', warning: 'tickets' }
+const SILENT = ['Watchdog', 'InfoInhibitor']
+
+/**
+ * The Alertmanager config passes `amtool check-config`; amtool routes each of Convoy's alerts (by
+ * its name, severity and a service) to the receiver of its severity and the chart's Watchdog and
+ * InfoInhibitor to `null`; alerts are grouped by alertname, service and queue; a critical alert of
+ * a service inhibits that service's warnings.
+ */
+export function alertmanagerProblems(config: AlertmanagerConfig, files: RuleFile[]): string[] {
+  const dir = mkdtempSync(path.join(tmpdir(), 'convoy-alertmanager-'))
+  try {
+    const file = path.join(dir, 'alertmanager.yaml')
+    writeFileSync(file, stringify(config))
+    const check = amtool(['check-config', file])
+    if (!check.ok) return [`amtool check-config: ${check.output.trim()}`]
+    const problems: string[] = []
+    const receiver = (labels: Record<string, string>) =>
+      amtool([
+        'config',
+        'routes',
+        'test',
+        `--config.file=${file}`,
+        ...Object.entries(labels).map(([k, v]) => `${k}=${v}`),
+      ]).stdout.trim()
+    for (const { rule } of rulesOf(files)) {
+      if (!rule.alert) continue
+      const severity = rule.labels?.severity ?? ''
+      const to = receiver({ alertname: rule.alert, severity, service: 'gateway' })
+      if (to !== RECEIVERS[severity])
+        problems.push(`alert ${rule.alert} (${severity}) goes to ${to}, not ${RECEIVERS[severity]}`)
+    }
+    for (const alertname of SILENT) {
+      const to = receiver({ alertname, severity: 'none' })
+      if (to !== 'null') problems.push(`${alertname} goes to ${to}, not null`)
+    }
+    const groupBy = config.route?.group_by ?? []
+    for (const label of ['alertname', 'service', 'queue'])
+      if (!groupBy.includes(label)) problems.push(`alerts are not grouped by ${label}`)
+    const inhibits = (config.inhibit_rules ?? []).some(
+      (rule) =>
+        rule.source_matchers?.some((m) => /^severity\s*=\s*"?critical"?$/.test(m)) &&
+        rule.target_matchers?.some((m) => /^severity\s*=\s*"?warning"?$/.test(m)) &&
+        rule.equal?.includes('service'),
+    )
+    if (!inhibits) problems.push("no inhibit rule: a service's critical alert holding back its warnings")
+    return problems
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 }

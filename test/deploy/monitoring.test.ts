@@ -5,8 +5,9 @@
  * `promtool test rules` pass on their specs (promtool is required: the test fails without it);
  * every alert has a severity, a summary, a description and a runbook in docs/runbooks.md, and a
  * promtool case that fires it and one that does not; every series an expression reads is defined
- * in Convoy's code, with the labels it uses, or is a known external one. Each check is shown to
- * catch a mistake seeded into a copy.
+ * in Convoy's code, with the labels it uses, or is a known external one. The Alertmanager config of
+ * kube-prometheus-stack's values passes `amtool check-config` (amtool is required too) and routes
+ * each alert by its severity. Each check is shown to catch a mistake seeded into a copy.
  */
 import assert from 'node:assert/strict'
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -17,6 +18,8 @@ import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
 import { build, schemaProblems, type K8sObject } from './k8s-checks.ts'
 import {
+  alertmanagerProblems,
+  amtool,
   convoyMetrics,
   coverageProblems,
   extract,
@@ -25,6 +28,7 @@ import {
   readRuleFiles,
   ruleProblems,
   rulesOf,
+  type AlertmanagerConfig,
   type RuleFile,
 } from './monitoring-checks.ts'
 import { edit } from './seeding.ts'
@@ -38,6 +42,10 @@ const testFiles = (dir: string) =>
   readdirSync(dir)
     .filter((file) => file.endsWith('.yaml'))
     .map((file) => ({ file, text: readFileSync(path.join(dir, file), 'utf8') }))
+const VALUES = path.join(ROOT, 'deploy/k8s/addons/values/kube-prometheus-stack.yaml')
+const alertmanagerConfig = (values = VALUES) =>
+  (parse(readFileSync(values, 'utf8')) as { alertmanager: { config: AlertmanagerConfig } }).alertmanager
+    .config
 const alertNames = (files: RuleFile[]) =>
   rulesOf(files).flatMap(({ rule }) => (rule.alert ? [rule.alert] : []))
 
@@ -91,6 +99,11 @@ describe('monitoring rules', () => {
   test('every alert has a promtool case that fires it and one that does not', () => {
     assert.ok(alertNames(files).length > 0)
     assert.deepEqual(coverageProblems(alertNames(files), testFiles(TESTS)), [])
+  })
+
+  test('Alertmanager (kube-prometheus-stack): a valid config that pages on critical, tickets warnings, drops the Watchdog', () => {
+    assert.match(amtool(['--version']).output, /amtool, version/)
+    assert.deepEqual(alertmanagerProblems(alertmanagerConfig(), files), [])
   })
 
   test("every series an expression reads is Convoy's, with labels it has, or a known external one", () => {
@@ -192,6 +205,45 @@ describe('monitoring rules: each check catches a mistake seeded into a copy', ()
       'positions.yaml: service:simulator_reports_published:rate5m: simulator_reports_published_total has no label vehicle (services/position-simulator/src/simulation.ts: none)',
       "positions.yaml: service:position_ingest_latency_seconds:p95_rate5m: positions_stored_total_count is neither defined in Convoy's code nor a known external metric",
     ])
+  })
+
+  test('an undefined receiver: amtool check-config fails', () => {
+    const values = path.join(mkdtempSync(path.join(dir, 'values-')), 'values.yaml')
+    cpSync(VALUES, values)
+    edit(values, /receivers:\n( +)- name: 'null'\n +- name: pager\n/, "receivers:\n$1- name: 'null'\n")
+    const problems = alertmanagerProblems(alertmanagerConfig(values), readRuleFiles(RULES))
+    assert.equal(problems.length, 1, problems.join('\n'))
+    assert.match(problems[0]!, /amtool check-config: .*undefined receiver "pager"/s)
+  })
+
+  test('criticals routed to tickets, the Watchdog sent on, no grouping by queue, no inhibition', () => {
+    const values = path.join(mkdtempSync(path.join(dir, 'values-')), 'values.yaml')
+    cpSync(VALUES, values)
+    edit(
+      values,
+      `matchers: ['alertname =~ "Watchdog|InfoInhibitor"']`,
+      `matchers: ['alertname = "InfoInhibitor"']`,
+    )
+    edit(
+      values,
+      `- receiver: pager\n          matchers: ['severity = "critical"']`,
+      `- receiver: pager\n          matchers: ['severity = "page"']`,
+    )
+    edit(values, 'group_by: [alertname, service, queue]', 'group_by: [alertname, service]')
+    edit(values, 'equal: [service]', 'equal: [alertname]')
+    const problems = alertmanagerProblems(alertmanagerConfig(values), readRuleFiles(RULES))
+    assert.deepEqual(
+      problems.filter((p) => !/^alert \w+ \(critical\) goes to tickets, not pager$/.test(p)),
+      [
+        'Watchdog goes to tickets, not null',
+        'alerts are not grouped by queue',
+        "no inhibit rule: a service's critical alert holding back its warnings",
+      ],
+    )
+    assert.ok(
+      problems.includes('alert ServiceDown (critical) goes to tickets, not pager'),
+      problems.join('\n'),
+    )
   })
 
   test('a PrometheusRule the operator would refuse: the schema catches it', async () => {

@@ -9,7 +9,8 @@
 #   3. Karpenter (kube-system) and its CRDs, then its NodePool and EC2NodeClass (karpenter/);
 #   4. External Secrets Operator (external-secrets);
 #   5. KEDA (keda);
-#   6. the gp3 StorageClass (the aws overlay's), then kube-prometheus-stack (monitoring) and its CRDs.
+#   6. the gp3 StorageClass (the aws overlay's), Grafana's admin Secret (once, a random password),
+#      then kube-prometheus-stack (monitoring) and its CRDs.
 #
 #   deploy/k8s/addons/install.sh             install, or bring the cluster to what these files say
 #   deploy/k8s/addons/install.sh --dry-run   print the commands instead (a script that would do
@@ -197,6 +198,21 @@ step "6. kube-prometheus-stack $KUBE_PROMETHEUS_STACK_VERSION"
 # Prometheus keeps its data on a gp3 volume: the StorageClass of the aws overlay, made here first
 # (applying the overlay later leaves it as it is).
 run kubectl apply -f "$here/../overlays/aws/storageclass.yaml"
+# Grafana's admin (values: grafana.admin.existingSecret): made once, with a random password, and
+# kept after. `kubectl -n monitoring get secret grafana-admin -o jsonpath='{.data.admin-password}'
+# | base64 -d` reads it. The password goes through a file, never a command line.
+if [[ $dry_run == true ]]; then
+  echo 'kubectl create namespace monitoring --dry-run=client -o yaml | kubectl apply -f -'
+  echo 'kubectl -n monitoring get secret grafana-admin >/dev/null 2>&1 ||' \
+    'kubectl -n monitoring create secret generic grafana-admin --from-literal=admin-user=admin' \
+    "--from-file=admin-password=<(head -c 24 /dev/urandom | base64 | tr -d '[:space:]')"
+else
+  kubectl create namespace monitoring --dry-run=client -o yaml | kubectl apply -f -
+  if ! kubectl -n monitoring get secret grafana-admin >/dev/null 2>&1; then
+    kubectl -n monitoring create secret generic grafana-admin --from-literal=admin-user=admin \
+      --from-file=admin-password=<(head -c 24 /dev/urandom | base64 | tr -d '[:space:]')
+  fi
+fi
 chart_crds kube-prometheus-stack --repo "$PROMETHEUS_COMMUNITY_CHARTS" --version "$KUBE_PROMETHEUS_STACK_VERSION"
 release kube-prometheus-stack monitoring kube-prometheus-stack "$KUBE_PROMETHEUS_STACK_VERSION" \
   --repo "$PROMETHEUS_COMMUNITY_CHARTS" --skip-crds
