@@ -3,7 +3,7 @@
  * it) scraping the stack topology: every service its own process on real PostgreSQL and RabbitMQ,
  * with RabbitMQ's Prometheus plugin (required too: `rabbitmq-plugins enable rabbitmq_prometheus`).
  * Driven as people use it (positions from the simulator, a sign-in and a failed one, the live
- * feed, an upload converted and emailed), every recording rule returns data, every alert's
+ * feed, an upload converted and emailed), every recording rule and every dashboard panel returns data, every alert's
  * expression measures something real (each side of it, without its threshold, returns data: only
  * the alerts on Kubernetes' own series cannot here), no alert fires while all is well, and a
  * stopped tracker makes the alerts about it go pending.
@@ -25,6 +25,7 @@ import {
 } from '@convoy/platform/testing'
 import { startPrometheus, RULES_DIR, type RunningPrometheus } from '@convoy/system/prometheus'
 import { login, openLiveFeed, startTestStack, type LiveFeed, type TestStack } from '@convoy/system/testing'
+import { dashboardQueries } from '../../deploy/monitoring/dashboards/queries.ts'
 import { operands, readRuleFiles, rulesOf, selectors } from './monitoring-checks.ts'
 
 /** RabbitMQ's Prometheus plugin, on the test broker's host. */
@@ -175,6 +176,17 @@ describe('monitoring against a real Prometheus', () => {
       .filter((rule) => !needsKubernetes(rule.expr))
       .flatMap((rule) => operands(rule.expr))
     assert.deepEqual(await withoutData([...new Set(queries)]), [])
+  })
+
+  test('every dashboard panel returns data', async () => {
+    const queries = dashboardQueries()
+    const empty = await withoutData([...new Set(queries.map(({ promql }) => promql))])
+    assert.deepEqual(
+      queries
+        .filter(({ promql }) => empty.includes(promql))
+        .map((q) => `${q.dashboard} / ${q.panel}: ${q.expr}`),
+      [],
+    )
   })
 
   test('no alert is pending or firing while all is well', async () => {

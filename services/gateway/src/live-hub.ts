@@ -20,6 +20,9 @@ export interface LiveHubOptions {
   authTimeoutMs: number
 }
 
+/** Why a client is dropped: its buffer stayed full, or it stopped answering pings. */
+const DROP_REASONS = ['slow', 'unresponsive'] as const
+
 /**
  * Fans live vehicle updates out to WebSocket clients, and sends each user the events of their own
  * media jobs and notifications (`sendTo`). Updates are merged per vehicle (latest
@@ -68,6 +71,8 @@ export function createLiveHub(options: LiveHubOptions) {
     labelNames: ['reason'],
     registers: [options.metrics],
   })
+  // From 0, so the first client dropped is an increase a rate sees.
+  for (const reason of DROP_REASONS) dropped.inc({ reason }, 0)
 
   function forget(socket: WebSocket) {
     clients.delete(socket)
@@ -83,7 +88,7 @@ export function createLiveHub(options: LiveHubOptions) {
     else socket.send(bytes, { binary: false })
   }
 
-  function drop(socket: WebSocket, reason: 'slow' | 'unresponsive') {
+  function drop(socket: WebSocket, reason: (typeof DROP_REASONS)[number]) {
     // Out of the fan-out at once: its 'close' event comes later, and it must get no more frames.
     forget(socket)
     dropped.inc({ reason })
