@@ -267,7 +267,7 @@ describe('deploy/k8s/addons', () => {
   })
 
   test("kube-prometheus-stack's release is named as Convoy's ServiceMonitors' release label", () => {
-    const monitors = parseAllDocuments(read('deploy/k8s/overlays/aws/servicemonitors.yaml')).map(
+    const monitors = parseAllDocuments(read('deploy/k8s/components/monitoring/servicemonitors.yaml')).map(
       (doc) => doc.toJS() as K8sObject,
     )
     assert.ok(monitors.length >= 8)

@@ -383,6 +383,14 @@ export function referenceProblems(objects: K8sObject[]): string[] {
         matches(selector?.matchLabels, o.metadata.labels),
     )
     if (services.length === 0) problems.push(`${id(monitor)}: its selector matches no Service`)
+    // Prometheus labels the series of a target with `service`, the Service's name, over the label
+    // of that name each Convoy service sets on its own (which becomes exported_service): the rules
+    // and dashboards read it, so a service's Service is named like it (and its namespace).
+    if (endpoints.some((endpoint) => endpoint.port === 'ops'))
+      for (const service of services.filter((s) => s.metadata.name !== s.metadata.namespace))
+        problems.push(
+          `${id(monitor)}: scrapes the Service ${service.metadata.name}, whose name is not its service's (${service.metadata.namespace}): its series would carry service="${service.metadata.name}"`,
+        )
     for (const endpoint of endpoints) {
       const named = services.some((service) =>
         spec<{ ports?: Array<{ name?: string }> }>(service).ports?.some((p) => p.name === endpoint.port),

@@ -127,15 +127,13 @@ for (const overlay of ['local', 'aws']) {
     })
 
     test('builds, with every service, its namespace and its workload', () => {
-      if (overlay === 'aws') {
-        const monitored = objects.filter((o) => o.kind === 'ServiceMonitor').map((o) => o.metadata.name)
-        const exporters = [...POSTGRES_OWNERS.map((owner) => `${owner}-postgres`), 'queue']
-        assert.deepEqual(
-          monitored.sort(),
-          [...SERVICES, ...exporters].sort(),
-          'Prometheus scrapes every service, database and the broker',
-        )
-      }
+      const monitored = objects.filter((o) => o.kind === 'ServiceMonitor').map((o) => o.metadata.name)
+      const exporters = [...POSTGRES_OWNERS.map((owner) => `${owner}-postgres`), 'queue']
+      assert.deepEqual(
+        monitored.sort(),
+        [...SERVICES, ...exporters].sort(),
+        'Prometheus scrapes every service, database and the broker',
+      )
       for (const name of [...SERVICES, 'queue']) {
         assert.ok(byName(objects, 'Namespace', name), `Namespace ${name}`)
         assert.ok(
@@ -488,6 +486,15 @@ describe('the checks catch the classic mistakes', () => {
     assert.match(
       referenceProblems(broken).join('\n'),
       /ServiceMonitor auth\/auth: no Service it selects has a port named metrics/,
+    )
+  })
+
+  test("a monitored Service not named like its service: Prometheus's service label would not match the rules'", () => {
+    const broken = build(path.join(workdir, 'overlays', 'aws'))
+    byName(broken, 'Service', 'auth').metadata.name = 'auth-api'
+    assert.match(
+      referenceProblems(broken).join('\n'),
+      /ServiceMonitor auth\/auth: scrapes the Service auth-api, whose name is not its service's \(auth\)/,
     )
   })
 
