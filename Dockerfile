@@ -74,7 +74,8 @@ RUN apt-get source ffmpeg \
 # 3. What runs: Node and the bundle, as uid 10001, from a read-only root. The heap's young
 #    generation is capped at 2 MiB semi-spaces and glibc at two malloc arenas: 10–37 MiB less RSS
 #    per service (docs/benchmarks.md §10); NODE_OPTIONS overrides it. No entrypoint script: Node
-#    itself is PID 1.
+#    itself is PID 1. It loads OpenTelemetry's bootstrap first (`register.js`, from the bundle),
+#    which traces only when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/observability.md).
 FROM node AS runtime
 ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=2 MALLOC_ARENA_MAX=2
 WORKDIR /app
@@ -93,9 +94,9 @@ COPY --from=ffmpeg /opt/ffmpeg/share/doc /usr/local/share/doc/ffmpeg
 RUN ffprobe -version >/dev/null
 COPY --from=build /out ./
 USER 10001:10001
-CMD ["node", "main.js"]
+CMD ["node", "--import", "./register.js", "main.js"]
 
 FROM runtime AS service
 COPY --from=build /out ./
 USER 10001:10001
-CMD ["node", "main.js"]
+CMD ["node", "--import", "./register.js", "main.js"]

@@ -8,7 +8,7 @@
  *   simulator driving its 38 vehicles: median of three readings 10 s apart;
  * - each service's start: a second process of the same image, started inside its container on
  *   other ports with the same configuration but an empty RabbitMQ vhost of its own, from
- *   `node main.js` to its first 200 on /readyz (polled every 20 ms), median of `--rounds`; and its
+ *   `node --import ./register.js main.js` (the image's command) to its first 200 on /readyz (polled every 20 ms), median of `--rounds`; and its
  *   RSS 10 s after that, idle.
  *
  *   node bench/containers.ts [--rounds=3]
@@ -35,7 +35,7 @@ const SECOND_PROCESS = String.raw`
 export PORT=18999 OPS_PORT=19999
 [ -n "$AMQP_URL" ] && export AMQP_URL="$AMQP_URL/idle"
 start=$(date +%s%N)
-node main.js >/dev/null 2>&1 &
+node --import ./register.js main.js >/dev/null 2>&1 &
 pid=$!
 ready() { exec 3<>/dev/tcp/127.0.0.1/19999 && printf 'GET /readyz HTTP/1.0\r\n\r\n' >&3 && head -c 12 <&3 | grep -q ' 200'; }
 tries=0

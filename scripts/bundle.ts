@@ -5,12 +5,20 @@
  *   node scripts/bundle.ts position-tracker            → dist/position-tracker/
  *   node scripts/bundle.ts web --out /app/out          → /app/out/
  *   node dist/position-tracker/main.js                 runs it (from any folder)
+ *   node --import ./dist/position-tracker/register.js dist/position-tracker/main.js
+ *                                                      … with OpenTelemetry, as its image does
  *
  * The entry is the package's own `exports["."]` (its `src/main.ts`). What lands in the folder:
  * - `main.js`, and a chunk for each dynamic `import()`: what a service loads only when its
  *   configuration asks for it (the AWS SDK for an `s3:` blob store) stays out of memory otherwise.
- * - `node_modules/` with the native packages (a compiled addon cannot be bundled: argon2), each
- *   with the packages it depends on, copied from the installed tree.
+ * - `register.js`, OpenTelemetry's bootstrap (`@convoy/platform/telemetry/register`), to load
+ *   before `main.js` with `--import`: it loads the SDK (a chunk of its own) only when tracing is on.
+ * - `node_modules/` with the native packages (a compiled addon cannot be bundled: argon2) and the
+ *   packages OpenTelemetry instruments by hooking their `require` (pg: a bundled copy is never
+ *   required, so it would never be traced), each with the packages it depends on, copied from
+ *   the installed tree. Fastify, undici and Node's http are traced through diagnostics channels
+ *   or Node's own modules, which a bundle keeps.
+ * - `package.json`, which names the service: a traced process's `service.name`.
  * - the files a workspace package reads at run time, which it names in its package.json as
  *   `runtimeAssets` (the simulator's tracks, the web app's build), at their path in the repository.
  * - `main.js.LEGAL.txt`: the license notices of the code bundled in.
@@ -26,8 +34,13 @@ import { parseArgs } from 'node:util'
 import * as esbuild from 'esbuild'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-/** Compiled addons: copied with their dependencies, never bundled. */
+/**
+ * Copied with their dependencies, never bundled: compiled addons, and the packages OpenTelemetry
+ * instruments when Node's `require` loads them (see `packages/platform/src/telemetry/sdk.ts`).
+ */
 const NATIVE = ['argon2']
+const INSTRUMENTED = ['pg']
+const COPIED = [...NATIVE, ...INSTRUMENTED]
 /** Never in an image: the embedded database, and ws' optional native speed-ups. */
 const LEFT_OUT = ['@electric-sql/pglite', 'bufferutil', 'utf-8-validate']
 
@@ -52,9 +65,15 @@ export async function bundleService(service: string, out: string): Promise<void>
     throw new Error(`${out} holds something other than a bundle: choose an empty or new folder`)
   await rm(out, { recursive: true, force: true })
   await mkdir(out, { recursive: true })
-  await writeFile(path.join(out, 'package.json'), `${JSON.stringify({ type: 'module', private: true })}\n`)
+  await writeFile(
+    path.join(out, 'package.json'),
+    `${JSON.stringify({ name: manifest.name, type: 'module', private: true })}\n`,
+  )
   const result = await esbuild.build({
-    entryPoints: { main: path.join(packageDir, entry) },
+    entryPoints: {
+      main: path.join(packageDir, entry),
+      register: path.join(ROOT, 'packages/platform/src/telemetry/register.ts'),
+    },
     // Inputs named relative to the repository, wherever this runs from (workspaceAssets reads them).
     absWorkingDir: ROOT,
     outdir: out,
@@ -64,7 +83,7 @@ export async function bundleService(service: string, out: string): Promise<void>
     platform: 'node',
     target: 'node24',
     chunkNames: '[name]-[hash]',
-    external: [...NATIVE, ...LEFT_OUT],
+    external: [...COPIED, ...LEFT_OUT],
     // Smaller to parse at every start; names are kept, so stack traces still read.
     minify: true,
     keepNames: true,
@@ -80,7 +99,7 @@ export async function bundleService(service: string, out: string): Promise<void>
 
   const used = new Set(
     Object.values(result.metafile.outputs).flatMap((output) =>
-      output.imports.filter((i) => i.external && NATIVE.includes(i.path)).map((i) => i.path),
+      output.imports.filter((i) => i.external && COPIED.includes(i.path)).map((i) => i.path),
     ),
   )
   for (const name of used) await copyWithDependencies(name, ROOT, out, new Set())

@@ -93,10 +93,14 @@ describe('Dockerfile (every service: SERVICE=<name>, target service or service-f
     assert.deepEqual(external, [`node:${NODE_VERSION}-bookworm-slim`])
   })
 
-  test('the default target is `service`; `service-ffmpeg` is the other image; both start node main.js as PID 1', () => {
+  test('the default target is `service`; `service-ffmpeg` is the other image; both start node main.js as PID 1, OpenTelemetry loaded first', () => {
     assert.equal(stages.at(-1)?.name, 'service')
     for (const name of ['service', 'service-ffmpeg']) {
-      assert.deepEqual(execForm(args(name, 'CMD').at(-1) ?? ''), ['node', 'main.js'], name)
+      assert.deepEqual(
+        execForm(args(name, 'CMD').at(-1) ?? ''),
+        ['node', '--import', './register.js', 'main.js'],
+        name,
+      )
       assert.deepEqual(args(name, 'ENTRYPOINT'), [], name)
       assert.ok(args(name, 'COPY').includes('--from=build /out ./'), `${name}: the bundle`)
       assert.deepEqual(

@@ -12,8 +12,14 @@ import path from 'node:path'
 import { after, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
-import { createTestVhost, eventually, TEST_POSTGRES_URL, uniqueName } from '@convoy/platform/testing'
-import { TEST_ADMIN_PASSWORD } from '@convoy/system/testing'
+import {
+  createTestVhost,
+  eventually,
+  startOtlpReceiver,
+  TEST_POSTGRES_URL,
+  uniqueName,
+} from '@convoy/platform/testing'
+import { login, TEST_ADMIN_PASSWORD } from '@convoy/system/testing'
 import { SERVICES } from './system.ts'
 
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url))
@@ -110,6 +116,62 @@ test('Ctrl-C on the stack stops the services one after another, simulator first,
     if (launcher.child.exitCode === null) process.kill(-launcher.child.pid!, 'SIGKILL')
     await vhost.drop()
     await dropDatabases(prefix)
+  }
+})
+
+test('npm start with tracing on: one resource, `convoy`, each span naming its service in convoy.service', async () => {
+  const receiver = await startOtlpReceiver()
+  const launcher = launch('embedded', {
+    PORT: '0',
+    CONVOY_DATA_DIR: path.join(dir, 'traced-data'),
+    CONVOY_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+    VEHICLES: '1',
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_BSP_SCHEDULE_DELAY: '100',
+  })
+  try {
+    const url = await eventually(
+      () => /Convoy is running \(embedded\) at (http:\/\/\S+)/.exec(launcher.output())?.[1],
+      'the system running',
+      60_000,
+    )
+    const token = await login(url)
+    assert.equal(
+      (await fetch(`${url}/api/vehicles`, { headers: { authorization: `Bearer ${token}` } })).status,
+      200,
+    )
+    const service = (span: { attributes: Record<string, unknown> }) => span.attributes['convoy.service']
+    // The request: the gateway's server span, its call, and the tracker's server span below it.
+    const { tracker, call } = await eventually(() => {
+      const spans = receiver.spans()
+      const tracker = spans.find((s) => s.kind === 2 && s.attributes['http.route'] === '/vehicles')
+      const call = spans.find((s) => s.spanId === tracker?.parentSpanId)
+      return tracker && call ? { tracker, call } : null
+    }, 'the tracker’s server span and the gateway’s call')
+    assert.deepEqual([service(tracker), service(call), call.kind], ['position-tracker', 'gateway', 3])
+    // A report: the simulator's, consumed in the tracker's own context, not its publisher's.
+    const { consumed, sent } = await eventually(() => {
+      const spans = receiver.spans()
+      const consumed = spans.find(
+        (s) => s.kind === 5 && s.attributes['messaging.destination.name'] === 'position-tracker.positions',
+      )
+      const sent = spans.find((s) => s.spanId === consumed?.parentSpanId)
+      return consumed && sent ? { consumed, sent } : null
+    }, 'a report sent and consumed')
+    assert.deepEqual([service(sent), service(consumed)], ['position-simulator', 'position-tracker'])
+    assert.deepEqual([...new Set(receiver.spans().map((s) => s.service))], ['convoy'])
+    assert.deepEqual(
+      receiver.spans().filter((s) => service(s) === undefined),
+      [],
+      'every span names its service',
+    )
+    process.kill(-launcher.child.pid!, 'SIGINT')
+    const [code] = await launcher.exited
+    assert.equal(code, 0, launcher.output())
+  } finally {
+    if (launcher.child.exitCode === null) process.kill(-launcher.child.pid!, 'SIGKILL')
+    await receiver.close()
   }
 })
 

@@ -6,9 +6,7 @@
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import { loadConfig, port, Type, type Static } from '@convoy/platform/config'
-import { startEmbedded } from './embedded.ts'
-import { startPrometheus } from './prometheus.ts'
-import { startStack } from './stack.ts'
+import { shutdownTelemetry } from '@convoy/platform/telemetry'
 import type { RunningSystem } from './system.ts'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
@@ -33,6 +31,18 @@ if (unknown.length > 0) {
   console.error(`Unknown option ${unknown.join(' ')}: the one option is --prometheus`)
   process.exit(2)
 }
+// The embedded topology runs every service in this process: OpenTelemetry (when
+// OTEL_EXPORTER_OTLP_ENDPOINT turns it on) must start before any of them is imported, so the
+// services are imported only after it. The stack's services load it themselves (spawnService).
+// In one process all services share one resource: it is named `convoy`, and each span says its
+// service in `convoy.service` (embedded.ts starts each service in its context).
+if (topology === 'embedded') {
+  process.env.OTEL_SERVICE_NAME ??= 'convoy'
+  await import('@convoy/platform/telemetry/register')
+}
+const { startEmbedded } = await import('./embedded.ts')
+const { startStack } = await import('./stack.ts')
+const { startPrometheus } = await import('./prometheus.ts')
 let system: RunningSystem | undefined
 let stopping: { at: number; exitCode: number } | undefined
 
@@ -57,8 +67,9 @@ function stop(exitCode: number) {
 
 function close(running: RunningSystem, exitCode: number) {
   running.close().then(
-    () => {
+    async () => {
       process.stdout.write('Convoy stopped.\n')
+      await shutdownTelemetry()
       process.exit(exitCode)
     },
     (error: unknown) => {

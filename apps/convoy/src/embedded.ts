@@ -8,6 +8,7 @@ import { start as notification } from '@convoy/notification'
 import type { Env } from '@convoy/platform/config'
 import type { RunningService } from '@convoy/platform/lifecycle'
 import { journaledBrokerUrl } from '@convoy/platform/messaging'
+import { inService } from '@convoy/platform/telemetry'
 import { start as positionSimulator } from '@convoy/position-simulator'
 import { start as positionTracker } from '@convoy/position-tracker'
 import { start as web } from '@convoy/web'
@@ -80,15 +81,18 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<RunningSy
   try {
     for (const service of SERVICES) {
       const isGateway = service === 'gateway'
-      const running = await START[service]({
-        ...base,
-        HOST: isGateway ? host : '127.0.0.1',
-        PORT: isGateway ? String(port) : '0',
-        OPS_HOST: '127.0.0.1',
-        OPS_PORT: '0',
-        DATABASE_URL: `pglite://${path.join(dataDir, service)}`,
-        ...wiring(service, urls, appUrl),
-      })
+      // In its own context: the spans of its requests and messages say which service they are.
+      const running = await inService(service, () =>
+        START[service]({
+          ...base,
+          HOST: isGateway ? host : '127.0.0.1',
+          PORT: isGateway ? String(port) : '0',
+          OPS_HOST: '127.0.0.1',
+          OPS_PORT: '0',
+          DATABASE_URL: `pglite://${path.join(dataDir, service)}`,
+          ...wiring(service, urls, appUrl),
+        }),
+      )
       started.push(running)
       if (running.url) urls[service] = running.url
       ops[service] = running.opsUrl

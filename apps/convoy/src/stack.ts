@@ -29,8 +29,8 @@ export interface StackOptions {
   /** Extra environment for every service, or for one. */
   env?: Env
   serviceEnv?: Partial<Record<ServiceName, Env>>
-  /** Where the services' log lines go: inherited by default. */
-  stdio?: 'inherit' | 'ignore'
+  /** Where the services' log lines go: inherited by default, or a file descriptor open for writing. */
+  stdio?: ServiceStdio
   /** Called if a service exits while the system runs (the launcher then stops the rest). */
   onExit?: (service: ServiceName, code: number | null) => void
   /** Called at once with each message a service asks to show (see `EmbeddedOptions.onNotice`). */
@@ -38,6 +38,9 @@ export interface StackOptions {
   /** Services not to start: the caller runs them itself (a test that kills and restarts one). */
   skip?: ServiceName[]
 }
+
+/** Where a service's stdout and stderr go. */
+export type ServiceStdio = 'inherit' | 'ignore' | number
 
 /** A running stack: a process per service. */
 export interface StackSystem extends RunningSystem {
@@ -139,7 +142,14 @@ export async function startStack(options: StackOptions): Promise<StackSystem> {
 }
 
 /**
- * Starts one service as its own Node process with `env`, as the stack does; `started` resolves
+ * OpenTelemetry's bootstrap, loaded before each service as in its image: it starts the SDK when
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` is set, and loads nothing more otherwise.
+ */
+const TELEMETRY = fileURLToPath(import.meta.resolve('@convoy/platform/telemetry/register'))
+
+/**
+ * Starts one service as its own Node process with `env`, as the stack does, with OpenTelemetry
+ * loaded first (traced when `env` sets `OTEL_EXPORTER_OTLP_ENDPOINT`); `started` resolves
  * once it listens. The process leads a process group of its own (a Ctrl-C meant for the caller
  * does not reach it: the caller stops it), and gets SIGTERM when the caller dies, however it dies
  * (`spawnTied`): it never outlives the caller.
@@ -151,11 +161,11 @@ export async function startStack(options: StackOptions): Promise<StackSystem> {
 export function spawnService(
   service: ServiceName,
   env: Record<string, string | undefined>,
-  stdio: 'inherit' | 'ignore' = 'inherit',
+  stdio: ServiceStdio = 'inherit',
 ): ChildProcess {
   // Each service's package entry point is its main.ts, as in its container image.
   const main = fileURLToPath(import.meta.resolve(`@convoy/${service}`))
-  return spawnTied(process.execPath, [main], {
+  return spawnTied(process.execPath, ['--import', TELEMETRY, main], {
     deathSignal: 'SIGTERM',
     detached: true,
     cwd: ROOT,

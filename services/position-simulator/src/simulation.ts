@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client'
 import { positionReported, type PositionReport } from '@convoy/contracts'
 import type { Logger } from '@convoy/platform/log'
-import type { Broker } from '@convoy/platform/messaging'
+import { inProducerSpan, type Broker } from '@convoy/platform/messaging'
 import { positionAt, type SimulatedVehicle } from './simulated-fleet.ts'
 
 const TICK_MS = 50
@@ -50,8 +50,10 @@ export function startSimulation(options: {
     const timestamp = new Date(now).toISOString()
     const body: PositionReport = { vehicle: vehicle.name, lat: round(lat), lng: round(lng), timestamp }
     inFlight++
-    const sent = broker
-      .publish(positionReported, body, { messageId: `${vehicle.name}@${timestamp}` })
+    // Each report starts a trace (with tracing on), which the tracker's consumer continues.
+    const sent = inProducerSpan({ system: broker.kind, ...positionReported }, () =>
+      broker.publish(positionReported, body, { messageId: `${vehicle.name}@${timestamp}` }),
+    )
       .then(
         () => void published.inc(),
         (error: unknown) => {

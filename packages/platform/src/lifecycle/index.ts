@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client'
 import { createOpsApp, type HttpApp, type ReadinessCheck } from '../http/index.ts'
 import type { Logger } from '../log/index.ts'
+import { shutdownTelemetry } from '../telemetry/shutdown.ts'
 export { startPeriodic, type PeriodicTask } from './periodic.ts'
 export { spawnTied } from './tied-child.ts'
 export { claimFile, ClaimedError, isOwnerGone, parseOwner, takeOwnership, type Owner } from './owner.ts'
@@ -24,7 +25,7 @@ export interface RunningService {
 
 /**
  * Owns the process for one or more services: starts them, and on SIGTERM or SIGINT closes them
- * (once, within `graceMs`, then exits). A failed start exits non-zero with the reason logged.
+ * (once, within `graceMs`, then flushes telemetry and exits). A failed start exits non-zero with the reason logged.
  *
  * @example
  * if (import.meta.main) runUntilSignal(() => start(process.env))
@@ -41,9 +42,11 @@ export function runUntilSignal(
         if (stopping) return
         stopping = true
         service.log.info({ signal }, 'shutting down')
-        // Exit once the log has written everything (a logger given an asynchronous destination
-        // may still hold lines; createLogger's own writes synchronously).
-        const exit = (code: number) => service.log.flush(() => process.exit(code))
+        // Exit once the last spans are exported (tracing on; bounded: a collector that is down
+        // does not hold the exit) and the log has written everything (a logger given an
+        // asynchronous destination may still hold lines; createLogger's own writes synchronously).
+        const exit = (code: number) =>
+          void shutdownTelemetry().then(() => service.log.flush(() => process.exit(code)))
         // The last resort exits at once: a log that cannot write (a pipe nobody reads) must not
         // keep the process alive past its grace period.
         const force = setTimeout(() => {

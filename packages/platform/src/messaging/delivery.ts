@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import Type, { type TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
-import { SpanStatusCode, type Span } from '@opentelemetry/api'
+import { context, SpanStatusCode, type Span } from '@opentelemetry/api'
 import type { Logger } from '../log/index.ts'
 import { PUBLISHED_AT_HEADER, type Accepted, type Broker, type ConsumerSpec, type Topic } from './types.ts'
 import type { MessagingMetrics } from './metrics.ts'
@@ -56,6 +56,9 @@ export function deliveryProcessor<T extends Topic>(
   system: Broker['kind'],
 ): DeliveryProcessor {
   const validator = Compile(acceptedSchema(spec.topics))
+  // The context the consumer was made in (its service's, in the embedded topology), not the one
+  // the broker's callback runs in (the embedded broker's is its publisher's).
+  const home = context.active()
   const maxAttempts = spec.maxAttempts ?? 5
   const baseDelay = spec.retryDelayMs ?? 1000
   const queue = spec.queue
@@ -104,7 +107,9 @@ export function deliveryProcessor<T extends Topic>(
       stopping = true
     },
     process(raw, settle) {
-      return inConsumerSpan({ system, queue, ...raw }, (span) => processOne(raw, settle, span))
+      return context.with(home, () =>
+        inConsumerSpan({ system, queue, ...raw }, (span) => processOne(raw, settle, span)),
+      )
     },
   }
 

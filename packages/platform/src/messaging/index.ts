@@ -9,6 +9,7 @@ import type { Broker, Topic } from './types.ts'
 
 export * from './types.ts'
 export { createBatcher } from './batcher.ts'
+export { inProducerSpan } from './tracing.ts'
 
 /**
  * Connects to the broker named by `url`: `amqp://user:pass@host:5672/vhost` for RabbitMQ, or

@@ -3,13 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
-import { ROOT_CONTEXT, trace } from '@opentelemetry/api'
+import { context, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api'
 import Type from 'typebox'
 import { createLogger } from '../log/index.ts'
 import { brokerTargets, eventually, testLogger, uniqueName } from '../testing/index.ts'
 import { registerTestTracing } from '../testing/tracing.ts'
 import { createBatcher } from './batcher.ts'
-import { connectBroker, journaledBrokerUrl, untypedTopic } from './index.ts'
+import { connectBroker, inProducerSpan, journaledBrokerUrl, untypedTopic } from './index.ts'
 import { traceContextCases } from './tracing-cases.ts'
 
 // The embedded broker here, with and without its journal; RabbitMQ in tracing.integration.test.ts.
@@ -110,4 +110,33 @@ test("the broker's log lines about a message carry the trace of the message: its
   assert.equal(line.trace_id, traceId)
   assert.equal(line.span_id, consumer.spanContext().spanId)
   await sub.close()
+})
+
+test('a message published in a PRODUCER span outside any trace starts one, which its consumer continues', async () => {
+  const tracing = registerTestTracing()
+  tracing.reset()
+  const broker = connectBroker({ url: `embedded://${uniqueName('trace-producer')}`, log: testLogger() })
+  after(() => broker.close())
+  const queue = uniqueName('test.trace-producer')
+  const topic = { exchange: 'tracing', routingKey: queue, schema: Type.Object({ n: Type.Integer() }) }
+  const sub = broker.consume({ queue, topics: [topic], handler: async () => {} })
+  after(() => sub.close())
+  await eventually(() => sub.isReady(), 'consumer ready')
+  // As a timer would: no span active.
+  await context.with(ROOT_CONTEXT, () =>
+    inProducerSpan({ system: broker.kind, ...topic }, () =>
+      broker.publish(topic, { n: 1 }, { messageId: 'produced-1' }),
+    ),
+  )
+  const consumer = await eventually(
+    () => tracing.spans().find((span) => span.attributes['messaging.message.id'] === 'produced-1') ?? null,
+    'consumer span',
+  )
+  const producer = tracing.spans().find((span) => span.name === 'send tracing')
+  assert.ok(producer)
+  assert.equal(producer.kind, SpanKind.PRODUCER)
+  assert.equal(producer.parentSpanContext, undefined, 'the root of its trace')
+  assert.equal(producer.attributes['messaging.rabbitmq.destination.routing_key'], queue)
+  assert.equal(consumer.spanContext().traceId, producer.spanContext().traceId)
+  assert.equal(consumer.parentSpanContext?.spanId, producer.spanContext().spanId)
 })

@@ -28,6 +28,31 @@ export function withTraceContext(headers?: Readonly<Record<string, string>>): Re
 }
 
 /**
+ * Runs `work` (publishing a message) inside a PRODUCER span, `send <exchange>`, the child of the
+ * active span if there is one: for a message no request or message caused (a timer's, such as
+ * the simulator's reports), it is the root of the message's trace, which its consumers continue.
+ */
+export function inProducerSpan<R>(
+  options: { system: string; exchange: string; routingKey: string },
+  work: () => Promise<R>,
+): Promise<R> {
+  return tracer.startActiveSpan(
+    `send ${options.exchange}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': options.system,
+        'messaging.operation.type': 'send',
+        'messaging.operation.name': 'send',
+        'messaging.destination.name': options.exchange,
+        'messaging.rabbitmq.destination.routing_key': options.routingKey,
+      },
+    },
+    (span) => endingWith(span, work),
+  )
+}
+
+/**
  * Runs `work` inside a CONSUMER span for one message of `queue`, a child of the span that
  * published it (the trace context its headers carry) or, for a message without one, the root of
  * a new trace. Never a child of whatever context the broker's callback happens to run in (the

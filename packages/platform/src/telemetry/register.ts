@@ -4,12 +4,13 @@
  *   node --import @convoy/platform/telemetry/register src/main.ts
  *
  * Does nothing unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set (and loads no SDK then); otherwise
- * starts the SDK as the standard `OTEL_*` variables configure it (see `telemetrySettings`), and
- * flushes what it holds when the process runs out of work (`beforeExit`). A service stopped by a
- * signal exits through `process.exit`, which skips that: the spans of its last seconds are lost
- * until the lifecycle flushes telemetry before exiting.
+ * starts the SDK as the standard `OTEL_*` variables configure it (see `telemetrySettings`). What
+ * the SDK holds is flushed when the process runs out of work (`beforeExit`), and, for a service
+ * stopped by a signal (which exits through `process.exit`, skipping `beforeExit`), by the
+ * lifecycle's `shutdownTelemetry` before it exits.
  */
 import { telemetrySettings } from './settings.ts'
+import { setTelemetryShutdown } from './shutdown.ts'
 
 const settings = telemetrySettings(process.env, process.argv[1])
 if (settings) {
@@ -18,4 +19,5 @@ if (settings) {
   let flushed: Promise<void> | undefined
   const flush = () => (flushed ??= sdk.shutdown().catch(() => {}))
   process.once('beforeExit', () => void flush())
+  setTelemetryShutdown(flush)
 }

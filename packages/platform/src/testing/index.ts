@@ -234,4 +234,5 @@ export {
   type ReceivedMail,
 } from './mail-catcher.ts'
 export { sendMultipart } from './uploads.ts'
+export { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.ts'
 export { isRunning, processes, type ProcessInfo } from './processes.ts'
