@@ -6,9 +6,12 @@
  *   node bench/ingest.ts [--window=15] [--warmup=5] [--in-flight=1000] [--backlog=10000]
  *     [--configs=default,2000/500/20/3,4000/1000/20/3,1000/250/20/1] [--raw-prefetch=1000]
  *     [--vehicles=5000] [--rounds=3] [--tracker-env=K=V,...] [--tracker-node-args='--cpu-prof ...']
+ *     [--tracing=off,0.1,1]
  *
  * Each `--configs` entry is PREFETCH/BATCH_SIZE/BATCH_WAIT_MS/FLUSH_CONCURRENCY of a tracker
- * run, or `default` for the service's own defaults (read from its config schema). Each round
+ * run, or `default` for the service's own defaults (read from its config schema). Each config
+ * runs with each `--tracing` setting (off, or OpenTelemetry sampling that share of the messages'
+ * traces: lib/tracing.ts). Each round
  * measures RabbitMQ alone, then every tracker config; a last RabbitMQ-alone run closes the
  * series. Figures are medians over the rounds; the reference is the median of the
  * RabbitMQ-alone runs. Before each run the benchmark waits for the shared machine to be idle,
@@ -26,6 +29,7 @@ import { fleetReport, pollCount, startPublisher, type PolledCount } from './lib/
 import { machineInfo, markdownTable, progress, publish } from './lib/report.ts'
 import { query, queueMessages, scratchDatabase, scratchVhost } from './lib/scratch.ts'
 import { metricValue, startService, stopChild } from './lib/services.ts'
+import { spansReceived, tracedProcess, tracingLabel, tracingList, type Tracing } from './lib/tracing.ts'
 import { Config as TrackerConfig } from '../services/position-tracker/src/config.ts'
 
 const options = parseArgs({
@@ -44,6 +48,8 @@ const options = parseArgs({
   'tracker-env': '',
   /** Extra Node options for the tracker, space-separated (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`). */
   'tracker-node-args': '',
+  /** Each tracker config once per entry: off, or the share of traces sampled (0.1, 1). */
+  tracing: 'off',
 })
 
 interface Run {
@@ -59,6 +65,8 @@ interface Run {
   cpuPercentOfOneCore: Record<string, number>
   machineBusyPercent: number
   othersPercent: number
+  /** OTLP the consumer exported, KiB/s (0 with tracing off, and for RabbitMQ alone). */
+  spansKiBPerSec?: number
   /** The biggest other processes during the window. */
   others: string[]
   /** Lowest and highest consumed/s over the one-second steps of the window (a stall shows). */
@@ -162,12 +170,13 @@ function trackerSettings(config: string): Record<string, string> {
   return Object.fromEntries(names.map((name, i) => [name, given[i] ?? String(defaults[name])]))
 }
 
-async function convoy(config: string): Promise<Run> {
+async function convoy(config: string, tracing: Tracing): Promise<Run> {
   const settings = trackerSettings(config)
   const label = Object.entries(settings)
     .map(([name, value]) => `${name}=${value}`)
     .join(' ')
-  progress(`Convoy tracker, ${label}`)
+  const traced = await tracedProcess(tracing)
+  progress(`Convoy tracker, ${label}, ${tracingLabel(tracing)}`)
   const [database, vhost] = await Promise.all([scratchDatabase(), scratchVhost()])
   const [port, opsPort] = await freePorts(2)
   // Healthy, not ready: without auth the tracker's HTTP API never reports ready (it waits for the
@@ -179,14 +188,19 @@ async function convoy(config: string): Promise<Run> {
       opsPort: opsPort!,
       amqpUrl: vhost.url,
       databaseUrl: database.url,
-      nodeArgs: options['tracker-node-args'].split(' ').filter(Boolean),
-      env: { ...envList(options['tracker-env']), ...settings },
+      nodeArgs: [...traced.nodeArgs, ...options['tracker-node-args'].split(' ').filter(Boolean)],
+      env: { ...envList(options['tracker-env']), ...traced.env, ...settings },
     },
     'healthy',
   )
   const stored = pollCount(() => metricValue(tracker.opsUrl, 'positions_stored_total'))
 
+  const spansBefore = (await spansReceived()).bytes
   const result = await measure(vhost.url, stored, tracker.pid)
+  // Over the warm-up and the window: what the tracker exported while it was loaded.
+  const spansKiBPerSec = Math.round(
+    ((await spansReceived()).bytes - spansBefore) / 1024 / (options.warmup + options.window),
+  )
   await eventually(async () => (await stored.refresh()) >= result.confirmed, 'all stored', 60_000).catch(
     () => {},
   )
@@ -197,8 +211,9 @@ async function convoy(config: string): Promise<Run> {
   await Promise.all([database.drop(), vhost.drop()])
   return {
     name: 'Convoy tracker',
-    settings: config === 'default' ? `${label} (defaults)` : label,
+    settings: `${config === 'default' ? `${label} (defaults)` : label}, ${tracingLabel(tracing)}`,
     ...result,
+    spansKiBPerSec,
     lost: result.confirmed - row!.count,
     deadLettered,
   }
@@ -222,7 +237,9 @@ runBench(async () => {
   const runs: Run[] = []
   for (let round = 1; round <= options.rounds; round++) {
     runs.push(await undisturbed(() => rabbitmqAlone(options['raw-prefetch'])))
-    for (const config of configs) runs.push(await undisturbed(() => convoy(config)))
+    for (const config of configs)
+      for (const tracing of tracingList(options.tracing))
+        runs.push(await undisturbed(() => convoy(config, tracing)))
   }
   runs.push(await undisturbed(() => rabbitmqAlone(options['raw-prefetch'])))
 
@@ -265,6 +282,7 @@ runBench(async () => {
       'CPU others',
       'slowest second',
       'consumer RSS peak',
+      'spans exported',
     ],
     runs.map((r) => [
       r.name,
@@ -280,6 +298,7 @@ runBench(async () => {
       `${r.othersPercent}%`,
       r.perSecond.min,
       `${r.consumerRssMiB.peakMiB} MiB`,
+      r.spansKiBPerSec ? `${r.spansKiBPerSec} KiB/s` : '—',
     ]),
   )
   // CPU time each component spends per message: where the time goes.

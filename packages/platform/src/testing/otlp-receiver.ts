@@ -22,8 +22,10 @@ export interface ReceivedSpan {
 export interface OtlpReceiver {
   /** For `OTEL_EXPORTER_OTLP_ENDPOINT`. */
   url: string
-  /** Every request received, as it came. */
+  /** Every request received, as it came (none kept with `keep: false`). */
   requests: Array<{ url?: string; headers: IncomingHttpHeaders; body: Buffer }>
+  /** How many exports came, and their bytes (kept or not). */
+  received: { requests: number; bytes: number }
   /** The spans of every OTLP/JSON request so far. */
   spans(): ReceivedSpan[]
   close(): Promise<void>
@@ -71,14 +73,20 @@ const attributesOf = (list: KeyValue[] = []) =>
  * const receiver = await startOtlpReceiver()
  * // start a process with OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL=http/json
  * const query = await eventually(() => receiver.spans().find((s) => s.name.startsWith('pg.query')), 'a query')
+ *
+ * With `keep: false` it only counts them: a sink for a benchmark's millions of spans.
  */
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+export async function startOtlpReceiver(options: { keep?: boolean } = {}): Promise<OtlpReceiver> {
   const requests: OtlpReceiver['requests'] = []
+  const received = { requests: 0, bytes: 0 }
   const server = createServer((request, response) => {
     const chunks: Buffer[] = []
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
     request.on('end', () => {
-      requests.push({ url: request.url, headers: request.headers, body: Buffer.concat(chunks) })
+      const body = Buffer.concat(chunks)
+      received.requests++
+      received.bytes += body.length
+      if (options.keep !== false) requests.push({ url: request.url, headers: request.headers, body })
       const json = request.headers['content-type'] === 'application/json'
       response.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' })
       response.end(json ? '{}' : '')
@@ -89,6 +97,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
+    received,
     spans: () =>
       requests
         .filter((r) => r.url === '/v1/traces' && r.headers['content-type'] === 'application/json')
