@@ -42,7 +42,14 @@ const VALUES = parse(
 const DATASOURCE = { type: 'prometheus', uid: 'prometheus' }
 /** Where and how the chart's Grafana sidecar finds dashboards. */
 const SIDECAR = { namespace: 'monitoring', label: 'grafana_dashboard', value: '1' }
-const UIDS = ['convoy-fleet', 'convoy-media', 'convoy-messaging', 'convoy-node-runtime', 'convoy-overview']
+const UIDS = [
+  'convoy-auth',
+  'convoy-fleet',
+  'convoy-media',
+  'convoy-messaging',
+  'convoy-node-runtime',
+  'convoy-overview',
+]
 
 describe('dashboards', () => {
   let metrics: Map<string, ConvoyMetric>
@@ -58,7 +65,7 @@ describe('dashboards', () => {
     assert.deepEqual(regenerationProblems(DASHBOARDS), [])
   })
 
-  test('five dashboards, each <uid>.json with its own uid and title, reading Prometheus by uid', () => {
+  test('six dashboards, each <uid>.json with its own uid and title, reading Prometheus by uid', () => {
     const dashboards = readDashboards(DASHBOARDS)
     assert.deepEqual(
       dashboards.map(({ dashboard }) => dashboard.uid),
@@ -180,8 +187,9 @@ describe('dashboards: each check catches a mistake seeded into a copy', () => {
   })
 
   test('a uid and a title taken twice, a file not named by its uid, another data source', () => {
-    const dashboards = readDashboards(DASHBOARDS)
-    const [fleet, media, messaging] = dashboards.map((d) => structuredClone(d))
+    const copyOf = (uid: string) =>
+      structuredClone(readDashboards(DASHBOARDS).find(({ dashboard }) => dashboard.uid === uid))
+    const [fleet, media, messaging] = ['convoy-fleet', 'convoy-media', 'convoy-messaging'].map(copyOf)
     media!.dashboard.uid = fleet!.dashboard.uid
     messaging!.dashboard.title = fleet!.dashboard.title
     fleet!.dashboard.panels!.find((p) => p.title === 'Vehicles reporting')!.datasource = {
@@ -239,6 +247,7 @@ describe('dashboards: each check catches a mistake seeded into a copy', () => {
       'generatorOptions:\n  disableNameSuffixHash: true\n  labels:\n',
     )
     assert.deepEqual(configMapProblems(build(dashboards), dashboards, SIDECAR), [
+      'convoy-auth.json: ConfigMap monitoring/dashboard-convoy-auth is not labelled grafana_dashboard: "1"',
       'convoy-fleet.json: ConfigMap monitoring/dashboard-convoy-fleet is not labelled grafana_dashboard: "1"',
       'convoy-media.json: in 0 ConfigMaps, not 1',
       'convoy-messaging.json: ConfigMap monitoring/dashboard-convoy-messaging is not labelled grafana_dashboard: "1"',

@@ -312,7 +312,7 @@ function fleet() {
     .build()
 }
 
-/** Every queue: RabbitMQ's view (depth, consumers) and Convoy's (published, consumed, handle time). */
+/** Every queue: RabbitMQ's view (depth, consumers) and Convoy's (published, consumed, lag, handle time). */
 function messaging() {
   return dashboard(
     'convoy-messaging',
@@ -342,16 +342,21 @@ function messaging() {
       ),
     )
     .withPanel(
-      timeseries('Consumers', { description: 'Consumers attached to each queue.', unit: 'short' }, [
-        'sum by (queue) (rabbitmq_queue_consumers)',
-        '{{queue}}',
-      ]),
+      timeseries(
+        'Consumers',
+        {
+          description:
+            'Consumers attached to each queue (QueueWithoutConsumer fires at none while messages wait). q.retry and q.dead have none by design and are left out.',
+          unit: 'short',
+        },
+        ['queue:rabbitmq_queue_consumers:sum', '{{queue}}'],
+      ),
     )
-    .withRow(new RowBuilder('Convoy'))
+    .withRow(new RowBuilder('Convoy: published and consumed'))
     .withPanel(
       timeseries(
         'Published',
-        { description: 'Messages published and confirmed per second, by exchange.', unit: 'short' },
+        { description: 'Messages published and confirmed per second, by exchange.', unit: 'short', span: 12 },
         [`sum by (exchange) (rate(messages_published_total${RATE}))`, '{{exchange}}'],
       ),
     )
@@ -362,14 +367,32 @@ function messaging() {
           description:
             'Messages consumed per second, by queue and outcome: ack, retry or dead (dead-lettered).',
           unit: 'short',
+          span: 12,
         },
         ['queue_outcome:messages_consumed:rate5m', '{{queue}} {{outcome}}'],
+      ),
+    )
+    .withRow(new RowBuilder('Convoy: lag and handle time'))
+    .withPanel(
+      timeseries(
+        'Consumer lag p95',
+        {
+          description:
+            'How old messages are when their consumers take them, the 95th percentile by queue: published to taken, retries included (MessagesWaitingLong fires above 5 minutes).',
+          unit: 's',
+          span: 12,
+        },
+        ['queue:message_consumer_lag_seconds:p95_rate5m', '{{queue}}'],
       ),
     )
     .withPanel(
       timeseries(
         'Handle time p95',
-        { description: "The 95th percentile of a handler's time per message, by queue.", unit: 's' },
+        {
+          description: "The 95th percentile of a handler's time per message, by queue.",
+          unit: 's',
+          span: 12,
+        },
         [
           `histogram_quantile(0.95, sum by (queue, le) (rate(message_handle_duration_seconds_bucket${RATE})))`,
           '{{queue}}',
@@ -384,9 +407,9 @@ function media() {
   return dashboard(
     'convoy-media',
     'Convoy / Media pipeline',
-    'Uploads, conversions, jobs and the emails that end them.',
+    'Uploads, the jobs under way, what the owner waits, conversions and the emails that end them.',
   )
-    .withRow(new RowBuilder('Uploads'))
+    .withRow(new RowBuilder('Uploads and jobs under way'))
     .withPanel(
       timeseries(
         'Uploads',
@@ -406,13 +429,38 @@ function media() {
     )
     .withPanel(
       timeseries(
-        'Job duration',
+        'Jobs under way',
         {
           description:
-            'Seconds from an upload accepted to its job ready or failed, by outcome: what the owner waits.',
+            "Jobs not ended yet, by state: uploaded (waiting for a converter) or converting. Read from media's database, so every replica reports the same numbers: the largest, not their sum.",
+          unit: 'short',
+          stacked: true,
+        },
+        ['max by (state) (media_jobs)', '{{state}}'],
+      ),
+    )
+    .withRow(new RowBuilder('What the owner waits'))
+    .withPanel(
+      timeseries(
+        'Job duration',
+        {
+          description: 'Seconds from an upload accepted to its job ready or failed, by outcome.',
           unit: 's',
+          span: 12,
         },
         ...quantiles('media_job_duration_seconds', ['outcome'], '{{outcome}} '),
+      ),
+    )
+    .withPanel(
+      timeseries(
+        'Upload to email',
+        {
+          description:
+            'Seconds from an upload accepted to the email about its job sent, by kind (media.ready or media.failed): conversion, queues and retries included.',
+          unit: 's',
+          span: 12,
+        },
+        ...quantiles('notification_job_email_latency_seconds', ['kind'], '{{kind}} '),
       ),
     )
     .withRow(new RowBuilder('Conversions'))
@@ -463,6 +511,90 @@ function media() {
           healthy: 1,
         },
         ['mail_transport_up', '{{pod}}'],
+      ),
+    )
+    .build()
+}
+
+/** Logins and lockouts (auth), and the tokens every verifying service refused, its keys and revocations. */
+function auth() {
+  return dashboard(
+    'convoy-auth',
+    'Convoy / Auth',
+    "Logins and lockouts at auth; the tokens each verifying service refused and why, its failed fetches of auth's keys, the revocations it applied.",
+  )
+    .withRow(new RowBuilder('Logins'))
+    .withPanel(
+      timeseries(
+        'Logins, by outcome',
+        {
+          description:
+            'Login attempts per second, by outcome: success, refused (wrong credentials or disabled) or throttled (the password not even checked).',
+          unit: 'reqps',
+          span: 12,
+        },
+        [`sum by (outcome) (rate(auth_logins_total${RATE}))`, '{{outcome}}'],
+      ),
+    )
+    .withPanel(
+      timeseries(
+        'Lockouts begun',
+        {
+          description:
+            'Lockouts begun in the last 15 minutes, by scope: user (a username refused from every address: AccountsLockedOut fires) or address.',
+          unit: 'short',
+          span: 12,
+        },
+        ['sum by (scope) (increase(auth_lockouts_total[15m]))', '{{scope}}'],
+      ),
+    )
+    .withRow(new RowBuilder('Tokens refused'))
+    .withPanel(
+      timeseries(
+        'Tokens refused, by reason',
+        {
+          description:
+            'Access tokens refused per second by every verifying service, by reason: the cause of a 401, or keys_unavailable and revocations_unknown for a 503.',
+          unit: 'reqps',
+          span: 12,
+        },
+        [`sum by (reason) (rate(auth_token_verification_failures_total${RATE}))`, '{{reason}}'],
+      ),
+    )
+    .withPanel(
+      timeseries(
+        'Tokens refused, by service',
+        {
+          description: 'Access tokens refused per second, by the service that refused them.',
+          unit: 'reqps',
+          span: 12,
+        },
+        [`sum by (service) (rate(auth_token_verification_failures_total${RATE}))`, '{{service}}'],
+      ),
+    )
+    .withRow(new RowBuilder('Keys and revocations'))
+    .withPanel(
+      timeseries(
+        'JWKS fetch failures',
+        {
+          description:
+            "Failed fetches of auth's signing keys in the last 5 minutes, by service (JwksFetchFailing fires when they go on for 5 minutes).",
+          unit: 'short',
+          span: 12,
+        },
+        ['sum by (service) (increase(auth_jwks_fetch_failures_total[5m]))', '{{service}}'],
+      ),
+    )
+    .withPanel(
+      timeseries(
+        'Revocations applied',
+        {
+          description:
+            "Revocations of a user's sessions applied in the last hour, by service. Every replica applies each one once: the replica that applied most, not their sum.",
+          unit: 'short',
+          span: 12,
+        },
+        ['max by (service) (increase(auth_revocations_applied_total[1h]))', '{{service}}'],
       ),
     )
     .build()
@@ -561,7 +693,7 @@ function nodeRuntime() {
 
 /** Every dashboard, in the order docs/observability.md describes them. */
 export function dashboards(): Dashboard[] {
-  const all = [overview(), fleet(), messaging(), media(), nodeRuntime()]
+  const all = [overview(), fleet(), messaging(), media(), auth(), nodeRuntime()]
   // Panel ids, which links to a panel (viewPanel=<id>) use: fixed here, as Grafana would number them.
   for (const { panels } of all) for (const [index, panel] of (panels ?? []).entries()) panel.id = index + 1
   return all
