@@ -3,10 +3,12 @@
  * (keep-alive upstream) and the tracker itself (the ceiling: every proxy adds to it), with wrk.
  * Every request carries an access token (verified by the gateway, then by the tracker). With
  * `--baseline=<dir>`, a checkout of Convoy from before auth (its own `npm ci` done) also runs its
- * tracker and gateway on the same database, measured in the same rounds: auth on vs off.
+ * tracker and gateway on the same database, measured in the same rounds: auth on vs off. With
+ * `--tracing=0.1,1`, a tracker and a gateway traced with OpenTelemetry at each sampling share
+ * (lib/tracing.ts) are measured in the same rounds too: the cost of tracing.
  *
  *   node bench/gateway-proxy.ts [--seconds=15] [--warmup=3] [--connections=64] [--threads=2]
- *     [--rounds=3] [--nginx-workers=1] [--baseline=/tmp/convoy-before-auth]
+ *     [--rounds=3] [--nginx-workers=1] [--baseline=/tmp/convoy-before-auth] [--tracing=0.1,1]
  *
  * Targets are measured in turn, round after round, each after a short warm-up and once the
  * shared machine is idle (a run disturbed by other processes, more than --max-others=20 % of a
@@ -21,8 +23,9 @@ import { runBench } from './lib/cleanup.ts'
 import { startNginx } from './lib/nginx.ts'
 import { awaitQuietMachine, pidsByComm, startCpuMeter, withChildren } from './lib/proc.ts'
 import { machineInfo, markdownTable, progress, publish } from './lib/report.ts'
-import { startService } from './lib/services.ts'
+import { startService, type RunningService } from './lib/services.ts'
 import { benchStack } from './lib/stack.ts'
+import { tracedProcess, tracingLabel, tracingList } from './lib/tracing.ts'
 import { wrk, type WrkResult } from './lib/wrk.ts'
 
 const options = parseArgs({
@@ -35,6 +38,8 @@ const options = parseArgs({
   'max-others': 20,
   attempts: 3,
   baseline: '',
+  /** Shares of traces sampled, each a traced tracker and gateway of its own (none by default). */
+  tracing: '',
 })
 const VEHICLE = 'City Truck'
 const PATH = `/vehicles/${encodeURIComponent(VEHICLE)}`
@@ -87,6 +92,32 @@ runBench(async () => {
         return { tracker: baselineTracker, gateway: baselineGateway }
       })()
     : undefined
+  // Each sampling share: a tracker and a gateway traced at it, on the same database and auth.
+  const traced: Array<{ label: string; tracker: RunningService; gateway: RunningService }> = []
+  for (const tracing of options.tracing ? tracingList(options.tracing) : []) {
+    const { nodeArgs, env } = await tracedProcess(tracing)
+    const [trackerPort, gatewayPort, trackerOps, gatewayOps] = await freePorts(4)
+    const common = {
+      amqpUrl: stack.vhost.url,
+      authUrl: `http://127.0.0.1:${stack.ports.auth}`,
+      nodeArgs,
+      env,
+    }
+    const tracedTracker = await startService('position-tracker', {
+      ...common,
+      port: trackerPort!,
+      opsPort: trackerOps!,
+      databaseUrl: stack.database.url,
+    })
+    const tracedGateway = await startService('gateway', {
+      ...common,
+      port: gatewayPort!,
+      opsPort: gatewayOps!,
+      trackerUrl: tracedTracker.url,
+      webUrl: `http://127.0.0.1:${stack.ports.web}`,
+    })
+    traced.push({ label: tracingLabel(tracing), tracker: tracedTracker, gateway: tracedGateway })
+  }
   const nginx = await startNginx({
     port: nginxPort!,
     upstreamPort: stack.ports['position-tracker'],
@@ -98,6 +129,7 @@ runBench(async () => {
     { name: 'tracker (direct)', url: `${tracker.url}${PATH}` },
     { name: 'gateway', url: `${gateway.url}/api${PATH}` },
     { name: 'nginx', url: `${nginx.url}/api${PATH}` },
+    ...traced.map(({ label, gateway }) => ({ name: `gateway, ${label}`, url: `${gateway.url}/api${PATH}` })),
     ...(baseline
       ? [
           { name: 'tracker, auth off (baseline)', url: `${baseline.tracker.url}${PATH}` },
@@ -115,8 +147,16 @@ runBench(async () => {
 
   let wrkPid = 0
   const groups = {
-    tracker: () => [tracker.pid, ...(baseline ? [baseline.tracker.pid] : [])],
-    gateway: () => [gateway.pid, ...(baseline ? [baseline.gateway.pid] : [])],
+    tracker: () => [
+      tracker.pid,
+      ...traced.map((t) => t.tracker.pid),
+      ...(baseline ? [baseline.tracker.pid] : []),
+    ],
+    gateway: () => [
+      gateway.pid,
+      ...traced.map((t) => t.gateway.pid),
+      ...(baseline ? [baseline.gateway.pid] : []),
+    ],
     nginx: () => withChildren(nginx.pid),
     wrk: () => (wrkPid ? [wrkPid] : []),
     postgresql: () => pidsByComm('postgres'),
@@ -188,6 +228,9 @@ runBench(async () => {
     nginxPercentOfTracker: Math.round((100 * rps('nginx')) / rps('tracker (direct)')),
     target: 'gateway ≥ 50% of nginx',
     met: gatewayPercentOfNginx >= 50,
+    tracedPercentOfUntraced: Object.fromEntries(
+      traced.map(({ label }) => [label, Math.round((100 * rps(`gateway, ${label}`)) / rps('gateway'))]),
+    ),
     ...(baseline && {
       authOnPercentOfOff: Math.round((100 * rps('gateway')) / rps('gateway, auth off (baseline)')),
       authTarget: 'gateway with auth ≥ 85% of the gateway without',
@@ -231,7 +274,10 @@ runBench(async () => {
   const authLine = verdict.authOnPercentOfOff
     ? `\ngateway with auth = ${verdict.authOnPercentOfOff}% of the gateway without (target ≥ 85%: ${verdict.authOnPercentOfOff >= 85 ? 'met' : 'NOT met'})`
     : ''
-  const line = `gateway = ${gatewayPercentOfNginx}% of nginx (per round: ${rounds}; target ≥ 50%: ${met})${authLine}`
+  const tracingLines = Object.entries(verdict.tracedPercentOfUntraced)
+    .map(([label, percent]) => `\ngateway with ${label} = ${percent}% of the gateway untraced`)
+    .join('')
+  const line = `gateway = ${gatewayPercentOfNginx}% of nginx (per round: ${rounds}; target ≥ 50%: ${met})${authLine}${tracingLines}`
   await publish('gateway-proxy', `${table}\n\n${perRun}\n\n${line}`, {
     benchmark: 'gateway-proxy',
     machine,
