@@ -58,7 +58,7 @@ test('a client still sending reads the early answer, then the end, and may finis
   await once(upload.socket, 'close')
 })
 
-test('a client that sends on and on is cut', async () => {
+test('a client that sends on and on is read no further, then cut, having read the answer', async () => {
   const upload = await startUpload(1024 * 1024 * 1024)
   upload.socket.on('error', () => {}) // the broken pipe the cut causes
   const closed = new Promise((resolve) => upload.socket.once('close', resolve))

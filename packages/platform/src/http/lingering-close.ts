@@ -9,9 +9,11 @@ const LINGER_MS = 2000
  * A request answered before its body was read (refused: too large, wrong role, not a video):
  * the rest of the body is read and dropped for a short while, so the client, still sending, gets
  * to read the answer (closing at once would reset the connection under it, and it would see a
- * broken pipe instead of the 413). Past `LINGER_BYTES` or `LINGER_MS` the connection is cut: a
- * client sending a gigabyte is not read to the end. Called by the error handler (problems.ts),
- * where every early refusal ends, before it answers.
+ * broken pipe instead of the 413). Past `LINGER_BYTES` nothing more is read: TCP's flow control
+ * stops the client's sending while it reads the answer; at `LINGER_MS` the connection is cut. A
+ * client sending a gigabyte is not read to the end, and is never cut a moment after the answer
+ * (a reset then can drop the answer it has not read yet: a busy client saw a broken pipe). Called
+ * by the error handler (problems.ts), where every early refusal ends, before it answers.
  */
 export function lingerThenClose(
   request: IncomingMessage,
@@ -31,7 +33,7 @@ export function lingerThenClose(
   socket.destroySoon = () => void socket.end()
   socket.on('data', (chunk: Buffer) => {
     read += chunk.length
-    if (read > LINGER_BYTES) cut()
+    if (read > LINGER_BYTES) socket.pause()
   })
   request.resume()
 }
