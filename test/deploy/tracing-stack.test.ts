@@ -31,16 +31,11 @@ const K8S = fileURLToPath(new URL('../../deploy/k8s', import.meta.url))
 const COMPONENT = path.join(K8S, 'components/tracing')
 const COLLECTOR_CONFIG = path.join(COMPONENT, 'otel-collector-config.yaml')
 const JAEGER_CONFIG = path.join(COMPONENT, 'jaeger-config.yaml')
-const SERVICES = [
-  'auth',
-  'gateway',
-  'web',
-  'position-tracker',
-  'position-simulator',
-  'media',
-  'converter',
-  'notification',
-]
+/** Convoy's services: the Deployments its components select (docs/deploy.md), every one of them traced. */
+const servicesOf = (objects: K8sObject[]) =>
+  workloads(objects)
+    .filter((w) => w.object.metadata.labels?.['app.kubernetes.io/component'] === 'service')
+    .map((w) => w.namespace)
 
 /** A copy of the component's folder, to seed a mistake into. */
 function seededCopy(): { dir: string; collector: string; jaeger: string } {
@@ -80,7 +75,9 @@ function wiringProblems(objects: K8sObject[], collector: CollectorConfig, jaeger
   const problems: string[] = []
   const listening = new Map(listeningEndpoints(collector))
   const receives = port(listening.get('receiver otlp http') ?? '')
-  for (const service of SERVICES) {
+  const services = servicesOf(objects)
+  if (services.length !== 8) problems.push(`${services.length} services found, not Convoy's 8`)
+  for (const service of services) {
     const data = (find(objects, 'ConfigMap', service, service)?.data ?? {}) as Record<string, string>
     const endpoint = data.OTEL_EXPORTER_OTLP_ENDPOINT
     if (!endpoint) {
