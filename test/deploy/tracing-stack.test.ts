@@ -204,7 +204,6 @@ describe('the component in a build', () => {
   })
 
   test('a seeded mistake: the receiver moved to another port than the container’s', () => {
-    const broken = readCollectorConfig(COLLECTOR_CONFIG)
     const copy = seededCopy()
     try {
       edit(copy.collector, 'endpoint: 0.0.0.0:4318', 'endpoint: 0.0.0.0:4319')
@@ -216,7 +215,9 @@ describe('the component in a build', () => {
       )
       edit(copy.jaeger, 'endpoint: 0.0.0.0:4317', 'endpoint: 0.0.0.0:14317')
       assert.match(
-        wiringProblems(objects, broken, readCollectorConfig(copy.jaeger)).join('\n'),
+        wiringProblems(objects, readCollectorConfig(COLLECTOR_CONFIG), readCollectorConfig(copy.jaeger)).join(
+          '\n',
+        ),
         /Jaeger receives OTLP\/gRPC on 14317/,
       )
     } finally {
@@ -280,7 +281,7 @@ describe('the checks catch seeded mistakes in the configuration', () => {
 
   test('a component type not in the contrib distribution', () => {
     assert.match(
-      seeded('  redaction:\n    allow_all_keys', '  redactor:\n    allow_all_keys').replace(/\n/g, ' '),
+      seeded('  redaction:\n    allow_all_keys', '  redactor:\n    allow_all_keys'),
       /processor redactor: type redactor is not in the contrib distribution/,
     )
   })
