@@ -86,6 +86,16 @@ const OVERLAY_EDGES: Record<string, string[]> = {
   // The ALB's health checks reach the gateway's /readyz on its ops port.
   aws: ['media → internet:https', 'media → eks-pod-identity-agent:http', 'load-balancer → gateway:ops'],
 }
+/**
+ * What the component tracing adds (docs/deploy.md#network-policies): every service's spans to
+ * the Collector, the sampled traces to Jaeger, Prometheus to the Collector's metrics.
+ */
+const TRACING_EDGES = [
+  ...SERVICES.map((service) => `${service} → otel-collector:otlp-http`),
+  'otel-collector → jaeger:otlp-grpc',
+  'monitoring → otel-collector:metrics',
+  'monitoring → otel-collector:telemetry',
+]
 /** The converter's queue (docs/architecture.md, "The media pipeline"; services/converter/src/main.ts). */
 const CONVERTER_QUEUE = 'converter.videos'
 
@@ -346,6 +356,24 @@ describe('the component converter-cpu-hpa (clusters without KEDA)', () => {
         (edge) => edge !== 'keda → queue:amqp',
       )
       assert.deepEqual(edges.sort(), expected.sort())
+    })
+  }
+})
+
+describe('the component tracing (the OpenTelemetry Collector and Jaeger)', () => {
+  for (const overlay of ['local', 'aws']) {
+    test(`on the ${overlay} overlay: everything still holds, and the trace stack's edges are exactly those`, async () => {
+      const objects = buildWithComponent(overlay, 'tracing')
+      assert.deepEqual(await schemaProblems(objects), [])
+      assert.deepEqual(referenceProblems(objects), [])
+      assert.deepEqual(policyProblems(objects), [])
+      const edges = [...allowedEdges(objects)]
+      assert.deepEqual(
+        edges.filter((edge) => !edge.includes('→ kube-dns:')).sort(),
+        [...DESIGNED, ...OVERLAY_EDGES[overlay]!, ...TRACING_EDGES].sort(),
+      )
+      for (const name of ['otel-collector', 'jaeger'])
+        assert.ok(edges.includes(`${name} → kube-dns:UDP`), `${name} can resolve names`)
     })
   }
 })
