@@ -26,6 +26,8 @@ import { login, openLiveFeed, startTestStack, type LiveFeed, type TestStack } fr
 
 const COMPONENT = new URL('../../../../deploy/k8s/components/nginx-edge/', import.meta.url)
 const WEB_DIST = fileURLToPath(new URL('../../../../services/web/dist/', import.meta.url))
+/** auth's LOGIN_MAX_ATTEMPTS_PER_IP in this test (the first admin's login, from 127.0.0.1, is one). */
+const ATTEMPTS_PER_ADDRESS = 3
 /** The gateway's MAX_UPLOAD_BYTES (services/gateway/src/config.ts): what the edge lets through. */
 const MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
@@ -88,9 +90,12 @@ describe('the nginx edge in front of the stack topology', () => {
     system = await startTestStack({
       serviceEnv: {
         notification: { SMTP_PORT: String(smtp.port) },
-        // The edge is the gateway's proxy, as the component's TRUST_PROXY makes it; the gateway's
-        // own per-client limit is raised so that a 429 here can only be the edge's.
-        gateway: { TRUST_PROXY: '127.0.0.1', RATE_LIMIT_MAX: '100000' },
+        // The gateway trusts a whole range the edge is in, as the component's TRUST_PROXY does (the
+        // private ranges), clients' addresses included; its own per-client limit is raised so
+        // that a 429 here can only be the edge's.
+        gateway: { TRUST_PROXY: '127.0.0.0/8', RATE_LIMIT_MAX: '100000' },
+        // Few login attempts per address, so that the address auth sees can be told from the test.
+        auth: { LOGIN_MAX_ATTEMPTS_PER_IP: String(ATTEMPTS_PER_ADDRESS) },
       },
     })
     const [edgePort, statusPort] = (await freePorts(2)) as [number, number]
@@ -302,6 +307,38 @@ describe('the nginx edge in front of the stack topology', () => {
     } finally {
       await orphan.stop()
     }
+  })
+
+  /** A failed login through the edge from a loopback address of our choosing (127.0.0.0/8 is all ours). */
+  const failedLoginFrom = (localAddress: string, forwardedFor: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = http.request(`${edge}/api/auth/login`, {
+        method: 'POST',
+        localAddress,
+        headers: {
+          authorization: `Basic ${Buffer.from('nobody:wrong').toString('base64')}`,
+          'x-forwarded-for': forwardedFor,
+        },
+      })
+      request.on('error', reject).on('response', (response) => {
+        let body = ''
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()))
+        response.on('end', () => resolve({ status: response.statusCode!, body }))
+      })
+      request.end()
+    })
+
+  test("the client's address reaches auth through the edge and the gateway; one it names itself does not", async () => {
+    // Each attempt forges another address: believed, none would ever reach the limit.
+    for (let i = 1; i <= ATTEMPTS_PER_ADDRESS; i++)
+      assert.equal((await failedLoginFrom('127.0.0.5', `198.51.100.${i}`)).status, 401)
+    const refused = await failedLoginFrom('127.0.0.5', '198.51.100.99')
+    assert.equal(refused.status, 429)
+    assert.match(refused.body, /too many login attempts from this address/)
+    // Another client is not the edge's address to auth: it has its own attempts.
+    assert.equal((await failedLoginFrom('127.0.0.6', '127.0.0.5')).status, 401)
+    const lines = (await nginx.stdout()).map((text) => JSON.parse(text) as AccessLine)
+    assert.ok(lines.some((line) => line.remoteAddress === '127.0.0.5' && line.statusCode === 429))
   })
 
   // Last: it spends this address's allowance (back within seconds, as the test shows).
