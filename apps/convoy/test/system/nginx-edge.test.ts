@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { openAsBlob } from 'node:fs'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -90,6 +90,8 @@ describe('the nginx edge in front of the stack topology', () => {
     system = await startTestStack({
       serviceEnv: {
         notification: { SMTP_PORT: String(smtp.port) },
+        // Where media spools an upload as it arrives: the test watches it fill.
+        media: { WORK_DIR: path.join(dir, 'media-work') },
         // The gateway trusts a whole range the edge is in, as the component's TRUST_PROXY does (the
         // private ranges), clients' addresses included; its own per-client limit is raised so
         // that a 429 here can only be the edge's.
@@ -163,6 +165,45 @@ describe('the nginx edge in front of the stack topology', () => {
       'the video converted',
       60_000,
     )
+  })
+
+  test('an upload streams on to media as it arrives: the edge does not wait for the whole body', async () => {
+    const bytes = await readFile(video)
+    const half = Math.floor(bytes.length / 2)
+    const boundary = 'convoy-edge-test'
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.mp4"\r\n` +
+        'Content-Type: video/mp4\r\n\r\n',
+    )
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
+    const request = http.request(`${edge}/api/media`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': head.length + bytes.length + tail.length,
+      },
+    })
+    const answered = new Promise<http.IncomingMessage>((resolve, reject) =>
+      request.on('response', resolve).on('error', reject),
+    )
+    request.write(Buffer.concat([head, bytes.subarray(0, half)]))
+    // With the rest not sent yet, media is already writing what came (buffered, nginx would hold it).
+    const spooled = async () => {
+      const files = await readdir(path.join(dir, 'media-work'), { recursive: true })
+      const uploads = files.filter((file) => path.basename(file).startsWith('upload-'))
+      const sizes = await Promise.all(
+        uploads.map(
+          async (file) => (await stat(path.join(dir, 'media-work', file)).catch(() => null))?.size ?? 0,
+        ),
+      )
+      return sizes.some((size) => size > 0)
+    }
+    await eventually(spooled, 'the first half of the video at media')
+    request.end(Buffer.concat([bytes.subarray(half), tail]))
+    const response = await answered
+    response.resume()
+    assert.equal(response.statusCode, 202)
   })
 
   test('the request id is made at the edge, reaches the gateway and is logged; a valid one of the client is kept', async () => {
