@@ -1,8 +1,9 @@
 /**
  * The nginx edge (deploy/k8s/components/nginx-edge) for real: the nginx.conf the component ships,
  * run by this machine's nginx in front of the stack topology. A user logs in, reads the vehicles,
- * follows the live feed over a WebSocket and uploads a video through it; the edge's request id,
- * JSON access log, gzip, body limits, rate limit and stub_status are checked as a client sees them.
+ * follows the live feed over a WebSocket and uploads a video through it; the upload's streaming,
+ * the client's address as auth sees it, the edge's request id, JSON access log, gzip, body limits,
+ * problem+json refusals, rate limit and stub_status are checked as a client sees them.
  */
 import assert from 'node:assert/strict'
 import { openAsBlob } from 'node:fs'
