@@ -1,15 +1,9 @@
 /**
- * A private nginx for comparisons: its own config, pid file, logs and temp paths in a temp
- * directory, run in the foreground as our child and stopped by the cleanup registry. The
- * system's nginx configuration is never read or touched.
+ * A private nginx for comparisons (`runNginx`: its own prefix, pid file and temp paths in a temp
+ * directory, run in the foreground as our child), stopped by the cleanup registry.
  */
-import { spawn } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
-import { eventually } from '@convoy/platform/testing'
+import { runNginx } from '@convoy/platform/testing'
 import { onCleanup } from './cleanup.ts'
-import { stopChild } from './services.ts'
 
 export interface Nginx {
   url: string
@@ -27,21 +21,18 @@ export async function startNginx(options: {
   upstreamPort: number
   workers: number
 }): Promise<Nginx> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'convoy-bench-nginx-'))
-  onCleanup('nginx temp dir', () => rm(dir, { recursive: true, force: true }))
-  const conf = `
-daemon off;
+  // Relative paths are under runNginx's temp prefix.
+  const config = `
 worker_processes ${options.workers};
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
+pid nginx.pid;
 events { worker_connections 4096; }
 http {
   access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
+  client_body_temp_path client_body;
+  proxy_temp_path proxy;
+  fastcgi_temp_path fastcgi;
+  uwsgi_temp_path uwsgi;
+  scgi_temp_path scgi;
   upstream tracker {
     server 127.0.0.1:${options.upstreamPort};
     keepalive 64;
@@ -56,21 +47,8 @@ http {
   }
 }
 `
-  await writeFile(`${dir}/nginx.conf`, conf)
-  const child = spawn('nginx', ['-p', dir, '-c', `${dir}/nginx.conf`, '-e', `${dir}/error.log`], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  })
-  const stop = () => stopChild(child)
-  onCleanup('nginx', stop)
   const url = `http://127.0.0.1:${options.port}`
-  await eventually(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`nginx exited with code ${child.exitCode}`)
-      await fetch(`${url}/`)
-      return true
-    },
-    'nginx listening',
-    10_000,
-  )
-  return { url, pid: child.pid!, stop }
+  const nginx = await runNginx({ config, readyUrl: `${url}/` })
+  onCleanup('nginx', nginx.stop)
+  return { url, pid: nginx.pid, stop: nginx.stop }
 }

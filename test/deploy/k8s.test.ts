@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { MULTIPART_ENVELOPE_BYTES } from '@convoy/contracts'
 import {
   allowedEdges,
   build,
@@ -377,6 +378,87 @@ describe('the component tracing (the OpenTelemetry Collector and Jaeger)', () =>
     })
   }
 })
+
+describe('the component nginx-edge (clusters without a cloud load balancer)', () => {
+  /** The gateway's public port, which anyone reached without the edge. */
+  const GATEWAY_FROM_ANYONE = ['internet', 'load-balancer', 'keda', 'monitoring'].map(
+    (peer) => `${peer} → gateway:http`,
+  )
+  /** docs/deploy.md#network-policies: what the edge adds (anyone, KEDA and Prometheus included, may call it). */
+  const EDGE_EDGES = [
+    ...['internet', 'load-balancer', 'keda', 'monitoring'].map((peer) => `${peer} → edge:http`),
+    'monitoring → edge:metrics',
+    'edge → gateway:http',
+  ]
+  let objects: K8sObject[]
+  before(() => {
+    objects = buildWithComponent('local', 'nginx-edge')
+  })
+
+  test('on the local overlay: everything still holds, and the edge is the only way to the gateway', async () => {
+    assert.deepEqual(await schemaProblems(objects), [])
+    assert.deepEqual(referenceProblems(objects), [])
+    assert.deepEqual(policyProblems(objects), [])
+    const edges = [...allowedEdges(objects)]
+    const notDns = edges.filter((edge) => !edge.includes('→ kube-dns:'))
+    const expected = [...DESIGNED, ...OVERLAY_EDGES.local!].filter(
+      (edge) => !GATEWAY_FROM_ANYONE.includes(edge),
+    )
+    assert.deepEqual(notDns.sort(), [...expected, ...EDGE_EDGES].sort())
+    assert.ok(edges.includes('edge → kube-dns:UDP'), "nginx resolves the gateway's name")
+  })
+
+  test('the gateway trusts the edge, which Prometheus scrapes through its exporter', () => {
+    const gateway = byName(objects, 'ConfigMap', 'gateway').data as Record<string, string>
+    assert.equal(gateway.TRUST_PROXY, '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16')
+    const monitor = byName(objects, 'ServiceMonitor', 'edge')
+    assert.equal(monitor.metadata.labels?.release, 'kube-prometheus-stack')
+    const pod = (byName(objects, 'Deployment', 'edge').spec as { template: { spec: EdgePod } }).template.spec
+    const exporter = pod.containers.find((c) => c.name === 'exporter')!
+    const status = pod.containers.find((c) => c.name === 'nginx')!.ports.find((p) => p.name === 'status')!
+    assert.ok(
+      exporter.args?.includes(`--nginx.scrape-uri=http://127.0.0.1:${status.containerPort}/stub_status`),
+    )
+  })
+
+  test("nginx runs the repo's nginx.conf, whose upload limit is the services' own", () => {
+    const pod = (byName(objects, 'Deployment', 'edge').spec as { template: { spec: EdgePod } }).template.spec
+    const nginx = pod.containers.find((c) => c.name === 'nginx')!
+    const configPath = nginx.command![nginx.command!.indexOf('-c') + 1]!
+    const mount = nginx.volumeMounts.find((m) => configPath.startsWith(`${m.mountPath}/`))!
+    const volume = pod.volumes.find((v) => v.name === mount.name)!
+    const configMap = objects.find(
+      (o) => o.kind === 'ConfigMap' && o.metadata.name === volume.configMap?.name,
+    )!
+    const config = (configMap.data as Record<string, string>)[path.basename(configPath)]!
+    assert.equal(config, readFileSync(path.join(K8S, 'components/nginx-edge/nginx.conf'), 'utf8'))
+    // nginx -p: the temp paths are relative, under the pod's emptyDir.
+    const prefix = nginx.command![nginx.command!.indexOf('-p') + 1]!
+    assert.ok(
+      pod.volumes.some(
+        (v) =>
+          v.emptyDir && nginx.volumeMounts.some((m) => m.name === v.name && `${m.mountPath}/` === prefix),
+      ),
+      `an emptyDir at nginx's prefix ${prefix}`,
+    )
+    const maxUpload = Number(
+      (byName(objects, 'ConfigMap', 'media').data as Record<string, string>).MAX_UPLOAD_BYTES,
+    )
+    const [, kib] = /location = \/api\/media \{\s*client_max_body_size (\d+)k;/.exec(config) ?? []
+    assert.equal(Number(kib) * 1024, maxUpload + MULTIPART_ENVELOPE_BYTES)
+  })
+})
+
+interface EdgePod {
+  containers: Array<{
+    name: string
+    command?: string[]
+    args?: string[]
+    ports: Array<{ name: string; containerPort: number }>
+    volumeMounts: Array<{ name: string; mountPath: string }>
+  }>
+  volumes: Array<{ name: string; emptyDir?: object; configMap?: { name: string } }>
+}
 
 describe('the checks catch the classic mistakes', () => {
   let objects: K8sObject[]

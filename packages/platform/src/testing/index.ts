@@ -236,3 +236,4 @@ export {
 export { sendMultipart } from './uploads.ts'
 export { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.ts'
 export { isRunning, processes, type ProcessInfo } from './processes.ts'
+export { runNginx, type Nginx } from './nginx.ts'
