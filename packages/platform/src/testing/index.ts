@@ -100,27 +100,6 @@ export async function queueCounts(
   return { ready: 0, unacked: 0 }
 }
 
-/** Resolves once `check` answers true; fails the test with `what` after `timeoutMs`. */
-export async function eventually<T>(
-  check: () => T | Promise<T>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const value = await check()
-      if (value) return value
-    } catch (error) {
-      last = error
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
-
 /**
  * Value of a counter (summed over its label sets) on a service's `/metrics`, at its ops URL; with
  * `label` (e.g. `route="/vehicles"`), only over the label sets that carry it.
@@ -237,3 +216,4 @@ export { sendMultipart } from './uploads.ts'
 export { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.ts'
 export { isRunning, processes, type ProcessInfo } from './processes.ts'
 export { runNginx, type Nginx } from './nginx.ts'
+export { eventually } from './eventually.ts'

@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { eventually } from './index.ts'
+import { eventually } from './eventually.ts'
 
 export interface Nginx {
   /** The master process; its workers are its children. */
