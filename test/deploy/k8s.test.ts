@@ -23,6 +23,7 @@ import {
   type K8sObject,
   type Workload,
 } from './k8s-checks.ts'
+import { FLUENT_BIT_EXCEPTIONS, LOGGING_EDGES } from './logging-checks.ts'
 
 const K8S = fileURLToPath(new URL('../../deploy/k8s', import.meta.url))
 const SERVICES = [
@@ -80,12 +81,15 @@ const DESIGNED = [
   ),
   'monitoring → queue:metrics',
 ]
-/** What each overlay adds: Mailpit as the local mail server; S3 and its credentials on AWS. */
+/** What each overlay adds: Mailpit and the log stack locally; S3 and its credentials on AWS. */
 const OVERLAY_EDGES: Record<string, string[]> = {
-  local: ['notification → mailpit:smtp'],
+  // And the log stack (components/logging, logging-checks.ts), which the local overlay lists.
+  local: ['notification → mailpit:smtp', ...LOGGING_EDGES],
   // The ALB's health checks reach the gateway's /readyz on its ops port.
   aws: ['media → internet:https', 'media → eks-pod-identity-agent:http', 'load-balancer → gateway:ops'],
 }
+/** What the policy checks find, each overlay: only Fluent Bit's documented exceptions, where it runs. */
+const EXCEPTIONS: Record<string, string[]> = { local: FLUENT_BIT_EXCEPTIONS, aws: [] }
 /** The converter's queue (docs/architecture.md, "The media pipeline"; services/converter/src/main.ts). */
 const CONVERTER_QUEUE = 'converter.videos'
 
@@ -164,7 +168,8 @@ for (const overlay of ['local', 'aws']) {
     })
 
     test('Pod Security restricted, read-only root, resources, probes, safe rollouts and spread hold', () => {
-      assert.deepEqual(policyProblems(objects), [])
+      // Except for the log stack's node agent, which reads the node's files (logging-checks.ts).
+      assert.deepEqual(policyProblems(objects), EXCEPTIONS[overlay])
     })
 
     test('the NetworkPolicies allow exactly the designed edges, plus DNS', () => {
@@ -339,7 +344,7 @@ describe('the component converter-cpu-hpa (clusters without KEDA)', () => {
       assert.deepEqual([hpa.minReplicas, hpa.maxReplicas], [1, 10])
       assert.deepEqual(await schemaProblems(objects), [])
       assert.deepEqual(referenceProblems(objects), [])
-      assert.deepEqual(policyProblems(objects), [])
+      assert.deepEqual(policyProblems(objects), EXCEPTIONS[overlay])
       // Without KEDA, the broker admits no KEDA operator either.
       const edges = [...allowedEdges(objects)].filter((edge) => !edge.includes('→ kube-dns:'))
       const expected = [...DESIGNED, ...OVERLAY_EDGES[overlay]!].filter(
