@@ -220,7 +220,12 @@ describe('Fargate: the simulator’s logs through EKS’s own log router (aws)',
     assert.ok(Object.values(data).join('').length <= 5300, 'EKS takes at most 5300 characters')
     const filter = sections(data['filters.conf']!)[0]!
     assert.deepEqual([setting(filter, 'Name'), setting(filter, 'Merge_Log')], ['kubernetes', 'On'])
-    assert.equal(setting(sections(data['output.conf']!)[0]!, 'Name'), 'cloudwatch_logs')
+    const output = sections(data['output.conf']!)[0]!
+    assert.equal(setting(output, 'Name'), 'cloudwatch_logs')
+    // The pod execution role may write that log group, and no other (deploy/terraform/fargate.tf).
+    const terraform = readFileSync(path.join(K8S, '../terraform/fargate.tf'), 'utf8')
+    const groups = [...terraform.matchAll(/:log-group:([^:"]+)/g)].map((m) => m[1])
+    assert.deepEqual([...new Set(groups)], [setting(output, 'log_group_name')])
   })
 })
 
