@@ -41,3 +41,28 @@ resource "aws_eks_fargate_profile" "position_simulator" {
 
   depends_on = [aws_iam_role_policy_attachment.fargate]
 }
+
+# The simulator's logs: on Fargate no DaemonSet collects them, and EKS's own log router writes them
+# to CloudWatch Logs with this role (the ConfigMap aws-logging of deploy/k8s/overlays/aws/logging,
+# docs/logging.md), into its one log group and nowhere else.
+resource "aws_iam_role_policy" "fargate_logs" {
+  name = "fargate-logs"
+  role = aws_iam_role.fargate.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect = "Allow"
+      Action = [
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:DescribeLogStreams",
+        "logs:PutLogEvents",
+        "logs:PutRetentionPolicy",
+      ]
+      Resource = [
+        "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/convoy/fargate",
+        "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/convoy/fargate:*",
+      ]
+    }]
+  })
+}

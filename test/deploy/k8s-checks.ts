@@ -68,7 +68,7 @@ interface LabelSelector {
   matchLabels?: Labels
   matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>
 }
-/** A pod template of a Deployment or StatefulSet, with where it comes from. */
+/** A pod template of a Deployment, StatefulSet, DaemonSet or Job, with where it comes from. */
 export interface Workload {
   object: K8sObject
   namespace: string
@@ -105,9 +105,11 @@ export function build(dir: string): K8sObject[] {
     .filter((o): o is K8sObject => o !== null)
 }
 
+const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job']
+
 export function workloads(objects: K8sObject[]): Workload[] {
   return objects
-    .filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')
+    .filter((o) => WORKLOAD_KINDS.includes(o.kind))
     .map((object) => {
       const template = spec<{ template: { metadata?: { labels?: Labels }; spec: PodSpec } }>(object).template
       return {
@@ -131,6 +133,7 @@ type Model = new (data: unknown) => { validate(): void }
 const MODULES: Record<string, string> = {
   v1: 'kubernetes-models/v1',
   'apps/v1': 'kubernetes-models/apps/v1',
+  'batch/v1': 'kubernetes-models/batch/v1',
   'autoscaling/v2': 'kubernetes-models/autoscaling/v2',
   'policy/v1': 'kubernetes-models/policy/v1',
   'networking.k8s.io/v1': 'kubernetes-models/networking.k8s.io/v1',
@@ -508,7 +511,8 @@ export function policyProblems(objects: K8sObject[]): string[] {
           if (!resources?.[resource]) problems.push(`${at}: no ${resource} ${side}`)
         }
       }
-      if (pod.initContainers?.includes(container)) continue
+      // A Job's container runs to its end: nothing to probe.
+      if (pod.initContainers?.includes(container) || w.object.kind === 'Job') continue
       for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe'] as const) {
         if (!container[probe]) problems.push(`${at}: no ${probe}`)
       }

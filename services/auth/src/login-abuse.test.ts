@@ -89,6 +89,14 @@ for (const target of databaseTargets) {
       assert.equal(owner.statusCode, 429)
       assert.equal(await auth.login(basic('target', 'wrong!wrong'), freshIp()).then((r) => r.statusCode), 429)
       assert.equal(await lockouts(), before! + 1, 'one lockout, counted as it began')
+      // And logged once, for the logs' "failed logins and lockouts" search.
+      const logged = auth.logLines
+        .map((line) => JSON.parse(line) as { msg: string; scope?: string; username?: string; reqId?: string })
+        .filter((line) => line.msg === 'login locked out' && line.username === 'target')
+      assert.deepEqual(
+        logged.map(({ scope, reqId }) => [scope, typeof reqId]),
+        [['user', 'string']],
+      )
       assert.match(owner.json<Problem>().detail, /from many addresses/)
       assert.ok(Number(owner.headers['retry-after']) > 0 && Number(owner.headers['retry-after']) <= 60)
       await sql`UPDATE login_attempts SET window_start = window_start - interval '1 hour'`.execute(

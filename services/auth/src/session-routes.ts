@@ -9,6 +9,7 @@ import {
   UnauthorizedError,
 } from '@convoy/platform/errors'
 import type { HttpApp } from '@convoy/platform/http'
+import type { Logger } from '@convoy/platform/log'
 import type { AuthContext } from './context.ts'
 import { basicCredentials, BASIC_CHALLENGE } from './basic.ts'
 import { MIN_ADMIN_LENGTH, passwordProblem } from './password-policy.ts'
@@ -48,7 +49,13 @@ export function sessionRoutes(app: HttpApp, context: AuthContext) {
     registers: [app.metricsRegistry],
   })
   for (const scope of ['user', 'address'] as const) lockouts.inc({ scope }, 0)
-  const lockedOut = (scope: Lockout | undefined) => scope && lockouts.inc({ scope })
+  // And a log line, so that the logs' "failed logins and lockouts" search finds the lockout with its
+  // request (deploy/k8s/components/logging).
+  const lockedOut = (scope: Lockout | undefined, username: string, log: Pick<Logger, 'warn'>) => {
+    if (!scope) return
+    lockouts.inc({ scope })
+    log.warn({ scope, username: isUsername.Check(username) ? username : undefined }, 'login locked out')
+  }
 
   async function tokenPair(user: SessionUser, family?: string) {
     const claims = { role: user.role, preferred_username: user.username, gen: user.generation }
@@ -69,12 +76,17 @@ export function sessionRoutes(app: HttpApp, context: AuthContext) {
    * The user whose password this is, after the throttle let the attempt through; undefined for an
    * unknown user, a malformed name, a wrong password or a disabled account, after the same work.
    */
-  async function checkPassword(username: string, password: string, address: string) {
-    lockedOut(await throttle.admit(username, address))
+  async function checkPassword(
+    username: string,
+    password: string,
+    address: string,
+    log: Pick<Logger, 'warn'>,
+  ) {
+    lockedOut(await throttle.admit(username, address), username, log)
     const user = isUsername.Check(username) ? await store.findUser(username) : undefined
     const valid = isPassword.Check(password) && (await hasher.verify(user?.password_hash, password))
     if (!user || !valid || user.disabled) {
-      lockedOut(await throttle.failed(username))
+      lockedOut(await throttle.failed(username), username, log)
       return undefined
     }
     await throttle.succeeded(username, address)
@@ -94,10 +106,12 @@ export function sessionRoutes(app: HttpApp, context: AuthContext) {
     const challenge = request.headers['x-requested-with'] ? 'Bearer realm="convoy"' : BASIC_CHALLENGE
     const credentials = basicCredentials(request.headers.authorization, challenge)
     const username = credentials.username.toLowerCase()
-    const user = await checkPassword(username, credentials.password, request.ip).catch((error: unknown) => {
-      if (error instanceof TooManyRequestsError) logins.inc({ outcome: 'throttled' })
-      throw error
-    })
+    const user = await checkPassword(username, credentials.password, request.ip, request.log).catch(
+      (error: unknown) => {
+        if (error instanceof TooManyRequestsError) logins.inc({ outcome: 'throttled' })
+        throw error
+      },
+    )
     if (!user) {
       logins.inc({ outcome: 'refused' })
       request.log.info({ username: isUsername.Check(username) ? username : undefined }, 'login refused')
@@ -145,7 +159,7 @@ export function sessionRoutes(app: HttpApp, context: AuthContext) {
     async (request, reply) => {
       const { userId, username, role } = request.principal!
       const { currentPassword, newPassword } = request.body
-      const user = await checkPassword(username, currentPassword, request.ip)
+      const user = await checkPassword(username, currentPassword, request.ip, request.log)
       if (!user || user.id !== userId) throw new ForbiddenError('the current password is not right')
       const problem = passwordProblem(newPassword, { username, role })
       if (problem) throw new BadRequestError(problem)

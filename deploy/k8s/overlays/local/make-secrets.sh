@@ -1,6 +1,7 @@
 #!/bin/sh
 # Writes the local overlay's Secrets, as env files for Kustomize's secretGenerator, with random
-# passwords: secrets/*.env next to this script (git-ignored). Nothing to install: /dev/urandom.
+# passwords: secrets/*.env next to this script (git-ignored). Nothing to install: /dev/urandom, and
+# OpenSSL for the logging stack's certificates.
 #
 #   deploy/k8s/overlays/local/make-secrets.sh
 #
@@ -69,6 +70,42 @@ erlang-cookie=$(random)"
 write gateway-valkey.env "password=$(random)"
 printf 'password=%s\nurl=redis://:%s@gateway-valkey.gateway.svc.cluster.local:6379\n' \
   "$(value gateway-valkey.env password)" "$(value gateway-valkey.env password)" >"$dir/gateway-valkey.env"
+
+# The logging stack (components/logging): OpenSearch's users' passwords, and Fluent Bit's copy of its own.
+write opensearch.env "admin-password=$(random)
+fluentbit-password=$(random)
+dashboards-password=$(random)"
+printf 'password=%s\n' "$(value opensearch.env fluentbit-password)" >"$dir/opensearch-fluent-bit.env"
+echo "derived  secrets/opensearch-fluent-bit.env (from opensearch.env)"
+
+# OpenSearch's certificates (TLS on its API and between its nodes), with OpenSSL: a CA of its own
+# (10 years), the nodes' certificate (every name they are reached by) and the admin's
+# (securityadmin.sh), each 2 years, keys in PKCS#8 as OpenSearch reads them. Kept once made.
+tls="$dir/opensearch-tls"
+if [ -e "$tls/ca.crt" ]; then
+  echo "kept     secrets/opensearch-tls/"
+else
+  mkdir -p "$tls"
+  # certificate NAME SUBJECT [EXTENSIONS]: NAME.key and NAME.crt, signed by the CA.
+  certificate() {
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tls/$1.key" 2>/dev/null
+    openssl req -new -key "$tls/$1.key" -subj "$2" -out "$tls/$1.csr"
+    printf '%s\n' "${3:-basicConstraints=CA:FALSE}" >"$tls/$1.ext"
+    openssl x509 -req -in "$tls/$1.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CAcreateserial \
+      -days 730 -sha256 -extfile "$tls/$1.ext" -out "$tls/$1.crt" 2>/dev/null
+    rm "$tls/$1.csr" "$tls/$1.ext"
+  }
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tls/ca.key" -subj "/O=convoy/OU=logging/CN=convoy-logging-ca" \
+    -days 3650 -sha256 -out "$tls/ca.crt" 2>/dev/null
+  certificate tls "/O=convoy/OU=logging/CN=opensearch" "basicConstraints=CA:FALSE
+keyUsage=digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth,clientAuth
+subjectAltName=DNS:opensearch,DNS:opensearch.logging.svc,DNS:opensearch.logging.svc.cluster.local,DNS:*.opensearch-headless.logging.svc.cluster.local,DNS:localhost"
+  certificate admin "/O=convoy/OU=logging/CN=admin" "basicConstraints=CA:FALSE
+extendedKeyUsage=clientAuth"
+  rm -f "$tls/ca.srl"
+  echo "created  secrets/opensearch-tls/ (ca.crt, tls.crt, tls.key, admin.crt, admin.key)"
+fi
 
 url="amqp://$(value queue.env username):$(value queue.env password)@queue.queue.svc.cluster.local:5672"
 printf 'url=%s\n' "$url" >"$dir/amqp.env"
