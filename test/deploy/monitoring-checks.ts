@@ -212,8 +212,8 @@ export function selectors(expr: string): Array<{ metric: string; labels: string[
 
 /**
  * What an alert's expression measures, without its thresholds: the sides of its `and`, `or` and
- * `unless`, each without a comparison to a number (`a > 0 unless on (q) b > 0` → `a`, `b`). In a
- * healthy system each returns data, though the alert does not fire.
+ * `unless`, each without a comparison to a number (`a > 0 unless on (q) b > 0` → `a`, `b`), and
+ * what an `absent` looks for. In a healthy system each returns data, though the alert does not fire.
  */
 export function operands(expr: string): string[] {
   const visit = (node: SyntaxNode): string[] => {
@@ -221,6 +221,11 @@ export function operands(expr: string): string[] {
       // A ParenExpr's one child is the expression inside its parentheses.
       const inner = node.firstChild
       if (inner) return visit(inner)
+    }
+    // absent(x) measures x: it returns data exactly when x does not.
+    if (node.name === 'FunctionCall' && /^absent(_over_time)?\(/.test(expr.slice(node.from, node.to))) {
+      const argument = node.getChild('FunctionCallBody')?.firstChild
+      if (argument) return visit(argument)
     }
     if (node.name === 'BinaryExpr') {
       const left = node.firstChild!

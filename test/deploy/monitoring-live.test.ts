@@ -103,7 +103,7 @@ describe('monitoring against a real Prometheus', () => {
 
     // Every target scraped once before anything happens: a counter first seen after its first
     // increase would show no rate.
-    const jobs = [...Object.keys(system.ops), 'rabbitmq']
+    const jobs = [...Object.keys(system.ops), 'queue']
     assert.deepEqual(
       await withoutData(
         jobs.map((job) => `up{job="${job}"} == 1`),

@@ -61,7 +61,9 @@ export function prometheusConfig(options: PrometheusOptions, ruleFiles: string[]
     url ? [{ job_name: job, static_configs: [{ targets: [target(url)] }] }] : [],
   )
   const rabbitmq = options.rabbitmq && {
-    job_name: 'rabbitmq',
+    // Named as the cluster's Prometheus names the broker's target (its Service, queue), which
+    // BrokerDown reads.
+    job_name: 'queue',
     // The cluster's broker serves per-queue series on /metrics (prometheus.return_per_object_metrics);
     // a broker left at its defaults serves them here.
     metrics_path: '/metrics/per-object',
