@@ -5,6 +5,7 @@ import { LIVE_CLOSE, LiveAuth, type LiveFrame, type Vehicle } from '@convoy/cont
 import type { Principal, Revocation, Verifier } from '@convoy/access'
 import { AppError } from '@convoy/platform/errors'
 import type { Logger } from '@convoy/platform/log'
+import { secondsSince } from '@convoy/platform/metrics'
 
 const isLiveAuth = Compile(LiveAuth)
 
@@ -106,8 +107,7 @@ export function createLiveHub(options: LiveHubOptions) {
     frames.inc(clients.size)
     bytesSent.inc(bytes.length * clients.size)
     const now = Date.now()
-    for (const vehicle of frame.vehicles)
-      freshness.observe(Math.max(0, now - Date.parse(vehicle.timestamp)) / 1000)
+    for (const vehicle of frame.vehicles) freshness.observe(secondsSince(vehicle.timestamp, now))
   }
 
   function heartbeat() {

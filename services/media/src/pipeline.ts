@@ -17,6 +17,7 @@ import {
 import type { BlobStore } from '@convoy/platform/blobs'
 import type { Logger } from '@convoy/platform/log'
 import type { Broker } from '@convoy/platform/messaging'
+import { secondsSince } from '@convoy/platform/metrics'
 import type { Job, JobsRepository, Owner } from './repository.ts'
 import type { ReceivedFile } from './upload.ts'
 
@@ -90,7 +91,7 @@ export function mediaPipeline(options: PipelineOptions) {
     },
   })
   const ended = (job: Job, outcome: 'ready' | 'failed') =>
-    jobSeconds.observe({ outcome }, Math.max(0, Date.now() - Date.parse(job.media.createdAt)) / 1000)
+    jobSeconds.observe({ outcome }, secondsSince(job.media.createdAt))
   /** Tells the owner's live feed (and notification, for the last two) about a job. */
   async function announce(topic: typeof mediaUpdated | typeof mediaReady | typeof mediaFailed, job: Job) {
     const event: MediaEvent = {

@@ -4,6 +4,7 @@ import { mediaFailed, mediaReady, notificationCreated, type NotificationCreated 
 import { isOwnerGone, parseOwner, takeOwnership } from '@convoy/platform/lifecycle'
 import type { Logger } from '@convoy/platform/log'
 import type { Broker, Subscription } from '@convoy/platform/messaging'
+import { secondsSince } from '@convoy/platform/metrics'
 import { draftFor, eventProblem, latest, type ContentSettings, type Draft } from './content.ts'
 import type { Mailer } from './mailer.ts'
 import type { Claimed, NotificationStore } from './store.ts'
@@ -141,10 +142,7 @@ export function startNotifier(options: NotifierOptions): Subscription {
         throw error
       }
       emails.inc({ outcome: 'sent' })
-      emailLatency.observe(
-        { kind: draft.kind },
-        Math.max(0, Date.now() - Date.parse(draft.uploadedAt)) / 1000,
-      )
+      emailLatency.observe({ kind: draft.kind }, secondsSince(draft.uploadedAt))
       // The one window left: a crash after the server took the email and before this write
       // sends it again on redelivery. It then carries the same Message-ID, by which the
       // receiving side can drop the copy; no sender can close that window on its own.

@@ -3,6 +3,7 @@ import { positionReported, reportProblem, vehiclesUpdated, type PositionReport }
 import { isConnectionError } from '@convoy/platform/errors'
 import type { Logger } from '@convoy/platform/log'
 import { createBatcher, type Broker } from '@convoy/platform/messaging'
+import { secondsSince } from '@convoy/platform/metrics'
 import type { PositionsRepository } from './repository.ts'
 
 export const POSITIONS_QUEUE = 'position-tracker.positions'
@@ -46,7 +47,7 @@ export function startIngest(options: {
       const { inserted, changed } = await repository.store(reports)
       stored.inc(inserted)
       const now = Date.now()
-      for (const report of reports) latency.observe(Math.max(0, now - Date.parse(report.timestamp)) / 1000)
+      for (const report of reports) latency.observe(secondsSince(report.timestamp, now))
       if (changed.length === 0) return
       // Live updates are best effort: a lost one is superseded by the next within a second.
       broker

@@ -3,6 +3,7 @@ import Type, { type TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { context, SpanStatusCode, type Span } from '@opentelemetry/api'
 import type { Logger } from '../log/index.ts'
+import { secondsSince } from '../metrics/index.ts'
 import { PUBLISHED_AT_HEADER, type Accepted, type Broker, type ConsumerSpec, type Topic } from './types.ts'
 import type { MessagingMetrics } from './metrics.ts'
 import { inConsumerSpan } from './tracing.ts'
@@ -114,10 +115,10 @@ export function deliveryProcessor<T extends Topic>(
   }
 
   async function processOne(raw: RawDelivery, settle: Settle, span: Span): Promise<void> {
-    // How long it waited to be taken, by the publisher's clock: never below 0 for a clock behind
-    // it. A message published without the header (by an older producer) is not counted.
+    // How long it waited to be taken, by the publisher's clock (secondsSince: never below 0).
+    // A message published without the header (by an older producer) is not counted.
     const publishedAt = Number(raw.headers[PUBLISHED_AT_HEADER])
-    if (publishedAt > 0) lagSeconds.observe(Math.max(0, Date.now() - publishedAt) / 1000)
+    if (publishedAt > 0) lagSeconds.observe(secondsSince(publishedAt))
     let content = raw.content
     if (typeof content === 'string' || Buffer.isBuffer(content)) {
       try {

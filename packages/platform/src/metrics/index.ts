@@ -17,3 +17,15 @@ export function createMetrics(service: string): Registry {
   collectDefaultMetrics({ register: registry })
   return registry
 }
+
+/**
+ * Seconds from `time` (epoch milliseconds, or RFC 3339 text as reports and events carry it) to
+ * `now`: the age a freshness or lag histogram observes. Never below 0: a clock behind the one that
+ * stamped the time reads 0, not an age no bucket holds.
+ *
+ * @example
+ * latency.observe(secondsSince(report.timestamp))
+ */
+export function secondsSince(time: number | string, now = Date.now()): number {
+  return Math.max(0, now - (typeof time === 'number' ? time : Date.parse(time))) / 1000
+}
