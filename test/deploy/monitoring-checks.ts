@@ -6,11 +6,11 @@
  * means none.
  */
 import { spawnSync } from 'node:child_process'
-import { cpSync, globSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, globSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parse, stringify } from 'yaml'
-import { writeRuleFiles } from '@convoy/system/prometheus'
+import { readPrometheusRules, writeRuleFiles } from '@convoy/system/prometheus'
 import { parser } from '@prometheus-io/lezer-promql'
 import type { K8sObject } from './k8s-checks.ts'
 
@@ -33,15 +33,7 @@ export interface RuleFile {
 }
 
 /** The PrometheusRule files of a folder (its kustomization.yaml aside), by file name. */
-export function readRuleFiles(dir: string): RuleFile[] {
-  return readdirSync(dir)
-    .filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml')
-    .sort()
-    .map((file) => ({
-      file,
-      object: parse(readFileSync(path.join(dir, file), 'utf8')) as RuleFile['object'],
-    }))
-}
+export const readRuleFiles = (dir: string) => readPrometheusRules(dir) as RuleFile[]
 
 export const rulesOf = (files: RuleFile[]) =>
   files.flatMap(({ file, object }) =>

@@ -32,21 +32,28 @@ export interface RunningPrometheus {
   close(): Promise<void>
 }
 
+/** The PrometheusRule objects of `dir` (its kustomization.yaml aside), parsed, by file name. */
+export function readPrometheusRules(dir: string): Array<{ file: string; object: { spec: unknown } }> {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml')
+    .sort()
+    .map((file) => ({
+      file,
+      object: parse(readFileSync(path.join(dir, file), 'utf8')) as { spec: unknown },
+    }))
+}
+
 /**
  * The PrometheusRule objects of `dir` as plain rule files in `target` (each object's `spec`, its
  * `groups`), which is what Prometheus and promtool read. Returns their paths.
  */
 export function writeRuleFiles(dir: string, target: string): string[] {
   mkdirSync(target, { recursive: true })
-  return readdirSync(dir)
-    .filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml')
-    .sort()
-    .map((file) => {
-      const { spec } = parse(readFileSync(path.join(dir, file), 'utf8')) as { spec: unknown }
-      const written = path.join(target, file)
-      writeFileSync(written, stringify(spec))
-      return written
-    })
+  return readPrometheusRules(dir).map(({ file, object }) => {
+    const written = path.join(target, file)
+    writeFileSync(written, stringify(object.spec))
+    return written
+  })
 }
 
 /**
