@@ -16,7 +16,7 @@ const DIST_ASSETS = fileURLToPath(new URL('assets', WEB_DIST))
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url))
 const VEHICLES = 38
 const DESKTOP = { width: 1280, height: 800 }
-/** Where the app keeps its session (see services/web/src/session.ts). */
+/** Where the app keeps its session (see services/web/src/session/session.ts). */
 const SESSION_KEY = 'convoy.session'
 
 let dataDir: string
