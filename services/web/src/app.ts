@@ -1,4 +1,6 @@
-import { AccountMenu, mayOpen, type Page } from './session/account-menu.ts'
+import { h, render } from 'preact'
+import { AccountMenu } from './session/account-menu.ts'
+import { mayOpen, type Page } from './shared/roles.ts'
 import { createApi } from './shared/api.ts'
 import { createFleetPage, type FleetPage } from './fleet/fleet-page.ts'
 import { HeaderBar } from './fleet/header-bar.ts'
@@ -10,7 +12,7 @@ import { Toasts } from './shared/toasts.ts'
 import type { Me } from './shared/types.ts'
 import { UploadsPage } from './uploads/uploads-page.ts'
 import { askPassword } from './shared/user-dialogs.ts'
-import { UsersPage } from './users/users-page.ts'
+import { UsersPage } from './users/UsersPage.tsx'
 import { uploadVideo, type XhrLike } from './uploads/video-upload.ts'
 
 type View = Page | 'login'
@@ -52,13 +54,25 @@ export function startApp(doc: Document): void {
   )
   const login = new LoginPage(byId('login'), (username, password) => session.signIn(username, password))
   const usersRoot = byId('users')
-  const users = new UsersPage(usersRoot, {
-    api,
-    me: () => session.user?.username ?? null,
-    ownAccountChanged: async () => {
-      await session.refresh().catch(() => false)
-    },
-  })
+  /** Counts the openings of the user admin: each one mounts it afresh, which loads the list. */
+  let usersOpened = 0
+  const showUsers = (open: boolean) => {
+    const me = session.user?.username
+    if (open && me !== undefined) usersOpened++
+    render(
+      open && me !== undefined
+        ? h(UsersPage, {
+            key: usersOpened,
+            api,
+            me,
+            ownAccountChanged: async () => {
+              await session.refresh().catch(() => false)
+            },
+          })
+        : null,
+      usersRoot,
+    )
+  }
   const uploadsRoot = byId('uploads')
   const uploads = new UploadsPage(uploadsRoot, {
     api,
@@ -105,7 +119,6 @@ export function startApp(doc: Document): void {
     lastUsername = user.username
     login.hide()
     account.show(user)
-    users.reset()
     uploads.reset()
     uploads.setRole(user.role)
     notifications.start(user)
@@ -131,10 +144,8 @@ export function startApp(doc: Document): void {
     const username = reason === 'ended' ? lastUsername : ''
     fleet?.stop()
     account.show(null)
-    users.reset()
     uploads.reset()
     notifications.stop()
-    closeDialogs()
     show('login')
     login.show({ note: END_NOTES[reason], username })
   }
@@ -149,7 +160,7 @@ export function startApp(doc: Document): void {
     if (view !== wanted) history.replaceState(null, '', '#/')
     const before = app.dataset.view
     show(view)
-    if (view === 'users' && (reload || before !== 'users')) void users.load()
+    if (view === 'users' && (reload || before !== 'users')) showUsers(true)
     if (view === 'uploads' && (reload || before !== 'uploads')) uploads.show()
   }
 
@@ -159,7 +170,7 @@ export function startApp(doc: Document): void {
     usersRoot.hidden = view !== 'users'
     uploadsRoot.hidden = view !== 'uploads'
     if (view !== 'login') account.setPage(view)
-    if (view !== 'users') closeDialogs()
+    if (view !== 'users') showUsers(false)
     if (view !== 'uploads') uploads.hide()
   }
 
@@ -177,10 +188,6 @@ export function startApp(doc: Document): void {
         title: 'Your password is changed. You were signed out everywhere else.',
         tone: 'success',
       })
-  }
-
-  function closeDialogs(): void {
-    for (const dialog of usersRoot.querySelectorAll('dialog')) if (dialog.open) dialog.close()
   }
 
   // A session kept from before (a reload, another tab): in at once, renewed first if it expired.

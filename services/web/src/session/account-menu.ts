@@ -1,23 +1,5 @@
-import { MAY_ADMINISTER_USERS, MAY_UPLOAD, ROLES } from '@convoy/contracts'
-import type { Me, Role } from '../shared/types.ts'
-
-export const ROLE_LABELS: Record<Role, string> = {
-  admin: 'Admin',
-  dispatcher: 'Dispatcher',
-  viewer: 'Viewer',
-}
-
-export type Page = 'fleet' | 'uploads' | 'users'
-
-/** Who may open each page (the server refuses everyone else anyway). */
-const PAGE_ROLES: Record<Page, readonly Role[]> = {
-  fleet: ROLES,
-  uploads: MAY_UPLOAD,
-  users: MAY_ADMINISTER_USERS,
-}
-
-/** Whether `role` may use `page`. */
-export const mayOpen = (page: Page, role: Role) => PAGE_ROLES[page].includes(role)
+import { mayOpen, ROLE_LABELS, type Page } from '../shared/roles.ts'
+import type { Me } from '../shared/types.ts'
 
 /**
  * The header's account area: who is signed in and their role, the pages they may open (Fleet,
