@@ -10,7 +10,9 @@ import { NotificationCenter } from './notifications/notification-center.ts'
 import { Session, type EndReason } from './session/session.ts'
 import { Toasts } from './shared/toasts.ts'
 import type { Me } from './shared/types.ts'
-import { UploadsPage } from './uploads/uploads-page.ts'
+import { UploadsPage } from './uploads/UploadsPage.tsx'
+import { UploadsStore } from './uploads/uploads-store.ts'
+import { MAY_UPLOAD } from '@convoy/contracts'
 import { askPassword } from './shared/user-dialogs.ts'
 import { UsersPage } from './users/UsersPage.tsx'
 import { uploadVideo, type XhrLike } from './uploads/video-upload.ts'
@@ -73,21 +75,36 @@ export function startApp(doc: Document): void {
       usersRoot,
     )
   }
-  const uploadsRoot = byId('uploads')
-  const uploads = new UploadsPage(uploadsRoot, {
-    api,
-    upload: (file, onProgress) =>
-      uploadVideo(file, file.name, {
-        // XMLHttpRequest's handlers are typed for any event target; the upload uses a few fields.
-        createXhr: () => new XMLHttpRequest() as unknown as XhrLike,
-        token: async () => {
-          if (session.expired) await session.refresh()
-          return session.accessToken
-        },
-        renew: () => session.refresh(),
-        onProgress,
-      }),
-  })
+  const uploadsSlot = byId('uploads-slot')
+  const newUploads = () =>
+    new UploadsStore({
+      api,
+      upload: (file, onProgress) =>
+        uploadVideo(file, file.name, {
+          // XMLHttpRequest's handlers are typed for any event target; the upload uses a few fields.
+          createXhr: () => new XMLHttpRequest() as unknown as XhrLike,
+          token: async () => {
+            if (session.expired) await session.refresh()
+            return session.accessToken
+          },
+          renew: () => session.refresh(),
+          onProgress,
+        }),
+    })
+  /** The signed-in user's uploads (a new store for each user). */
+  let uploads = newUploads()
+  /** Counts the openings of the uploads page: each one mounts it afresh, which loads the lists. */
+  let uploadsOpened = 0
+  const showUploads = (open: boolean) => {
+    const role = session.user?.role
+    if (open && role !== undefined) uploadsOpened++
+    render(
+      open && role !== undefined
+        ? h(UploadsPage, { key: uploadsOpened, store: uploads, api, canUpload: MAY_UPLOAD.includes(role) })
+        : null,
+      uploadsSlot,
+    )
+  }
   const notifications = new NotificationCenter({
     api,
     bell: new NotificationBell(byId('bell'), () => notifications.markSeen()),
@@ -105,10 +122,9 @@ export function startApp(doc: Document): void {
     else if (event.type === 'user') {
       lastUsername = event.user.username
       account.show(event.user)
-      uploads.setRole(event.user.role)
       notifications.start(event.user)
       showAddressedPage()
-      if (app.dataset.view === 'uploads') uploads.show()
+      if (app.dataset.view === 'uploads') showUploads(true)
     } else if (event.type === 'token') fleet?.authorize(event.accessToken)
     else leave(event.reason)
   })
@@ -119,8 +135,8 @@ export function startApp(doc: Document): void {
     lastUsername = user.username
     login.hide()
     account.show(user)
-    uploads.reset()
-    uploads.setRole(user.role)
+    uploads.close()
+    uploads = newUploads()
     notifications.start(user)
     showAddressedPage(true)
     // Made once the map's area is laid out (a map made in a hidden box has no size).
@@ -144,7 +160,7 @@ export function startApp(doc: Document): void {
     const username = reason === 'ended' ? lastUsername : ''
     fleet?.stop()
     account.show(null)
-    uploads.reset()
+    uploads.close()
     notifications.stop()
     show('login')
     login.show({ note: END_NOTES[reason], username })
@@ -161,17 +177,16 @@ export function startApp(doc: Document): void {
     const before = app.dataset.view
     show(view)
     if (view === 'users' && (reload || before !== 'users')) showUsers(true)
-    if (view === 'uploads' && (reload || before !== 'uploads')) uploads.show()
+    if (view === 'uploads' && (reload || before !== 'uploads')) showUploads(true)
   }
 
   function show(view: View): void {
     app.dataset.view = view
     doc.title = TITLES[view]
     usersRoot.hidden = view !== 'users'
-    uploadsRoot.hidden = view !== 'uploads'
     if (view !== 'login') account.setPage(view)
     if (view !== 'users') showUsers(false)
-    if (view !== 'uploads') uploads.hide()
+    if (view !== 'uploads') showUploads(false)
   }
 
   /** The user sets their own password; their other sessions end, this one goes on. */
