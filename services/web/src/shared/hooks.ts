@@ -30,3 +30,33 @@ export function formText(data: FormData, name: string): string {
   const value = data.get(name)
   return typeof value === 'string' ? value : ''
 }
+
+/**
+ * A disclosure (a menu, a panel) that closes with Escape — giving the focus back to its toggle —
+ * or a pointer down outside `root`.
+ */
+export function useDismiss(
+  open: boolean,
+  close: () => void,
+  root: { current: HTMLElement | null },
+  toggle: { current: HTMLElement | null },
+): void {
+  useEffect(() => {
+    if (!open) return
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== 'Escape') return
+      event.preventDefault()
+      close()
+      toggle.current?.focus()
+    }
+    const onPointer = (event: PointerEvent) => {
+      if (!root.current?.contains(event.target as Node)) close()
+    }
+    document.addEventListener('keydown', onKey)
+    document.addEventListener('pointerdown', onPointer)
+    return () => {
+      document.removeEventListener('keydown', onKey)
+      document.removeEventListener('pointerdown', onPointer)
+    }
+  }, [open])
+}

@@ -9,6 +9,8 @@ import './styles/views.css'
 import './styles/users.css'
 import './styles/uploads.css'
 import './styles/notifications.css'
-import { startApp } from './app.ts'
+import { render } from 'preact'
+import { App } from './app/App.tsx'
+import { createAppStore } from './app/store.ts'
 
-startApp(document)
+render(<App store={createAppStore()} />, document.getElementById('root')!)
