@@ -4,12 +4,25 @@ import type { AppStore } from '../app/store.ts'
 import { ageOf, formatAgo } from '../shared/relative-time.ts'
 import type { Vehicle } from '../shared/types.ts'
 import { FleetMap } from './fleet-map.ts'
-import { compassPoint, statusOf } from './vehicle-status.ts'
+import { compassPoint, statusOf, type VehicleStatus } from './vehicle-status.ts'
 
 /** The selected vehicle, and whether it was chosen in the list (the list then needs no scrolling). */
 type Selection = { name: string; fromList: boolean } | null
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' })
+const STATUSES: ReadonlyArray<{ status: VehicleStatus; label: string }> = [
+  { status: 'moving', label: 'Moving' },
+  { status: 'stopped', label: 'Stopped' },
+  { status: 'stale', label: 'No signal' },
+]
+const ALL_STATUSES: ReadonlySet<VehicleStatus> = new Set(STATUSES.map(({ status }) => status))
+
+/** The set with `status` taken out if it was in, put in if not. */
+function toggled(statuses: ReadonlySet<VehicleStatus>, status: VehicleStatus): ReadonlySet<VehicleStatus> {
+  const next = new Set(statuses)
+  if (!next.delete(status)) next.add(status)
+  return next
+}
 
 /**
  * `#/`: the live map with the selected vehicle's card, and the side panel listing the vehicles
@@ -21,7 +34,13 @@ export function FleetPage({ store }: { store: AppStore }) {
   const map = useRef<FleetMap | null>(null)
   const [selection, setSelection] = useState<Selection>(null)
   const [filter, setFilter] = useState('')
+  const [statuses, setStatuses] = useState<ReadonlySet<VehicleStatus>>(ALL_STATUSES)
+  const [following, setFollowing] = useState(false)
   const selected = selection?.name ?? null
+  const search = filter.trim().toLowerCase()
+  /** The search and the legend's statuses decide which vehicles the list and the map show. */
+  const shown = (vehicle: Vehicle, now: number) =>
+    (search === '' || vehicle.name.toLowerCase().includes(search)) && statuses.has(statusOf(vehicle, now))
   const toggle = (name: string, fromList: boolean) =>
     setSelection((current) => (current?.name === name ? null : { name, fromList }))
 
@@ -30,6 +49,7 @@ export function FleetPage({ store }: { store: AppStore }) {
       fleet: store.fleet,
       api: store.api,
       onClick: (name) => toggle(name, false),
+      onFollowChange: setFollowing,
     })
     map.current = fleetMap
     // For tests and tools: where a vehicle is drawn on the (canvas) map, and what the map shows.
@@ -47,6 +67,7 @@ export function FleetPage({ store }: { store: AppStore }) {
   }, [])
   useEffect(() => map.current?.select(selected), [selected])
   useSignalEffect(() => map.current?.refresh(store.now.value))
+  useEffect(() => map.current?.filter(shown, Date.now()), [search, statuses])
   useSignalEffect(() => {
     const snapshot = store.firstSnapshot.value
     if (snapshot) map.current?.snapshotLoaded(snapshot)
@@ -70,7 +91,13 @@ export function FleetPage({ store }: { store: AppStore }) {
     <>
       <main class="map-area">
         <div ref={container} id="map" class="map" role="region" aria-label="Map of the fleet"></div>
-        <DetailsCard vehicle={vehicle} now={now} onClose={() => setSelection(null)} />
+        <DetailsCard
+          vehicle={vehicle}
+          now={now}
+          following={following}
+          onFollow={(follow) => map.current?.follow(follow)}
+          onClose={() => setSelection(null)}
+        />
       </main>
       <aside class="panel" aria-label="Vehicles">
         <div class="panel-head">
@@ -91,22 +118,30 @@ export function FleetPage({ store }: { store: AppStore }) {
               onInput={(event) => setFilter(event.currentTarget.value)}
             />
           </div>
-          <div class="list-legend" aria-hidden="true">
-            <span>
-              <i data-look="moving"></i>Moving
-            </span>
-            <span>
-              <i data-look="stopped"></i>Stopped
-            </span>
-            <span>
-              <i data-look="stale"></i>No signal
-            </span>
+          <div class="list-legend" role="group" aria-label="Show vehicles by status">
+            {STATUSES.map(({ status, label }) => (
+              <button
+                key={status}
+                type="button"
+                class="legend-toggle"
+                aria-pressed={statuses.has(status)}
+                title={
+                  statuses.has(status)
+                    ? `Hide ${label.toLowerCase()} vehicles`
+                    : `Show ${label.toLowerCase()} vehicles`
+                }
+                onClick={() => setStatuses(toggled(statuses, status))}
+              >
+                <i data-look={status}></i>
+                {label}
+              </button>
+            ))}
           </div>
         </div>
         <VehicleList
           vehicles={[...store.fleet.names()].sort(collator.compare).map((name) => store.fleet.get(name)!)}
           now={now}
-          filter={filter.trim().toLowerCase()}
+          shown={shown}
           selection={selection}
           onSelect={(name) => toggle(name, true)}
         />
@@ -119,14 +154,14 @@ interface VehicleListProps {
   /** Sorted by name. */
   vehicles: readonly Vehicle[]
   now: number
-  /** Lower-case text the names must contain ('' for all). */
-  filter: string
+  /** Whether a vehicle is listed (the search and the legend). */
+  shown: (vehicle: Vehicle, now: number) => boolean
   selection: Selection
   onSelect: (name: string) => void
 }
 
 /** The side panel's list: each vehicle's status, name, last report and speed. */
-function VehicleList({ vehicles, now, filter, selection, onSelect }: VehicleListProps) {
+function VehicleList({ vehicles, now, shown, selection, onSelect }: VehicleListProps) {
   const list = useRef<HTMLUListElement>(null)
   // A vehicle chosen on the map is scrolled into view in the list.
   useEffect(() => {
@@ -135,11 +170,10 @@ function VehicleList({ vehicles, now, filter, selection, onSelect }: VehicleList
       ?.querySelector(`[data-name="${CSS.escape(selection.name)}"]`)
       ?.scrollIntoView({ block: 'nearest', behavior: 'smooth' })
   }, [selection])
-  const matches = (name: string) => filter === '' || name.toLowerCase().includes(filter)
   const empty =
     vehicles.length === 0
       ? 'Waiting for vehicles…'
-      : vehicles.some((v) => matches(v.name))
+      : vehicles.some((vehicle) => shown(vehicle, now))
         ? ''
         : 'No vehicle matches'
   return (
@@ -153,7 +187,7 @@ function VehicleList({ vehicles, now, filter, selection, onSelect }: VehicleList
               class={isSelected ? 'vehicle is-selected' : 'vehicle'}
               data-name={vehicle.name}
               data-look={statusOf(vehicle, now)}
-              hidden={!matches(vehicle.name)}
+              hidden={!shown(vehicle, now)}
             >
               <button
                 type="button"
@@ -182,16 +216,17 @@ function VehicleList({ vehicles, now, filter, selection, onSelect }: VehicleList
   )
 }
 
-/** The card over the map describing the selected vehicle. */
-function DetailsCard({
-  vehicle,
-  now,
-  onClose,
-}: {
+interface DetailsCardProps {
   vehicle: Vehicle | undefined
   now: number
+  /** Whether the map keeps the vehicle in view as it drives. */
+  following: boolean
+  onFollow: (follow: boolean) => void
   onClose: () => void
-}) {
+}
+
+/** The card over the map describing the selected vehicle, with Follow. */
+function DetailsCard({ vehicle, now, following, onFollow, onClose }: DetailsCardProps) {
   const look = vehicle && statusOf(vehicle, now)
   return (
     <section id="details" class="details" aria-live="polite" hidden={!vehicle} data-look={look}>
@@ -236,6 +271,15 @@ function DetailsCard({
       )}
       <p class="details-note">
         <span class="trail-swatch" aria-hidden="true"></span>Trail of the last 15 minutes
+        <button
+          type="button"
+          class="button button-small details-follow"
+          aria-pressed={following}
+          title={following ? 'The map keeps this vehicle in view' : 'Keep this vehicle in view'}
+          onClick={() => onFollow(!following)}
+        >
+          {following ? 'Following' : 'Follow'}
+        </button>
       </p>
     </section>
   )

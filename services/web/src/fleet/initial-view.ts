@@ -4,16 +4,14 @@ export type LatLngPair = [number, number]
 
 /**
  * Chooses the map's first view, once and the same way every time, whatever order the data
- * arrives in: the area of the tracks (the road drawing's home bounds) as soon as the drawing is
- * loaded; only if it cannot be loaded, the vehicles of the first snapshot (`GET /api/vehicles`).
- * Live frames never choose it (they carry only the vehicles that moved), and nothing moves the map
- * once the user has (or a selection has).
+ * arrives in: every vehicle of the first snapshot (`GET /api/vehicles`) that has any. Until then —
+ * and for a fleet without vehicles — the area of the tracks (the road drawing's home bounds) is
+ * shown, without choosing. Live frames never choose it (they carry only the vehicles that moved),
+ * and nothing moves the map once the user has (or a selection has).
  */
 export class InitialView {
   readonly #fit: (points: LatLngPair[]) => void
   #chosen = false
-  #roads: 'loading' | 'loaded' | 'failed' = 'loading'
-  #snapshot: LatLngPair[] | null = null
 
   constructor(fit: (points: LatLngPair[]) => void) {
     this.#fit = fit
@@ -29,26 +27,15 @@ export class InitialView {
     this.#chosen = true
   }
 
+  /** The road drawing's home: shown while there is no vehicle to show. */
   roadsLoaded(home: Bounds): void {
-    this.#roads = 'loaded'
-    this.#choose(home)
+    if (!this.#chosen) this.#fit(home)
   }
 
-  roadsFailed(): void {
-    this.#roads = 'failed'
-    if (this.#snapshot) this.#choose(this.#snapshot)
-  }
-
-  /** A full snapshot; only the first one with vehicles counts. */
+  /** A full snapshot; the first one with vehicles chooses the view. */
   snapshotLoaded(vehicles: ReadonlyArray<{ lat: number; lng: number }>): void {
-    if (this.#snapshot !== null || vehicles.length === 0) return
-    this.#snapshot = vehicles.map((vehicle): LatLngPair => [vehicle.lat, vehicle.lng])
-    if (this.#roads === 'failed') this.#choose(this.#snapshot)
-  }
-
-  #choose(points: LatLngPair[]): void {
-    if (this.#chosen) return
+    if (this.#chosen || vehicles.length === 0) return
     this.#chosen = true
-    this.#fit(points)
+    this.#fit(vehicles.map((vehicle): LatLngPair => [vehicle.lat, vehicle.lng]))
   }
 }

@@ -15,6 +15,8 @@ export class VehicleLayer {
   readonly #onClick: (name: string) => void
   #selected: string | null = null
   #halo: L.CircleMarker | null = null
+  /** Which vehicles are drawn (the search and the legend's statuses); the selected one always is. */
+  #shown: (vehicle: Vehicle, now: number) => boolean = () => true
 
   constructor(map: L.Map, onClick: (name: string) => void) {
     this.#map = map
@@ -37,8 +39,21 @@ export class VehicleLayer {
 
   /** Re-evaluates moving / stopped / stale, which also change with the passing of time. */
   refresh(now = Date.now()): void {
-    for (const { marker, vehicle } of this.#markers.values())
+    for (const { marker, vehicle } of this.#markers.values()) {
       marker.setLook(this.#look(vehicle, now), vehicle.heading)
+      this.#place(marker, vehicle, now)
+    }
+  }
+
+  /** Draws only the vehicles `shown` accepts (and the selected one). */
+  filter(shown: (vehicle: Vehicle, now: number) => boolean, now = Date.now()): void {
+    this.#shown = shown
+    for (const { marker, vehicle } of this.#markers.values()) this.#place(marker, vehicle, now)
+  }
+
+  /** The vehicles drawn now. */
+  *drawn(): Iterable<Vehicle> {
+    for (const { marker, vehicle } of this.#markers.values()) if (this.#map.hasLayer(marker)) yield vehicle
   }
 
   select(name: string | null): void {
@@ -49,9 +64,11 @@ export class VehicleLayer {
     if (previous) {
       previous.marker.setLook(this.#look(previous.vehicle, Date.now()), previous.vehicle.heading)
       previous.marker.unbindTooltip().bindTooltip(previous.vehicle.name, tooltip(false))
+      this.#place(previous.marker, previous.vehicle, Date.now())
     }
     const entry = name === null ? undefined : this.#markers.get(name)
     if (!entry) return
+    this.#place(entry.marker, entry.vehicle, Date.now())
     this.#halo = L.circleMarker(entry.marker.getLatLng(), {
       renderer: this.#renderer,
       radius: 20,
@@ -67,10 +84,12 @@ export class VehicleLayer {
     entry.marker.unbindTooltip().bindTooltip(entry.vehicle.name, tooltip(true)).bringToFront()
   }
 
-  /** Where a vehicle is drawn, in pixels from the map's top-left corner (for tests and tools). */
+  /** Where a vehicle is drawn, in pixels from the map's top-left corner; null when it is not (for tests and tools). */
   pointOf(name: string): L.Point | null {
     const entry = this.#markers.get(name)
-    return entry ? this.#map.latLngToContainerPoint(entry.marker.getLatLng()) : null
+    return entry && this.#map.hasLayer(entry.marker)
+      ? this.#map.latLngToContainerPoint(entry.marker.getLatLng())
+      : null
   }
 
   #upsert(vehicle: Vehicle, now: number): void {
@@ -86,8 +105,14 @@ export class VehicleLayer {
     const marker = vehicleMarker(latLng, this.#look(vehicle, now), vehicle.heading, this.#renderer)
       .bindTooltip(vehicle.name, tooltip(false))
       .on('click', () => this.#onClick(vehicle.name))
-      .addTo(this.#map)
     this.#markers.set(vehicle.name, { marker, vehicle })
+    this.#place(marker, vehicle, now)
+  }
+
+  #place(marker: VehicleMarker, vehicle: Vehicle, now: number): void {
+    const shown = vehicle.name === this.#selected || this.#shown(vehicle, now)
+    if (shown && !this.#map.hasLayer(marker)) marker.addTo(this.#map)
+    else if (!shown && this.#map.hasLayer(marker)) marker.remove()
   }
 
   #look(vehicle: Vehicle, now: number): MarkerLook {
