@@ -175,6 +175,68 @@ test('embedded mode ends a disabled user’s sessions at once, live feed include
   }
 })
 
+test("embedded mode passes the web service its map tiles; a user's preferences and an admin's view of every upload go through the gateway", async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'convoy-embedded-settings-'))
+  const tileUrl = 'https://{s}.tiles.example.net/{z}/{x}/{y}.png'
+  const system = await startEmbedded({
+    dataDir: dir,
+    port: 0,
+    env: {
+      LOG_LEVEL: 'silent',
+      VEHICLES: '0',
+      CONVOY_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+      TILE_URL: tileUrl,
+      TILE_ATTRIBUTION: 'Example tiles',
+    },
+  })
+  try {
+    const config = await fetch(`${system.url}/config.json`)
+    assert.deepEqual(await config.json(), { tileUrl, tileAttribution: 'Example tiles' })
+    const page = await fetch(system.url)
+    assert.match(
+      page.headers.get('content-security-policy') ?? '',
+      /img-src 'self' data: https:\/\/\*\.tiles\.example\.net;/,
+    )
+
+    const admin = await login(system.url)
+    const api = (method: string, url: string, token: string, body?: object) =>
+      fetch(`${system.url}/api${url}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body && JSON.stringify(body),
+      })
+    const created = await api('POST', '/auth/users', admin, {
+      username: 'dee',
+      password: 'dee pass phrase',
+      role: 'dispatcher',
+    })
+    assert.equal(created.status, 201)
+    const dee = await login(system.url, 'dee', 'dee pass phrase')
+    const chosen = {
+      units: 'imperial',
+      timeZone: 'Europe/London',
+      clock: '24h',
+      absoluteTime: true,
+      theme: 'dark',
+      emailAlerts: true,
+    }
+    assert.equal((await api('PUT', '/auth/me/preferences', dee, chosen)).status, 200)
+    assert.deepEqual(await (await api('GET', '/auth/me/preferences', dee)).json(), chosen)
+    const bad = await api('PUT', '/auth/me/preferences', dee, { ...chosen, timeZone: 'Atlantis/Capital' })
+    assert.equal(bad.status, 400)
+    assert.match(bad.headers.get('content-type') ?? '', /^application\/problem\+json/)
+
+    assert.equal((await api('GET', '/media?scope=all', admin)).status, 200)
+    assert.equal((await api('GET', '/media?scope=all', dee)).status, 403)
+  } finally {
+    await system.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
 test('without ffmpeg, the start says so: uploads are refused and videos cannot be converted until it is installed', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'convoy-embedded-no-ffmpeg-'))
   const missing = path.join(dir, 'no-such-bin')
