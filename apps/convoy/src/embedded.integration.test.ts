@@ -14,6 +14,16 @@ after(() => rm(dataDir, { recursive: true, force: true }))
 let token = ''
 
 const get = (url: string) => fetch(url, { headers: { authorization: `Bearer ${token}` } })
+/** JSON requests to the API of the system at `url`, as the user of `token`. */
+const apiOf = (url: string) => (method: string, path: string, token: string, body?: object) =>
+  fetch(`${url}/api${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body && JSON.stringify(body),
+  })
 const history = async (url: string) => {
   const response = await get(`${url}/api/vehicles/City%20Truck/history?from=2000-01-01T00:00:00Z&limit=10000`)
   return response.ok ? ((await response.json()) as VehicleHistory).positions : []
@@ -142,15 +152,7 @@ test('embedded mode ends a disabled user’s sessions at once, live feed include
   })
   try {
     const admin = await login(system.url)
-    const api = (method: string, url: string, token: string, body?: object) =>
-      fetch(`${system.url}/api${url}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body && JSON.stringify(body),
-      })
+    const api = apiOf(system.url)
     const createBen = () =>
       api('POST', '/auth/users', admin, { username: 'ben', password: 'ben pass phrase', role: 'dispatcher' })
     assert.equal((await createBen()).status, 201)
@@ -199,15 +201,7 @@ test("embedded mode passes the web service its map tiles; a user's preferences a
     )
 
     const admin = await login(system.url)
-    const api = (method: string, url: string, token: string, body?: object) =>
-      fetch(`${system.url}/api${url}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body && JSON.stringify(body),
-      })
+    const api = apiOf(system.url)
     const created = await api('POST', '/auth/users', admin, {
       username: 'dee',
       password: 'dee pass phrase',
