@@ -10,13 +10,13 @@ import { startEmbedded } from '@convoy/system'
 import { login, TEST_ADMIN_PASSWORD } from '@convoy/system/testing'
 import type { Browser, Page } from 'playwright-core'
 import type { Bounds, RoadMap, Vehicle } from '@convoy/web/types'
-import { ADMIN, launchBrowser, PHONE, WEB_DIST } from './chromium.ts'
+import { ADMIN, launchBrowser, PHONE, until, WEB_DIST } from './chromium.ts'
 
 const DIST_ASSETS = fileURLToPath(new URL('assets', WEB_DIST))
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url))
 const VEHICLES = 38
 const DESKTOP = { width: 1280, height: 800 }
-/** Where the app keeps its session (see services/web/src/session.ts). */
+/** Where the app keeps its session (see services/web/src/session/session.ts). */
 const SESSION_KEY = 'convoy.session'
 
 let dataDir: string
@@ -141,14 +141,6 @@ async function trailPoints(page: Page): Promise<number> {
 
 /** Waits until the map has stopped moving (fly-to animations included). */
 const mapSettled = (page: Page) => page.locator('#map:not([data-moving])').waitFor()
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
 
 /** Whether `view` shows all of `[[south, west], [north, east]]`, centred on it (within `slack` of the view). */
 function fits(view: View, [[south, west], [north, east]]: Bounds, slack = 0.05): boolean {

@@ -1,0 +1,242 @@
+import { useSignalEffect } from '@preact/signals'
+import { useEffect, useRef, useState } from 'preact/hooks'
+import type { AppStore } from '../app/store.ts'
+import { ageOf, formatAgo } from '../shared/relative-time.ts'
+import type { Vehicle } from '../shared/types.ts'
+import { FleetMap } from './fleet-map.ts'
+import { compassPoint, statusOf } from './vehicle-status.ts'
+
+/** The selected vehicle, and whether it was chosen in the list (the list then needs no scrolling). */
+type Selection = { name: string; fromList: boolean } | null
+
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' })
+
+/**
+ * `#/`: the live map with the selected vehicle's card, and the side panel listing the vehicles
+ * (searchable). Selecting a vehicle — on the map or in the list — marks it in both, flies to it and
+ * draws its trail; clicking it again, its card's ×, or Escape deselects it.
+ */
+export function FleetPage({ store }: { store: AppStore }) {
+  const container = useRef<HTMLDivElement>(null)
+  const map = useRef<FleetMap | null>(null)
+  const [selection, setSelection] = useState<Selection>(null)
+  const [filter, setFilter] = useState('')
+  const selected = selection?.name ?? null
+  const toggle = (name: string, fromList: boolean) =>
+    setSelection((current) => (current?.name === name ? null : { name, fromList }))
+
+  useEffect(() => {
+    const fleetMap = new FleetMap(container.current!, {
+      fleet: store.fleet,
+      api: store.api,
+      onClick: (name) => toggle(name, false),
+    })
+    map.current = fleetMap
+    // For tests and tools: where a vehicle is drawn on the (canvas) map, and what the map shows.
+    Object.assign(window, {
+      convoy: { pointOf: (name: string) => fleetMap.pointOf(name), view: () => fleetMap.view() },
+    })
+    const unsubscribe = store.fleet.subscribe((change) =>
+      setSelection((current) => (current && change.removed.includes(current.name) ? null : current)),
+    )
+    return () => {
+      unsubscribe()
+      fleetMap.dispose()
+      map.current = null
+    }
+  }, [])
+  useEffect(() => map.current?.select(selected), [selected])
+  useSignalEffect(() => map.current?.refresh(store.now.value))
+  useSignalEffect(() => {
+    const snapshot = store.firstSnapshot.value
+    if (snapshot) map.current?.snapshotLoaded(snapshot)
+  })
+  // Signed out: nothing stays selected.
+  useSignalEffect(() => {
+    if (store.user.value === null) setSelection(null)
+  })
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      // Escape in a dialog or a menu is theirs.
+      if (event.key === 'Escape' && !event.defaultPrevented) setSelection(null)
+    }
+    document.addEventListener('keydown', onKey)
+    return () => document.removeEventListener('keydown', onKey)
+  }, [])
+
+  const now = store.now.value
+  const vehicle = selected === null ? undefined : store.fleet.get(selected)
+  return (
+    <>
+      <main class="map-area">
+        <div ref={container} id="map" class="map" role="region" aria-label="Map of the fleet"></div>
+        <DetailsCard vehicle={vehicle} now={now} onClose={() => setSelection(null)} />
+      </main>
+      <aside class="panel" aria-label="Vehicles">
+        <div class="panel-head">
+          <h2 class="panel-title">Vehicles</h2>
+          <div class="search">
+            <svg viewBox="0 0 16 16" aria-hidden="true">
+              <circle cx="7" cy="7" r="4.5" />
+              <path d="M10.5 10.5 14 14" />
+            </svg>
+            <input
+              id="filter"
+              type="search"
+              placeholder="Search vehicles"
+              autocomplete="off"
+              spellcheck={false}
+              aria-label="Search vehicles"
+              value={filter}
+              onInput={(event) => setFilter(event.currentTarget.value)}
+            />
+          </div>
+          <div class="list-legend" aria-hidden="true">
+            <span>
+              <i data-look="moving"></i>Moving
+            </span>
+            <span>
+              <i data-look="stopped"></i>Stopped
+            </span>
+            <span>
+              <i data-look="stale"></i>No signal
+            </span>
+          </div>
+        </div>
+        <VehicleList
+          vehicles={[...store.fleet.names()].sort(collator.compare).map((name) => store.fleet.get(name)!)}
+          now={now}
+          filter={filter.trim().toLowerCase()}
+          selection={selection}
+          onSelect={(name) => toggle(name, true)}
+        />
+      </aside>
+    </>
+  )
+}
+
+interface VehicleListProps {
+  /** Sorted by name. */
+  vehicles: readonly Vehicle[]
+  now: number
+  /** Lower-case text the names must contain ('' for all). */
+  filter: string
+  selection: Selection
+  onSelect: (name: string) => void
+}
+
+/** The side panel's list: each vehicle's status, name, last report and speed. */
+function VehicleList({ vehicles, now, filter, selection, onSelect }: VehicleListProps) {
+  const list = useRef<HTMLUListElement>(null)
+  // A vehicle chosen on the map is scrolled into view in the list.
+  useEffect(() => {
+    if (selection === null || selection.fromList) return
+    list.current
+      ?.querySelector(`[data-name="${CSS.escape(selection.name)}"]`)
+      ?.scrollIntoView({ block: 'nearest', behavior: 'smooth' })
+  }, [selection])
+  const matches = (name: string) => filter === '' || name.toLowerCase().includes(filter)
+  const empty =
+    vehicles.length === 0
+      ? 'Waiting for vehicles…'
+      : vehicles.some((v) => matches(v.name))
+        ? ''
+        : 'No vehicle matches'
+  return (
+    <>
+      <ul ref={list} id="vehicle-list" class="vehicle-list" aria-label="Vehicles">
+        {vehicles.map((vehicle) => {
+          const isSelected = vehicle.name === selection?.name
+          return (
+            <li
+              key={vehicle.name}
+              class={isSelected ? 'vehicle is-selected' : 'vehicle'}
+              data-name={vehicle.name}
+              data-look={statusOf(vehicle, now)}
+              hidden={!matches(vehicle.name)}
+            >
+              <button
+                type="button"
+                class="vehicle-button"
+                aria-pressed={isSelected}
+                onClick={() => onSelect(vehicle.name)}
+              >
+                <span class="vehicle-dot" aria-hidden="true"></span>
+                <span class="vehicle-main">
+                  <span class="vehicle-name">{vehicle.name}</span>
+                  <span class="vehicle-ago">{formatAgo(ageOf(vehicle.timestamp, now))}</span>
+                </span>
+                <span class="vehicle-speed">
+                  <span class="vehicle-speed-value">{Math.round(vehicle.speedKmh)}</span>
+                  <span class="vehicle-unit">km/h</span>
+                </span>
+              </button>
+            </li>
+          )
+        })}
+      </ul>
+      <p id="list-empty" class="list-empty" hidden={empty === ''}>
+        {empty}
+      </p>
+    </>
+  )
+}
+
+/** The card over the map describing the selected vehicle. */
+function DetailsCard({
+  vehicle,
+  now,
+  onClose,
+}: {
+  vehicle: Vehicle | undefined
+  now: number
+  onClose: () => void
+}) {
+  const look = vehicle && statusOf(vehicle, now)
+  return (
+    <section id="details" class="details" aria-live="polite" hidden={!vehicle} data-look={look}>
+      <header class="details-head">
+        <span class="details-icon" aria-hidden="true"></span>
+        <h2 class="details-name" data-field="name">
+          {vehicle?.name}
+        </h2>
+        <button
+          type="button"
+          class="details-close"
+          aria-label="Deselect vehicle"
+          title="Deselect (Esc)"
+          onClick={onClose}
+        >
+          <svg viewBox="0 0 16 16" aria-hidden="true">
+            <path d="M4 4l8 8M12 4l-8 8" />
+          </svg>
+        </button>
+      </header>
+      {vehicle && (
+        <dl class="details-grid">
+          <div>
+            <dt>Speed</dt>
+            <dd data-field="speed">{Math.round(vehicle.speedKmh)} km/h</dd>
+          </div>
+          <div>
+            <dt>Heading</dt>
+            <dd data-field="heading">
+              {look === 'moving' ? `${compassPoint(vehicle.heading)} · ${Math.round(vehicle.heading)}°` : '—'}
+            </dd>
+          </div>
+          <div>
+            <dt>Last seen</dt>
+            <dd data-field="ago">{formatAgo(ageOf(vehicle.timestamp, now))}</dd>
+          </div>
+          <div>
+            <dt>Position</dt>
+            <dd data-field="position">{`${vehicle.lat.toFixed(5)}, ${vehicle.lng.toFixed(5)}`}</dd>
+          </div>
+        </dl>
+      )}
+      <p class="details-note">
+        <span class="trail-swatch" aria-hidden="true"></span>Trail of the last 15 minutes
+      </p>
+    </section>
+  )
+}
