@@ -199,7 +199,7 @@ export type UserChanges = Static<typeof UserChanges>
 export const LiveAuth = Type.Object({ type: Type.Literal('auth'), token: Type.String({ maxLength: 8192 }) })
 export type LiveAuth = Static<typeof LiveAuth>
 
-// ── Preferences ────────────────────────────────────────────────────────────────────────────
+// ── Preferences ─────────────────────────────────────────────────────────────────────────────
 
 /**
  * An IANA time zone's name as written (`Europe/London`, `America/Argentina/Buenos_Aires`,
