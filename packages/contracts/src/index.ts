@@ -199,6 +199,82 @@ export type UserChanges = Static<typeof UserChanges>
 export const LiveAuth = Type.Object({ type: Type.Literal('auth'), token: Type.String({ maxLength: 8192 }) })
 export type LiveAuth = Static<typeof LiveAuth>
 
+// ── Preferences ─────────────────────────────────────────────────────────────────────────────
+
+/**
+ * An IANA time zone's name as written (`Europe/London`, `America/Argentina/Buenos_Aires`,
+ * `Etc/GMT+5`, `UTC`): not an offset such as `+01:00`. Whether the zone exists is
+ * {@link isTimeZone}'s to say (the schema cannot know).
+ */
+export const TimeZone = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$',
+})
+
+/** Whether `name` is a time zone this runtime's `Intl` knows (every browser's and Node's know the IANA ones). */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * A user's preferences, kept by auth for them whatever device they sign in on
+ * (`GET`/`PUT /api/auth/me/preferences`; the whole document each time). How the web app shows
+ * things, and whether they are emailed fleet alerts.
+ */
+export const Preferences = Type.Object(
+  {
+    units: Type.Enum(['metric', 'imperial']),
+    /** The zone times are shown in; null: the browser's own. */
+    timeZone: Type.Union([TimeZone, Type.Null()]),
+    /** null: as the locale writes times. */
+    clock: Type.Union([Type.Enum(['24h', '12h']), Type.Null()]),
+    /** Show the absolute time beside a relative one ("3 min ago, 14:02"). */
+    absoluteTime: Type.Boolean(),
+    theme: Type.Enum(['system', 'light', 'dark']),
+    /**
+     * Email me fleet alerts: geofence enter and exit, overspeed, long stops, lost signal. Only
+     * users of a role in {@link MAY_RECEIVE_FLEET_ALERTS} get them; another's choice is kept.
+     */
+    emailAlerts: Type.Boolean(),
+  },
+  { additionalProperties: false },
+)
+export type Preferences = Static<typeof Preferences>
+
+/** What a user who never saved any has. */
+export const DEFAULT_PREFERENCES: Readonly<Preferences> = Object.freeze({
+  units: 'metric',
+  timeZone: null,
+  clock: null,
+  absoluteTime: false,
+  theme: 'system',
+  emailAlerts: false,
+})
+
+/** Why schema-valid preferences still cannot be kept, or undefined when they can. */
+export function preferencesProblem(preferences: Preferences): string | undefined {
+  if (preferences.timeZone !== null && !isTimeZone(preferences.timeZone))
+    return `timeZone: ${JSON.stringify(preferences.timeZone)} is not a known time zone`
+  return undefined
+}
+
+/** The roles fleet alerts are emailed to, when the user asked for them (`emailAlerts`). */
+export const MAY_RECEIVE_FLEET_ALERTS: readonly Role[] = ['admin', 'dispatcher']
+
+/**
+ * Who gets fleet alerts by email: every enabled user of a role in {@link MAY_RECEIVE_FLEET_ALERTS}
+ * with `emailAlerts` on, as auth serves them to notification at `GET /internal/alert-recipients`
+ * (not forwarded by the gateway), ordered by username.
+ */
+export const AlertRecipients = Type.Array(Type.Object({ userId: UserId, username: Username, role: Role }))
+export type AlertRecipients = Static<typeof AlertRecipients>
+
 // ── Media ───────────────────────────────────────────────────────────────────────────────────
 
 export const MediaStatus = Type.Union([
@@ -222,6 +298,23 @@ export const Media = Type.Object({
   error: Type.Optional(Type.String()),
 })
 export type Media = Static<typeof Media>
+
+/** An item of `GET /api/media`: a job, and the username of the user who uploaded it. */
+export const MediaWithOwner = Type.Object({ ...Media.properties, ownerName: Type.String() })
+export type MediaWithOwner = Static<typeof MediaWithOwner>
+
+/**
+ * `GET /api/media?scope=`: `mine` (the default), the caller's own jobs; `all`, every user's, for
+ * a role in {@link MAY_AUDIT_UPLOADS} only (403 for the others). Either way the newest first.
+ */
+export const MediaListQuery = Type.Object({ scope: Type.Optional(Type.Enum(['mine', 'all'])) })
+export type MediaListQuery = Static<typeof MediaListQuery>
+
+/**
+ * Who may see every user's uploads (`scope=all`) and read any job and its MP3: an audit, read
+ * only. Deleting stays the owner's alone.
+ */
+export const MAY_AUDIT_UPLOADS: readonly Role[] = ['admin']
 
 /**
  * Room a multipart upload may take around its file (boundaries, part headers): a declared
@@ -414,3 +507,20 @@ export const LIVE_CLOSE = {
   /** The gateway has all the clients it takes. */
   full: 4013,
 } as const
+
+// ── The web app's settings (`/config.json`) ─────────────────────────────────────────────────
+
+/**
+ * What the web service tells the browser app at `GET /config.json` (revalidated on every use):
+ * settings of the deployment the build cannot know.
+ */
+export const WebConfig = Type.Object({
+  /**
+   * The map tiles, a Leaflet URL template (`https://tile.openstreetmap.org/{z}/{x}/{y}.png`;
+   * `{s}` for a subdomain); null: no tiles at all, the app draws its own roads.
+   */
+  tileUrl: Type.Union([Type.String(), Type.Null()]),
+  /** The tiles' credit, HTML as the operator wrote it (Leaflet shows it as such); empty without tiles. */
+  tileAttribution: Type.String(),
+})
+export type WebConfig = Static<typeof WebConfig>

@@ -134,7 +134,7 @@ export async function buildApp(
       },
     })
   }
-  await forward(options.authUrl, '/api/auth', '/auth', 'auth', [...READ, 'POST', 'PATCH', 'DELETE'])
+  await forward(options.authUrl, '/api/auth', '/auth', 'auth', [...READ, 'POST', 'PUT', 'PATCH', 'DELETE'])
   await forward(options.trackerUrl, '/api/vehicles', '/vehicles', 'position-tracker')
   // Uploads stream through (never parsed or held here) and may take minutes on a slow link.
   await forward(options.mediaUrl, '/api/media', '/media', 'media', ['POST'], options.uploadTimeoutMs)
