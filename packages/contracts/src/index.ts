@@ -524,3 +524,13 @@ export const WebConfig = Type.Object({
   tileAttribution: Type.String(),
 })
 export type WebConfig = Static<typeof WebConfig>
+
+/**
+ * OpenStreetMap's own tiles: the default map, with the credit they must carry
+ * (www.openstreetmap.org/copyright). The `attr-long` part is left out on narrow screens by the app.
+ */
+export const OSM_TILES: Readonly<{ tileUrl: string; tileAttribution: string }> = Object.freeze({
+  tileUrl: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
+  tileAttribution:
+    '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a><span class="attr-long"> contributors</span>',
+})

@@ -150,7 +150,8 @@ test("tells the app OpenStreetMap's tiles and credit by default, revalidated on 
   assert.equal(response.headers.get('cache-control'), 'no-cache')
   assert.deepEqual(await response.json(), {
     tileUrl: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
-    tileAttribution: '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+    tileAttribution:
+      '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a><span class="attr-long"> contributors</span>',
   })
   assert.equal(imgSrc(await get('/')), "'self' data: https://tile.openstreetmap.org")
 })

@@ -1,5 +1,5 @@
-// The dispatcher's map tools, in headless Chromium on the embedded system: follow a vehicle, fit
-// the fleet, and the search and the legend filtering the map as well as the list.
+// The dispatcher's tools, in headless Chromium on the embedded system: follow a vehicle, fit the
+// fleet, the search and the legend filtering the map as well as the list, and the preferences.
 // Needs a build first: `npm run build -w @convoy/web`. Chromium: /usr/bin/chromium or CHROMIUM_PATH.
 import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -10,8 +10,18 @@ import { startEmbedded } from '@convoy/system'
 import { login, TEST_ADMIN_PASSWORD } from '@convoy/system/testing'
 import type { Browser, Page } from 'playwright-core'
 import type { Vehicle } from '@convoy/web/types'
-import { areaOf, DESKTOP, fits, mapSettled, mapView, markerPoint, openAppAs } from './app-page.ts'
-import { launchBrowser, until } from './chromium.ts'
+import {
+  areaOf,
+  DESKTOP,
+  fits,
+  fleetShown,
+  mapSettled,
+  mapView,
+  markerPoint,
+  openAppAs,
+  signIn,
+} from './app-page.ts'
+import { ADMIN, launchBrowser, until } from './chromium.ts'
 
 let dataDir: string
 let system: Awaited<ReturnType<typeof startEmbedded>>
@@ -168,5 +178,67 @@ test('the search and the legend filter the map as well as the list', async (t) =
   await moving.click()
   await until('the moving vehicles are back', async () => (await looks()).includes('moving'))
   for (const name of movingBefore) assert.ok(await markerPoint(page, name), `${name} is drawn again`)
+  assert.deepEqual(problems, [])
+})
+
+test('preferences are kept with the account: mph everywhere once chosen, the dark theme, after signing out and in', async (t) => {
+  const { page, problems } = await openAppAs(browser, system.url, t, DESKTOP)
+  const units = () => page.locator('.vehicle-unit').allTextContents()
+  assert.deepEqual(new Set(await units()), new Set(['km/h']), 'km/h by default')
+  assert.equal(
+    await page.evaluate('document.documentElement.dataset.theme'),
+    'light',
+    'the system is light here',
+  )
+
+  await page.getByRole('button', { name: 'Preferences' }).click()
+  const dialog = page.getByRole('dialog', { name: 'Preferences' })
+  await dialog.getByLabel('mph').check()
+  await dialog.getByLabel('Dark').check()
+  await dialog.getByLabel('Show the time beside “4 min ago”').check()
+  await dialog.getByLabel('Time zone').selectOption('Asia/Tokyo')
+  await dialog.getByLabel('Clock').selectOption('24h')
+  await dialog.getByRole('button', { name: 'Save' }).click()
+  await page.getByText('Your preferences are saved.').waitFor()
+
+  const shownEverywhere = async () => {
+    await until('every speed is in mph', async () => (await units()).every((unit) => unit === 'mph'))
+    const name = (await page.locator('.vehicle').first().getAttribute('data-name'))!
+    await page.locator(`.vehicle[data-name="${name}"] button`).click()
+    await until('the card says mph', async () =>
+      /^\d+ mph$/.test(await page.locator('#details [data-field="speed"]').innerText()),
+    )
+    // Tokyo's clock, on 24 hours, beside "now" or "3 s ago".
+    const tokyo = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Asia/Tokyo',
+      hour: '2-digit',
+      minute: '2-digit',
+    })
+    const ago = await page.locator('#details [data-field="ago"]').innerText()
+    const clock = ago.split(' · ')[1] ?? ''
+    assert.match(clock, /^\d\d:\d\d$/, `the time beside "${ago}"`)
+    const shownAt = Date.parse(`1970-01-01T${clock}:00Z`)
+    const tokyoNow = Date.parse(`1970-01-01T${tokyo.format(Date.now())}:00Z`)
+    assert.ok(
+      Math.abs(tokyoNow - shownAt) <= 2 * 60_000 || Math.abs(tokyoNow - shownAt) >= 86_400_000 - 2 * 60_000,
+      `${clock} is Tokyo's time`,
+    )
+    await page.locator(`.vehicle[data-name="${name}"] button`).click()
+    assert.equal(await page.evaluate('document.documentElement.dataset.theme'), 'dark')
+    assert.equal(
+      await page.evaluate('getComputedStyle(document.body).backgroundColor'),
+      'rgb(11, 17, 32)',
+      'the page is dark',
+    )
+  }
+  await shownEverywhere()
+
+  // Signed out, the login page follows the system again; signed in again, the choices are back.
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await page.locator('#login-form').waitFor()
+  assert.equal(await page.evaluate('document.documentElement.dataset.theme'), 'light')
+  await signIn(page, ADMIN)
+  await fleetShown(page)
+  await shownEverywhere()
   assert.deepEqual(problems, [])
 })

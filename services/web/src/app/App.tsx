@@ -1,6 +1,8 @@
 import { useEffect } from 'preact/hooks'
 import { FleetPage } from '../fleet/FleetPage.tsx'
 import { LoginPage } from '../session/LoginPage.tsx'
+import { PreferencesDialog } from '../session/PreferencesDialog.tsx'
+import { DisplayContext } from '../shared/display-context.ts'
 import { PasswordDialog, type PasswordField } from '../shared/dialogs.tsx'
 import { Toasts } from '../shared/Toasts.tsx'
 import { UploadsPage } from '../uploads/UploadsPage.tsx'
@@ -46,50 +48,63 @@ export function App({ store }: { store: AppStore }) {
     document.title = TITLES[view]
   }, [view])
   return (
-    <div class="app" data-view={view}>
-      <Topbar store={store} />
-      {view === 'login' && (
-        <LoginPage
-          note={reason.note}
-          username={reason.username}
-          signIn={(username, password) => store.session.signIn(username, password)}
-        />
-      )}
-      {store.everSignedIn.value && <FleetPage store={store} />}
-      {user && view === 'users' && (
-        <main class="users" id="users" aria-labelledby="users-title">
-          <UsersPage
-            api={store.api}
-            me={user.username}
-            ownAccountChanged={async () => {
-              await store.session.refresh().catch(() => false)
+    <DisplayContext.Provider value={store.display.value}>
+      <div class="app" data-view={view}>
+        <Topbar store={store} />
+        {view === 'login' && (
+          <LoginPage
+            note={reason.note}
+            username={reason.username}
+            signIn={(username, password) => store.session.signIn(username, password)}
+          />
+        )}
+        {store.everSignedIn.value && <FleetPage store={store} />}
+        {user && view === 'users' && (
+          <main class="users" id="users" aria-labelledby="users-title">
+            <UsersPage
+              api={store.api}
+              me={user.username}
+              ownAccountChanged={async () => {
+                await store.session.refresh().catch(() => false)
+              }}
+            />
+          </main>
+        )}
+        {user && view === 'uploads' && (
+          <UploadsPage store={store.uploads.value} api={store.api} canUpload={store.canUpload.value} />
+        )}
+        {user && store.changingPassword.value && (
+          <PasswordDialog
+            id="own-password-dialog"
+            username={user.username}
+            title="Change your password"
+            intro={<p>You will be signed out everywhere else: other browsers and devices.</p>}
+            fields={OWN_PASSWORD_FIELDS}
+            submit="Change password"
+            save={({ current, password }) => store.session.changePassword(current!, password!)}
+            onDone={(changed) => {
+              store.changingPassword.value = false
+              if (changed)
+                store.toasts.show({
+                  title: 'Your password is changed. You were signed out everywhere else.',
+                  tone: 'success',
+                })
             }}
           />
-        </main>
-      )}
-      {user && view === 'uploads' && (
-        <UploadsPage store={store.uploads.value} api={store.api} canUpload={store.canUpload.value} />
-      )}
-      {user && store.changingPassword.value && (
-        <PasswordDialog
-          id="own-password-dialog"
-          username={user.username}
-          title="Change your password"
-          intro={<p>You will be signed out everywhere else: other browsers and devices.</p>}
-          fields={OWN_PASSWORD_FIELDS}
-          submit="Change password"
-          save={({ current, password }) => store.session.changePassword(current!, password!)}
-          onDone={(changed) => {
-            store.changingPassword.value = false
-            if (changed)
-              store.toasts.show({
-                title: 'Your password is changed. You were signed out everywhere else.',
-                tone: 'success',
-              })
-          }}
-        />
-      )}
-      <Toasts list={store.toasts} />
-    </div>
+        )}
+        {user && store.editingPreferences.value && (
+          <PreferencesDialog
+            preferences={store.preferences.value}
+            role={user.role}
+            save={(next) => store.savePreferences(next)}
+            onDone={(saved) => {
+              store.editingPreferences.value = false
+              if (saved) store.toasts.show({ title: 'Your preferences are saved.', tone: 'success' })
+            }}
+          />
+        )}
+        <Toasts list={store.toasts} />
+      </div>
+    </DisplayContext.Provider>
   )
 }

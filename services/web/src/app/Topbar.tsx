@@ -61,6 +61,7 @@ export function Topbar({ store }: { store: AppStore }) {
             page={view === 'login' || view === 'loading' ? null : view}
             signOut={() => store.session.signOut()}
             changePassword={() => (store.changingPassword.value = true)}
+            editPreferences={() => (store.editingPreferences.value = true)}
           />
         )}
       </div>

@@ -1,11 +1,12 @@
-import { batch, computed, signal } from '@preact/signals'
-import { MAY_UPLOAD } from '@convoy/contracts'
+import { batch, computed, effect, signal } from '@preact/signals'
+import { DEFAULT_PREFERENCES, MAY_UPLOAD, type Preferences } from '@convoy/contracts'
 import { LiveFeed, liveUrl, type FeedStatus } from '../fleet/feed.ts'
 import { FleetState } from '../fleet/fleet-state.ts'
 import { snapshotLoader } from '../fleet/snapshot.ts'
 import { NotificationCenter } from '../notifications/notification-center.ts'
 import { Session, type EndReason } from '../session/session.ts'
-import { createApi } from '../shared/api.ts'
+import { createApi, loadWebConfig } from '../shared/api.ts'
+import { createDisplay } from '../shared/display.ts'
 import { mayOpen, type Page } from '../shared/roles.ts'
 import { ToastList } from '../shared/toast-list.ts'
 import type { Me, Notification, Vehicle } from '../shared/types.ts'
@@ -59,6 +60,11 @@ export function createAppStore() {
   const firstSnapshot = signal<readonly Vehicle[] | null>(null)
   /** The user asked to change their own password (the dialog is open). */
   const changingPassword = signal(false)
+  /** The signed-in user's preferences (the defaults until they are loaded, and when signed out). */
+  const preferences = signal<Preferences>(DEFAULT_PREFERENCES)
+  const display = computed(() => createDisplay(preferences.value))
+  /** The deployment's settings (the map tiles), asked for once. */
+  const config = loadWebConfig()
   const toasts = new ToastList()
   const fleet = new FleetState()
   /** The signed-in user's uploads (a new store for each user). */
@@ -148,6 +154,17 @@ export function createAppStore() {
     notifications.start(signedIn)
     keepAllowedAddress()
     feed.start()
+    void loadPreferences(signedIn)
+  }
+
+  /** The user's preferences; the defaults stay if they cannot be had (the next sign-in asks again). */
+  async function loadPreferences(of: Me): Promise<void> {
+    try {
+      const loaded = await api.preferences()
+      if (user.value?.id === of.id) preferences.value = loaded
+    } catch (error) {
+      console.warn('preferences unavailable', error)
+    }
   }
 
   function leave(reason: EndReason): void {
@@ -158,6 +175,7 @@ export function createAppStore() {
     changingPassword.value = false
     loginReason.value = { note: END_NOTES[reason], username: reason === 'ended' ? lastUsername : '' }
     user.value = null
+    preferences.value = DEFAULT_PREFERENCES
   }
 
   /** An address the user may not open (Users, for a non-admin) becomes the fleet's. */
@@ -184,6 +202,18 @@ export function createAppStore() {
     keepAllowedAddress()
   })
 
+  // The theme: the user's choice, or the system's (followed as it changes).
+  const systemDark = matchMedia('(prefers-color-scheme: dark)')
+  const systemTheme = signal(systemDark.matches ? 'dark' : 'light')
+  systemDark.addEventListener('change', () => (systemTheme.value = systemDark.matches ? 'dark' : 'light'))
+  const theme = computed(() => {
+    const chosen = preferences.value.theme
+    return chosen === 'system' ? systemTheme.value : chosen
+  })
+  effect(() => {
+    document.documentElement.dataset.theme = theme.value
+  })
+
   // A session kept from before (a reload, another tab): in at once, renewed first if it expired.
   void (async () => {
     if (session.user !== null && session.expired) await session.refresh().catch(() => false)
@@ -208,6 +238,17 @@ export function createAppStore() {
     notifications,
     toasts,
     changingPassword,
+    /** The preferences dialog is open. */
+    editingPreferences: signal(false),
+    preferences,
+    /** The theme shown: 'light' or 'dark'. */
+    theme,
+    display,
+    config,
+    /** Saves the whole preferences document; they apply once the server kept them. */
+    async savePreferences(next: Preferences): Promise<void> {
+      preferences.value = await api.savePreferences(next)
+    },
     uploads,
     /** Whether the signed-in user may upload videos (and so has notifications). */
     canUpload: computed(() => user.value !== null && MAY_UPLOAD.includes(user.value.role)),

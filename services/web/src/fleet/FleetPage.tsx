@@ -1,7 +1,7 @@
 import { useSignalEffect } from '@preact/signals'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { AppStore } from '../app/store.ts'
-import { ageOf, formatAgo } from '../shared/relative-time.ts'
+import { useDisplay } from '../shared/display-context.ts'
 import type { Vehicle } from '../shared/types.ts'
 import { FleetMap } from './fleet-map.ts'
 import { compassPoint, statusOf, type VehicleStatus } from './vehicle-status.ts'
@@ -50,6 +50,7 @@ export function FleetPage({ store }: { store: AppStore }) {
       api: store.api,
       onClick: (name) => toggle(name, false),
       onFollowChange: setFollowing,
+      config: store.config,
     })
     map.current = fleetMap
     // For tests and tools: where a vehicle is drawn on the (canvas) map, and what the map shows.
@@ -67,6 +68,11 @@ export function FleetPage({ store }: { store: AppStore }) {
   }, [])
   useEffect(() => map.current?.select(selected), [selected])
   useSignalEffect(() => map.current?.refresh(store.now.value))
+  useSignalEffect(() => map.current?.setUnits(store.preferences.value.units))
+  // The canvas's roads take the colours of every new theme.
+  useSignalEffect(() => {
+    if (store.theme.value) map.current?.restyle()
+  })
   useEffect(() => map.current?.filter(shown, Date.now()), [search, statuses])
   useSignalEffect(() => {
     const snapshot = store.firstSnapshot.value
@@ -162,6 +168,7 @@ interface VehicleListProps {
 
 /** The side panel's list: each vehicle's status, name, last report and speed. */
 function VehicleList({ vehicles, now, shown, selection, onSelect }: VehicleListProps) {
+  const display = useDisplay()
   const list = useRef<HTMLUListElement>(null)
   // A vehicle chosen on the map is scrolled into view in the list.
   useEffect(() => {
@@ -198,11 +205,11 @@ function VehicleList({ vehicles, now, shown, selection, onSelect }: VehicleListP
                 <span class="vehicle-dot" aria-hidden="true"></span>
                 <span class="vehicle-main">
                   <span class="vehicle-name">{vehicle.name}</span>
-                  <span class="vehicle-ago">{formatAgo(ageOf(vehicle.timestamp, now))}</span>
+                  <span class="vehicle-ago">{display.ago(vehicle.timestamp, now)}</span>
                 </span>
                 <span class="vehicle-speed">
-                  <span class="vehicle-speed-value">{Math.round(vehicle.speedKmh)}</span>
-                  <span class="vehicle-unit">km/h</span>
+                  <span class="vehicle-speed-value">{display.speed(vehicle.speedKmh)}</span>
+                  <span class="vehicle-unit">{display.speedUnit}</span>
                 </span>
               </button>
             </li>
@@ -227,6 +234,7 @@ interface DetailsCardProps {
 
 /** The card over the map describing the selected vehicle, with Follow. */
 function DetailsCard({ vehicle, now, following, onFollow, onClose }: DetailsCardProps) {
+  const display = useDisplay()
   const look = vehicle && statusOf(vehicle, now)
   return (
     <section id="details" class="details" aria-live="polite" hidden={!vehicle} data-look={look}>
@@ -251,7 +259,7 @@ function DetailsCard({ vehicle, now, following, onFollow, onClose }: DetailsCard
         <dl class="details-grid">
           <div>
             <dt>Speed</dt>
-            <dd data-field="speed">{Math.round(vehicle.speedKmh)} km/h</dd>
+            <dd data-field="speed">{`${display.speed(vehicle.speedKmh)} ${display.speedUnit}`}</dd>
           </div>
           <div>
             <dt>Heading</dt>
@@ -261,7 +269,9 @@ function DetailsCard({ vehicle, now, following, onFollow, onClose }: DetailsCard
           </div>
           <div>
             <dt>Last seen</dt>
-            <dd data-field="ago">{formatAgo(ageOf(vehicle.timestamp, now))}</dd>
+            <dd data-field="ago" title={display.dateTime(vehicle.timestamp)}>
+              {display.ago(vehicle.timestamp, now)}
+            </dd>
           </div>
           <div>
             <dt>Position</dt>

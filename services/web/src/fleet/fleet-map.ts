@@ -1,7 +1,7 @@
 import L from 'leaflet'
 import roadsUrl from 'virtual:convoy-roads'
 import type { Api } from '../shared/api.ts'
-import type { Vehicle } from '../shared/types.ts'
+import type { Vehicle, WebConfig } from '../shared/types.ts'
 import type { FleetState } from './fleet-state.ts'
 import { InitialView } from './initial-view.ts'
 import { createMapView } from './map-view.ts'
@@ -24,6 +24,8 @@ export interface FleetMapOptions {
   onClick: (name: string) => void
   /** Following the selected vehicle started or stopped (the user panned). */
   onFollowChange: (following: boolean) => void
+  /** The deployment's map tiles (`GET /config.json`). */
+  config: Promise<WebConfig>
 }
 
 /**
@@ -40,15 +42,19 @@ export class FleetMap {
   readonly #fleet: FleetState
   readonly #unsubscribe: () => void
   readonly #onFollowChange: (following: boolean) => void
+  #roads: RoadsLayer | null = null
   #selected: string | null = null
   #following = false
   /** Flying to a vehicle just selected. */
   #flying = false
 
-  constructor(container: HTMLElement, { fleet, api, onClick, onFollowChange }: FleetMapOptions) {
+  readonly #setUnits: (units: 'metric' | 'imperial') => void
+
+  constructor(container: HTMLElement, { fleet, api, onClick, onFollowChange, config }: FleetMapOptions) {
     this.#fleet = fleet
     this.#onFollowChange = onFollowChange
-    const { map, onTilesOffline } = createMapView(container)
+    const { map, onTilesOffline, setUnits } = createMapView(container, config)
+    this.#setUnits = setUnits
     this.#map = map
     this.#vehicles = new VehicleLayer(map, onClick)
     this.#trail = new TrailLayer(map, (name, from, signal) => api.history(name, from, signal))
@@ -70,6 +76,7 @@ export class FleetMap {
     loadRoadMap(roadsUrl).then(
       (roadMap) => {
         const roads = new RoadsLayer(map, roadMap)
+        this.#roads = roads
         onTilesOffline((offline) => roads.setOffline(offline))
         map.setMaxBounds(L.latLngBounds(roadMap.bounds).pad(MAX_BOUNDS_PAD))
         this.#initialView.roadsLoaded(roadMap.home)
@@ -148,6 +155,16 @@ export class FleetMap {
     const [mx, my] = [size.x * FOLLOW_MARGIN, size.y * FOLLOW_MARGIN]
     const inside = point.x >= mx && point.x <= size.x - mx && point.y >= my && point.y <= size.y - my
     if (centre || !inside) this.#map.panTo([vehicle.lat, vehicle.lng], { animate: true, duration: 0.5 })
+  }
+
+  /** The theme changed: what the canvas draws takes its colours. */
+  restyle(): void {
+    this.#roads?.restyle()
+  }
+
+  /** The scale in kilometres or miles. */
+  setUnits(units: 'metric' | 'imperial'): void {
+    this.#setUnits(units)
   }
 
   /** Re-evaluates moving / stopped / stale, which also change with the passing of time. */

@@ -1,11 +1,9 @@
 import L from 'leaflet'
+import type { WebConfig } from '../shared/types.ts'
 import { TileWatch } from './tile-watch.ts'
 
-const TILE_URL = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png'
-// Credits always shown: the tiles come back when they can, and the vehicles replay the tracks even
-// without the road drawing. The `attr-long` parts are left out on narrow screens (narrow.css).
-const OSM_ATTRIBUTION =
-  '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a><span class="attr-long"> contributors</span>'
+// The tracks' credit is always shown: the vehicles replay them even without the road drawing. The
+// `attr-long` parts are left out on narrow screens (narrow.css).
 const TRACKS_ATTRIBUTION =
   'Tracks © <span class="attr-long">2017 Richard</span><span class="attr-short">R.</span> Chesterwood<span class="attr-long"> (MIT)</span>'
 /** Sheffield: where the fleet is, until the roads or the vehicles give a better view. */
@@ -15,23 +13,25 @@ export const MIN_ZOOM = 7
 
 export interface MapView {
   map: L.Map
-  /** Called with true when tiles cannot be loaded, false when they can again. */
+  /** Called with true when tiles cannot be loaded (or there are none), false when they can again. */
   onTilesOffline: (listener: (offline: boolean) => void) => void
+  /** Shows the scale in kilometres or in miles. */
+  setUnits: (units: 'metric' | 'imperial') => void
 }
 
 /**
- * The Leaflet map: OpenStreetMap tiles, with panes ordered tiles < roads < trail < vehicles, and a
- * watch on tile loading so the app can switch to its own drawing when there is no internet (and
- * stop asking for tiles then, but for a rare retry).
+ * The Leaflet map: the deployment's tiles (`TILE_URL`, OpenStreetMap's by default), with panes
+ * ordered tiles < roads < trail < vehicles, and a watch on tile loading so the app can switch to its
+ * own drawing when there is no internet (and stop asking for tiles then, but for a rare retry) —
+ * or at once, when the deployment has no tiles.
  */
-export function createMapView(container: HTMLElement): MapView {
+export function createMapView(container: HTMLElement, config: Promise<WebConfig>): MapView {
   const map = L.map(container, { zoomControl: false, minZoom: MIN_ZOOM, maxZoom: 19 })
   map.setView(START, 12)
   L.control.zoom({ position: 'bottomright' }).addTo(map)
-  L.control.scale({ position: 'bottomleft', imperial: false }).addTo(map)
+  let scale = L.control.scale({ position: 'bottomleft', imperial: false, metric: true }).addTo(map)
   map.attributionControl
     .setPrefix('<a class="attr-leaflet" href="https://leafletjs.com">Leaflet</a>')
-    .addAttribution(OSM_ATTRIBUTION)
     .addAttribution(TRACKS_ATTRIBUTION)
   map.createPane('roads').style.zIndex = '250'
   map.createPane('vehicles').style.zIndex = '450'
@@ -40,27 +40,47 @@ export function createMapView(container: HTMLElement): MapView {
 
   const hint = offlineHint()
   const listeners: Array<(offline: boolean) => void> = []
-  const tiles = L.tileLayer(TILE_URL, { maxZoom: 19 })
-  const watch = new TileWatch({
-    attach: () => tiles.addTo(map),
-    detach: () => tiles.remove(),
-    onChange(offline) {
-      container.classList.toggle('map--offline', offline)
-      if (offline) hint.addTo(map)
-      else hint.remove()
-      for (const listener of listeners) listener(offline)
-    },
+  let offline: boolean | null = null
+  const setOffline = (now: boolean) => {
+    offline = now
+    container.classList.toggle('map--offline', now)
+    for (const listener of listeners) listener(now)
+  }
+  void config.then(({ tileUrl, tileAttribution }) => {
+    // The tiles' credit stays while they are off: they come back when they can.
+    if (tileAttribution) map.attributionControl.addAttribution(tileAttribution)
+    if (tileUrl === null) setOffline(true)
+    else watchTiles(L.tileLayer(tileUrl, { maxZoom: 19 }))
   })
-  tiles.on('tileload', () => watch.loaded())
-  tiles.on('tileerror', () => watch.failed())
-  window.addEventListener('online', () => watch.retryNow())
-  watch.start()
+
+  /** Tiles while they load; the roads, with a hint in the corner, while they cannot. */
+  function watchTiles(tiles: L.TileLayer): void {
+    const watch = new TileWatch({
+      attach: () => tiles.addTo(map),
+      detach: () => tiles.remove(),
+      onChange(now) {
+        if (now) hint.addTo(map)
+        else hint.remove()
+        setOffline(now)
+      },
+    })
+    tiles.on('tileload', () => watch.loaded())
+    tiles.on('tileerror', () => watch.failed())
+    window.addEventListener('online', () => watch.retryNow())
+    watch.start()
+  }
 
   return {
     map,
     onTilesOffline(listener) {
       listeners.push(listener)
-      if (watch.offline !== null) listener(watch.offline)
+      if (offline !== null) listener(offline)
+    },
+    setUnits(units) {
+      scale.remove()
+      scale = L.control
+        .scale({ position: 'bottomleft', imperial: units === 'imperial', metric: units === 'metric' })
+        .addTo(map)
     },
   }
 }

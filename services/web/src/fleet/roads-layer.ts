@@ -14,6 +14,7 @@ export async function loadRoadMap(url: string): Promise<RoadMap> {
 export class RoadsLayer {
   readonly #casing: L.Polyline
   readonly #fill: L.Polyline
+  #offline = false
 
   constructor(map: L.Map, roadMap: RoadMap) {
     const renderer = L.canvas({ pane: 'roads', padding: 0.5 })
@@ -23,10 +24,19 @@ export class RoadsLayer {
     this.setOffline(false)
   }
 
+  /** The theme changed: the roads take its colours. */
+  restyle(): void {
+    this.setOffline(this.#offline)
+  }
+
+  /** Styles the roads as the map itself (`offline`: no tiles), in the theme's colours. */
   setOffline(offline: boolean): void {
+    this.#offline = offline
     if (offline) {
-      this.#casing.setStyle({ color: '#c3ccd8', weight: 6, opacity: 1 })
-      this.#fill.setStyle({ color: '#ffffff', weight: 3.5, opacity: 1 })
+      // The theme's colours (layout.css): a canvas cannot be styled by CSS.
+      const style = getComputedStyle(document.documentElement)
+      this.#casing.setStyle({ color: style.getPropertyValue('--road-casing').trim(), weight: 6, opacity: 1 })
+      this.#fill.setStyle({ color: style.getPropertyValue('--road-fill').trim(), weight: 3.5, opacity: 1 })
     } else {
       this.#casing.setStyle({ color: '#1e3a8a', weight: 3, opacity: 0.12 })
       this.#fill.setStyle({ color: '#1e40af', weight: 1.5, opacity: 0.22 })

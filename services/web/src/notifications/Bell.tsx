@@ -1,7 +1,7 @@
 import { useRef, useState } from 'preact/hooks'
 import { useDismiss } from '../shared/hooks.ts'
 import { Icon, ICONS } from '../shared/icons.tsx'
-import { formatWhen } from '../shared/relative-time.ts'
+import { useDisplay } from '../shared/display-context.ts'
 import type { Notification } from '../shared/types.ts'
 import { badgeText, isFailure } from './notification-list.ts'
 
@@ -24,6 +24,7 @@ export function Bell({ list, unread, onOpen }: BellProps) {
   const toggle = useRef<HTMLButtonElement>(null)
   useDismiss(open, () => setOpen(false), root, toggle)
   const badge = badgeText(unread)
+  const display = useDisplay()
   const now = Date.now()
   return (
     <div class="bell" id="bell" ref={root}>
@@ -85,9 +86,9 @@ export function Bell({ list, unread, onOpen }: BellProps) {
                   <time
                     class="bell-item-time"
                     dateTime={notification.createdAt}
-                    title={new Date(notification.createdAt).toLocaleString()}
+                    title={display.dateTime(notification.createdAt)}
                   >
-                    {formatWhen(notification.createdAt, now)}
+                    {display.when(notification.createdAt, now)}
                   </time>
                 </div>
               </li>

@@ -1,11 +1,10 @@
 import { ConfigError } from '@convoy/platform/config'
-import type { WebConfig } from '@convoy/contracts'
+import { OSM_TILES, type WebConfig } from '@convoy/contracts'
 
 /** OpenStreetMap's own tile server: the default map. */
-export const OSM_TILE_URL = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png'
-/** The credit OpenStreetMap's tiles must carry (www.openstreetmap.org/copyright). */
-export const OSM_ATTRIBUTION =
-  '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+export const OSM_TILE_URL = OSM_TILES.tileUrl
+/** The credit OpenStreetMap's tiles must carry. */
+export const OSM_ATTRIBUTION = OSM_TILES.tileAttribution
 
 /**
  * What Leaflet fills in a tile URL template: the zoom and the tile's column and row (`{-y}`: the

@@ -15,6 +15,7 @@ export interface AccountMenuProps {
   page: Page | null
   signOut: () => Promise<void>
   changePassword: () => void
+  editPreferences: () => void
 }
 
 /**
@@ -23,7 +24,7 @@ export interface AccountMenuProps {
  * "Change password" and "Sign out". Inline on wide screens; on phones a menu behind the avatar (CSS
  * decides which; the toggle is only visible there).
  */
-export function AccountMenu({ user, page, signOut, changePassword }: AccountMenuProps) {
+export function AccountMenu({ user, page, signOut, changePassword, editPreferences }: AccountMenuProps) {
   const [open, setOpen] = useState(false)
   const [signingOut, setSigningOut] = useState(false)
   const root = useRef<HTMLDivElement>(null)
@@ -70,6 +71,17 @@ export function AccountMenu({ user, page, signOut, changePassword }: AccountMenu
             <span class="account-role">{role}</span>
           </span>
         </div>
+        <button
+          type="button"
+          class="account-action"
+          onClick={() => {
+            setOpen(false)
+            editPreferences()
+          }}
+        >
+          <Icon path={ICONS.sliders} class="" />
+          <span>Preferences</span>
+        </button>
         <button
           type="button"
           class="account-action"

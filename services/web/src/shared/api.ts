@@ -1,7 +1,16 @@
-import type { NewUser, UserChanges } from '@convoy/contracts'
+import { Check } from 'typebox/value'
+import {
+  DEFAULT_PREFERENCES,
+  MediaWithOwner,
+  OSM_TILES,
+  Preferences,
+  WebConfig,
+  type NewUser,
+  type UserChanges,
+} from '@convoy/contracts'
 import { apiError } from './api-error.ts'
 import { downloadName, mp3Name } from './download-name.ts'
-import { isMedia, isNotification, isPosition, isVehicle } from './frames.ts'
+import { isNotification, isPosition, isVehicle } from './frames.ts'
 import type { Email, Media, Notification, Position, User, Vehicle, VehicleHistory } from './types.ts'
 
 /** How the API is called: `fetch` with the session's access token (see `Session.fetch`). */
@@ -51,11 +60,24 @@ export function createApi(authorized: AuthorizedFetch) {
       await call(userUrl(username), { method: 'DELETE' })
     },
 
-    /** `GET /api/media`: the caller's jobs, newest first. */
-    async media(): Promise<Media[]> {
-      const body = await call('/api/media')
-      return Array.isArray(body) ? body.filter(isMedia) : []
+    /** `GET /api/media`: the caller's jobs (`mine`) or, for an admin, everyone's (`all`), newest first. */
+    async media(scope: 'mine' | 'all' = 'mine'): Promise<MediaWithOwner[]> {
+      const body = await call(scope === 'all' ? '/api/media?scope=all' : '/api/media')
+      return Array.isArray(body) ? body.filter(isMediaWithOwner) : []
     },
+
+    /** `GET /api/auth/me/preferences`: the signed-in user's, or the defaults if they never saved. */
+    preferences: async (): Promise<Preferences> => {
+      const body = await call('/api/auth/me/preferences')
+      return Check(Preferences, body) ? body : { ...DEFAULT_PREFERENCES }
+    },
+
+    /** `PUT /api/auth/me/preferences`: the whole document; answers what the server kept. */
+    savePreferences: (preferences: Preferences) =>
+      call('/api/auth/me/preferences', {
+        method: 'PUT',
+        body: JSON.stringify(preferences),
+      }) as Promise<Preferences>,
 
     /** `DELETE /api/media/{id}`: the job and both its files. */
     deleteMedia: async (id: string): Promise<void> => {
@@ -82,3 +104,20 @@ export function createApi(authorized: AuthorizedFetch) {
 }
 
 export type Api = ReturnType<typeof createApi>
+
+const isMediaWithOwner = (value: unknown): value is MediaWithOwner => Check(MediaWithOwner, value)
+
+/**
+ * `GET /config.json`: the deployment's settings (the map tiles). Without an answer — the dev
+ * server has none — OpenStreetMap's tiles, as before the setting existed.
+ */
+export async function loadWebConfig(): Promise<WebConfig> {
+  try {
+    const response = await fetch('/config.json', { headers: { accept: 'application/json' } })
+    const body: unknown = response.ok ? await response.json() : null
+    if (Check(WebConfig, body)) return body
+  } catch {
+    // Unreadable or unreachable: the defaults below.
+  }
+  return { ...OSM_TILES }
+}

@@ -9,6 +9,7 @@ export const ICONS = {
   mail: 'M2.5 4h11v8h-11zM2.5 4.5 8 9l5.5-4.5',
   lock: 'M4.5 7V5a3.5 3.5 0 0 1 7 0v2M3.5 7h9v6.5h-9zM8 9.5v1.5',
   signOut: 'M6 2.5H3.5v11H6M10 5l3 3-3 3M13 8H6.5',
+  sliders: 'M2.5 4.5h11M2.5 11.5h11M5.5 3v3M10.5 10v3',
 } as const
 
 /** A decorative icon: hidden from screen readers, whose text is beside it. */

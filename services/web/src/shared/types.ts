@@ -11,6 +11,9 @@ export type {
   MediaStatus,
   Notification,
   Email,
+  MediaWithOwner,
+  Preferences,
+  WebConfig,
 } from '@convoy/contracts'
 
 /** `[[south, west], [north, east]]` in degrees, as Leaflet takes it. */

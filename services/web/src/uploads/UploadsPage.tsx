@@ -7,7 +7,7 @@ import { useInterval, useMounted } from '../shared/hooks.ts'
 import { Icon, ICONS } from '../shared/icons.tsx'
 import { plural } from '../shared/plural.ts'
 import { problemText } from '../shared/problem-text.ts'
-import { formatWhen } from '../shared/relative-time.ts'
+import { useDisplay } from '../shared/display-context.ts'
 import { saveFile } from '../shared/save-file.ts'
 import type { Email, Media } from '../shared/types.ts'
 import { failureReason, STATUS_LABELS } from './media-jobs.ts'
@@ -341,6 +341,7 @@ interface MediaRowProps {
 
 /** A job: name, size, when, a status badge (converting ones pulse), why it failed, Download, Delete. */
 function MediaRow({ media, now, download, remove }: MediaRowProps) {
+  const display = useDisplay()
   const [busy, setBusy] = useState(false)
   const failed = media.status === 'failed'
   return (
@@ -350,8 +351,8 @@ function MediaRow({ media, now, download, remove }: MediaRowProps) {
         <span class="media-name">{media.filename}</span>
         <span class="media-meta">
           <span>{formatBytes(media.size)}</span> <span class="media-dot">·</span>{' '}
-          <time dateTime={media.createdAt} title={`Uploaded ${new Date(media.createdAt).toLocaleString()}`}>
-            {formatWhen(media.createdAt, now)}
+          <time dateTime={media.createdAt} title={`Uploaded ${display.dateTime(media.createdAt)}`}>
+            {display.when(media.createdAt, now)}
           </time>
         </span>
         <p class="media-error" hidden={!failed}>
@@ -392,7 +393,8 @@ function MediaRow({ media, now, download, remove }: MediaRowProps) {
 
 /** An email sent to the user: subject, recipient, when it was sent (or that it waits), its text. */
 function EmailRow({ email, now }: { email: Email; now: number }) {
-  const sent = email.sentAt ? `sent ${formatWhen(email.sentAt, now)}` : 'waiting to be sent'
+  const display = useDisplay()
+  const sent = email.sentAt ? `sent ${display.when(email.sentAt, now)}` : 'waiting to be sent'
   return (
     <li class="email" data-id={email.id} data-waiting={email.sentAt ? undefined : ''}>
       <details>
@@ -400,10 +402,7 @@ function EmailRow({ email, now }: { email: Email; now: number }) {
           <Icon path={ICONS.mail} class="icon email-icon" />
           <span class="email-head">
             <span class="email-subject">{email.subject}</span>
-            <span
-              class="email-meta"
-              title={email.sentAt ? `Sent ${new Date(email.sentAt).toLocaleString()}` : ''}
-            >
+            <span class="email-meta" title={email.sentAt ? `Sent ${display.dateTime(email.sentAt)}` : ''}>
               To {email.to} · {sent}
             </span>
           </span>
