@@ -9,7 +9,8 @@ import { marginMs, TRIP_RULES, tripsAndStops } from './trips.ts'
 /**
  * How a replay is reduced: every position it drops lies within 10 m of where the kept ones put the
  * vehicle at its time (a GPS fix is good to about 5 m; 10 m is a few pixels at street zoom), and
- * it keeps 10,000 positions at most (a day of driving, ~800 KB, drawn at once in a browser).
+ * it keeps 10,000 positions at most (about 1 MB of JSON, which a browser parses and draws at once;
+ * a day of driving needs fewer).
  */
 export const REPLAY_REDUCTION = { toleranceMetres: 10, maxPositions: 10_000 }
 
