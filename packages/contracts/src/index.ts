@@ -87,6 +87,128 @@ export type Position = Static<typeof Position>
 export const VehicleHistory = Type.Object({ name: VehicleName, positions: Type.Array(Position) })
 export type VehicleHistory = Static<typeof VehicleHistory>
 
+// ── Replays, trips, stops and daily summaries: derived from the positions when read ─────────
+
+/**
+ * How a replay was reduced: Douglas–Peucker on the synchronised distance (SED), so every position
+ * it dropped lies within `maxErrorMetres` of where the kept ones put the vehicle at its time —
+ * `toleranceMetres` or less, unless the cap of `maxPositions` was reached first.
+ */
+export const Reduction = Type.Object({
+  algorithm: Type.Literal('sed-douglas-peucker'),
+  toleranceMetres: Type.Number(),
+  maxPositions: Type.Integer(),
+  /** Positions stored in the range, and how many of them the replay kept. */
+  originalPositions: Type.Integer(),
+  keptPositions: Type.Integer(),
+  maxErrorMetres: Type.Number(),
+})
+export type Reduction = Static<typeof Reduction>
+
+/** What a read of a range answers with first: the vehicle and the range, its ends included. */
+const OfRange = { name: VehicleName, from: Timestamp, to: Timestamp }
+
+/**
+ * `GET /api/vehicles/{name}/route?from&to`: a vehicle's positions over a range, each with the
+ * speed it was driving at, reduced for drawing and playing back; the first and last positions of
+ * the range are always kept.
+ */
+export const VehicleReplay = Type.Object({
+  ...OfRange,
+  positions: Type.Array(Position),
+  reduction: Reduction,
+})
+export type VehicleReplay = Static<typeof VehicleReplay>
+
+/**
+ * What makes a stop and what ends a trip: a vehicle that stayed within `stopRadiusMetres` of
+ * where it was for `minStopSeconds` or more was stopped; reports more than `maxGapSeconds` apart
+ * end a trip.
+ */
+export const TripRules = Type.Object({
+  stopRadiusMetres: Type.Number(),
+  minStopSeconds: Type.Number(),
+  maxGapSeconds: Type.Number(),
+})
+export type TripRules = Static<typeof TripRules>
+
+/** Where and when a trip starts or ends: one of its positions. */
+export const TripEnd = Type.Object({ timestamp: Timestamp, lat: Type.Number(), lng: Type.Number() })
+export type TripEnd = Static<typeof TripEnd>
+
+/**
+ * A vehicle's drive from one stop (or silence) to the next. Cut by the range's edges: one under way
+ * at `from` starts at its first position in the range (`startsBefore`), one still under way at
+ * `to` ends at its last (`endsAfter`).
+ */
+export const Trip = Type.Object({
+  start: TripEnd,
+  end: TripEnd,
+  distanceMetres: Type.Number(),
+  durationSeconds: Type.Number(),
+  maxSpeedKmh: Type.Number(),
+  averageSpeedKmh: Type.Number(),
+  startsBefore: Type.Boolean(),
+  endsAfter: Type.Boolean(),
+})
+export type Trip = Static<typeof Trip>
+
+/**
+ * A place a vehicle stayed (the mean of its positions there). One already stopped at `from` arrives
+ * at `from` (`startsBefore`); one still stopped at `to`, or at its last position known, has no
+ * departure (`endsAfter`), and its duration runs to `to` or that last position.
+ */
+export const Stop = Type.Object({
+  lat: Type.Number(),
+  lng: Type.Number(),
+  arrival: Timestamp,
+  departure: Type.Union([Timestamp, Type.Null()]),
+  durationSeconds: Type.Number(),
+  startsBefore: Type.Boolean(),
+  endsAfter: Type.Boolean(),
+})
+export type Stop = Static<typeof Stop>
+
+/** `GET /api/vehicles/{name}/trips?from&to`, oldest first. */
+export const VehicleTrips = Type.Object({
+  ...OfRange,
+  rules: TripRules,
+  trips: Type.Array(Trip),
+})
+export type VehicleTrips = Static<typeof VehicleTrips>
+
+/** `GET /api/vehicles/{name}/stops?from&to`, oldest first. */
+export const VehicleStops = Type.Object({
+  ...OfRange,
+  rules: TripRules,
+  stops: Type.Array(Stop),
+})
+export type VehicleStops = Static<typeof VehicleStops>
+
+/**
+ * `GET /api/vehicles/{name}/summary?date&timeZone`: a vehicle's local day, `from` its first instant
+ * and `to` the next day's (23 or 25 hours apart on the days clocks change), from its trips and
+ * stops cut at both ends.
+ */
+export const DailySummary = Type.Object({
+  name: VehicleName,
+  date: Type.String({ description: 'YYYY-MM-DD, in timeZone' }),
+  timeZone: Type.String({ description: 'IANA time zone, e.g. Europe/London' }),
+  from: Timestamp,
+  to: Timestamp,
+  rules: TripRules,
+  distanceMetres: Type.Number(),
+  drivingSeconds: Type.Number(),
+  stoppedSeconds: Type.Number(),
+  trips: Type.Integer(),
+  stops: Type.Integer(),
+  maxSpeedKmh: Type.Number(),
+  /** The day's first and last positions, null for a day without any. */
+  firstPosition: Type.Union([Position, Type.Null()]),
+  lastPosition: Type.Union([Position, Type.Null()]),
+})
+export type DailySummary = Static<typeof DailySummary>
+
 /** The tracker's live update message: vehicles whose latest state changed. */
 export const VehiclesUpdated = Type.Object({ vehicles: Type.Array(Vehicle) })
 export type VehiclesUpdated = Static<typeof VehiclesUpdated>

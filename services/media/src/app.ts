@@ -12,7 +12,7 @@ import {
   UnavailableError,
   UnsupportedMediaTypeError,
 } from '@convoy/platform/errors'
-import { createHttpApp, type HttpAppOptions } from '@convoy/platform/http'
+import { attachment, createHttpApp, type HttpAppOptions } from '@convoy/platform/http'
 import { probe } from '@convoy/platform/media'
 import { mp3Key, videoKey, type MediaPipeline } from './pipeline.ts'
 import type { JobsRepository } from './repository.ts'
@@ -119,7 +119,7 @@ export async function buildApp(options: MediaAppOptions) {
     return reply
       .header('content-type', 'audio/mpeg')
       .header('content-length', size)
-      .header('content-disposition', contentDisposition(name))
+      .header('content-disposition', attachment(name))
       .send(stream)
   })
 
@@ -172,10 +172,4 @@ export async function buildApp(options: MediaAppOptions) {
   })
 
   return app
-}
-
-/** `attachment` with the name for every client: ASCII fallback plus RFC 5987 UTF-8. */
-function contentDisposition(name: string) {
-  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_')
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`
 }
