@@ -1,13 +1,11 @@
 import { useSignalEffect } from '@preact/signals'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { AppStore } from '../app/store.ts'
-import { useDisplay } from '../shared/display-context.ts'
 import type { Vehicle } from '../shared/types.ts'
 import { FleetMap } from './fleet-map.ts'
-import { compassPoint, statusOf, type VehicleStatus } from './vehicle-status.ts'
-
-/** The selected vehicle, and whether it was chosen in the list (the list then needs no scrolling). */
-type Selection = { name: string; fromList: boolean } | null
+import { DetailsCard } from './DetailsCard.tsx'
+import { statusOf, type VehicleStatus } from './vehicle-status.ts'
+import { VehicleList, type Selection } from './VehicleList.tsx'
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' })
 const STATUSES: ReadonlyArray<{ status: VehicleStatus; label: string }> = [
@@ -153,144 +151,5 @@ export function FleetPage({ store }: { store: AppStore }) {
         />
       </aside>
     </>
-  )
-}
-
-interface VehicleListProps {
-  /** Sorted by name. */
-  vehicles: readonly Vehicle[]
-  now: number
-  /** Whether a vehicle is listed (the search and the legend). */
-  shown: (vehicle: Vehicle, now: number) => boolean
-  selection: Selection
-  onSelect: (name: string) => void
-}
-
-/** The side panel's list: each vehicle's status, name, last report and speed. */
-function VehicleList({ vehicles, now, shown, selection, onSelect }: VehicleListProps) {
-  const display = useDisplay()
-  const list = useRef<HTMLUListElement>(null)
-  // A vehicle chosen on the map is scrolled into view in the list.
-  useEffect(() => {
-    if (selection === null || selection.fromList) return
-    list.current
-      ?.querySelector(`[data-name="${CSS.escape(selection.name)}"]`)
-      ?.scrollIntoView({ block: 'nearest', behavior: 'smooth' })
-  }, [selection])
-  const empty =
-    vehicles.length === 0
-      ? 'Waiting for vehicles…'
-      : vehicles.some((vehicle) => shown(vehicle, now))
-        ? ''
-        : 'No vehicle matches'
-  return (
-    <>
-      <ul ref={list} id="vehicle-list" class="vehicle-list" aria-label="Vehicles">
-        {vehicles.map((vehicle) => {
-          const isSelected = vehicle.name === selection?.name
-          return (
-            <li
-              key={vehicle.name}
-              class={isSelected ? 'vehicle is-selected' : 'vehicle'}
-              data-name={vehicle.name}
-              data-look={statusOf(vehicle, now)}
-              hidden={!shown(vehicle, now)}
-            >
-              <button
-                type="button"
-                class="vehicle-button"
-                aria-pressed={isSelected}
-                onClick={() => onSelect(vehicle.name)}
-              >
-                <span class="vehicle-dot" aria-hidden="true"></span>
-                <span class="vehicle-main">
-                  <span class="vehicle-name">{vehicle.name}</span>
-                  <span class="vehicle-ago">{display.ago(vehicle.timestamp, now)}</span>
-                </span>
-                <span class="vehicle-speed">
-                  <span class="vehicle-speed-value">{display.speed(vehicle.speedKmh)}</span>
-                  <span class="vehicle-unit">{display.speedUnit}</span>
-                </span>
-              </button>
-            </li>
-          )
-        })}
-      </ul>
-      <p id="list-empty" class="list-empty" hidden={empty === ''}>
-        {empty}
-      </p>
-    </>
-  )
-}
-
-interface DetailsCardProps {
-  vehicle: Vehicle | undefined
-  now: number
-  /** Whether the map keeps the vehicle in view as it drives. */
-  following: boolean
-  onFollow: (follow: boolean) => void
-  onClose: () => void
-}
-
-/** The card over the map describing the selected vehicle, with Follow. */
-function DetailsCard({ vehicle, now, following, onFollow, onClose }: DetailsCardProps) {
-  const display = useDisplay()
-  const look = vehicle && statusOf(vehicle, now)
-  return (
-    <section id="details" class="details" aria-live="polite" hidden={!vehicle} data-look={look}>
-      <header class="details-head">
-        <span class="details-icon" aria-hidden="true"></span>
-        <h2 class="details-name" data-field="name">
-          {vehicle?.name}
-        </h2>
-        <button
-          type="button"
-          class="details-close"
-          aria-label="Deselect vehicle"
-          title="Deselect (Esc)"
-          onClick={onClose}
-        >
-          <svg viewBox="0 0 16 16" aria-hidden="true">
-            <path d="M4 4l8 8M12 4l-8 8" />
-          </svg>
-        </button>
-      </header>
-      {vehicle && (
-        <dl class="details-grid">
-          <div>
-            <dt>Speed</dt>
-            <dd data-field="speed">{`${display.speed(vehicle.speedKmh)} ${display.speedUnit}`}</dd>
-          </div>
-          <div>
-            <dt>Heading</dt>
-            <dd data-field="heading">
-              {look === 'moving' ? `${compassPoint(vehicle.heading)} · ${Math.round(vehicle.heading)}°` : '—'}
-            </dd>
-          </div>
-          <div>
-            <dt>Last seen</dt>
-            <dd data-field="ago" title={display.dateTime(vehicle.timestamp)}>
-              {display.ago(vehicle.timestamp, now)}
-            </dd>
-          </div>
-          <div>
-            <dt>Position</dt>
-            <dd data-field="position">{`${vehicle.lat.toFixed(5)}, ${vehicle.lng.toFixed(5)}`}</dd>
-          </div>
-        </dl>
-      )}
-      <p class="details-note">
-        <span class="trail-swatch" aria-hidden="true"></span>Trail of the last 15 minutes
-        <button
-          type="button"
-          class="button button-small details-follow"
-          aria-pressed={following}
-          title={following ? 'The map keeps this vehicle in view' : 'Keep this vehicle in view'}
-          onClick={() => onFollow(!following)}
-        >
-          {following ? 'Following' : 'Follow'}
-        </button>
-      </p>
-    </section>
   )
 }
