@@ -4,9 +4,11 @@ import type { AppStore } from '../app/store.ts'
 import type { Vehicle } from '../shared/types.ts'
 import { FleetMap } from './fleet-map.ts'
 import { DetailsCard } from './DetailsCard.tsx'
+import { HistoryPanel } from './history/HistoryPanel.tsx'
 import { statusOf, type VehicleStatus } from './vehicle-status.ts'
 import { VehicleList, type Selection } from './VehicleList.tsx'
 
+const BROWSER_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' })
 const STATUSES: ReadonlyArray<{ status: VehicleStatus; label: string }> = [
   { status: 'moving', label: 'Moving' },
@@ -34,6 +36,8 @@ export function FleetPage({ store }: { store: AppStore }) {
   const [filter, setFilter] = useState('')
   const [statuses, setStatuses] = useState<ReadonlySet<VehicleStatus>>(ALL_STATUSES)
   const [following, setFollowing] = useState(false)
+  /** The vehicle whose history is open (the live card gives way to it). */
+  const [history, setHistory] = useState<string | null>(null)
   const selected = selection?.name ?? null
   const search = filter.trim().toLowerCase()
   /** The search and the legend's statuses decide which vehicles the list and the map show. */
@@ -53,7 +57,11 @@ export function FleetPage({ store }: { store: AppStore }) {
     map.current = fleetMap
     // For tests and tools: where a vehicle is drawn on the (canvas) map, and what the map shows.
     Object.assign(window, {
-      convoy: { pointOf: (name: string) => fleetMap.pointOf(name), view: () => fleetMap.view() },
+      convoy: {
+        pointOf: (name: string) => fleetMap.pointOf(name),
+        view: () => fleetMap.view(),
+        replayCursor: () => fleetMap.history.cursorAt(),
+      },
     })
     const unsubscribe = store.fleet.subscribe((change) =>
       setSelection((current) => (current && change.removed.includes(current.name) ? null : current)),
@@ -95,7 +103,22 @@ export function FleetPage({ store }: { store: AppStore }) {
     <>
       <main class="map-area">
         <div ref={container} id="map" class="map" role="region" aria-label="Map of the fleet"></div>
+        {history !== null && map.current && (
+          <HistoryPanel
+            key={history}
+            name={history}
+            api={store.api}
+            layer={map.current.history}
+            timeZone={store.preferences.value.timeZone ?? BROWSER_ZONE}
+            onClose={() => setHistory(null)}
+          />
+        )}
         <DetailsCard
+          onHistory={() => {
+            // The replay takes the map: the live selection (its trail, following) gives way.
+            setHistory(selected)
+            setSelection(null)
+          }}
           vehicle={vehicle}
           now={now}
           following={following}

@@ -3,6 +3,7 @@ import roadsUrl from 'virtual:convoy-roads'
 import type { Api } from '../shared/api.ts'
 import type { Vehicle, WebConfig } from '../shared/types.ts'
 import type { FleetState } from './fleet-state.ts'
+import { HistoryLayer } from './history/history-layer.ts'
 import { InitialView } from './initial-view.ts'
 import { createMapView } from './map-view.ts'
 import { loadRoadMap, RoadsLayer } from './roads-layer.ts'
@@ -49,12 +50,15 @@ export class FleetMap {
   #flying = false
 
   readonly #setUnits: (units: 'metric' | 'imperial') => void
+  /** A vehicle's replay, drawn by the history panel. */
+  readonly history: HistoryLayer
 
   constructor(container: HTMLElement, { fleet, api, onClick, onFollowChange, config }: FleetMapOptions) {
     this.#fleet = fleet
     this.#onFollowChange = onFollowChange
     const { map, onTilesOffline, setUnits } = createMapView(container, config)
     this.#setUnits = setUnits
+    this.history = new HistoryLayer(map)
     this.#map = map
     this.#vehicles = new VehicleLayer(map, onClick)
     this.#trail = new TrailLayer(map, (name, from, signal) => api.history(name, from, signal))

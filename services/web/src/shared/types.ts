@@ -14,6 +14,12 @@ export type {
   MediaWithOwner,
   Preferences,
   WebConfig,
+  VehicleReplay,
+  VehicleTrips,
+  VehicleStops,
+  DailySummary,
+  Trip,
+  Stop,
 } from '@convoy/contracts'
 
 /** `[[south, west], [north, east]]` in degrees, as Leaflet takes it. */
