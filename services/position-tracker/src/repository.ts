@@ -2,7 +2,7 @@ import { sql, type Kysely } from '@convoy/platform/db'
 import type { Position, PositionReport, Vehicle } from '@convoy/contracts'
 import type { Tables } from './migrations.ts'
 import { decidingPositions, latestState, type Stored } from './latest-state.ts'
-import { motion, type TimedPoint } from './motion.ts'
+import { motion, type TimedPoint } from '@convoy/geo'
 
 type PositionRow = { time: Date; lat: number; lng: number }
 /** History rows read per query. */

@@ -1,8 +1,7 @@
-import { bearingDegrees, distanceMetres } from '@convoy/geo'
+import { bearingDegrees, distanceMetres, type Point } from './index.ts'
 
-export interface TimedPoint {
-  lat: number
-  lng: number
+/** A point at a time: a position as the maths takes it. */
+export interface TimedPoint extends Point {
   /** Milliseconds since the epoch. */
   time: number
 }
