@@ -246,6 +246,7 @@ describe('traces across the stack', () => {
     for (const service of [
       'gateway',
       'position-tracker',
+      'fleet-events',
       'media',
       'converter',
       'notification',
