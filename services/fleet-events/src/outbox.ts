@@ -4,6 +4,9 @@ import type { Logger } from '@convoy/platform/log'
 import type { Broker } from '@convoy/platform/messaging'
 import type { FleetRepository } from './repository.ts'
 
+/** Unconfirmed events the sweep publishes per transaction. */
+const REPUBLISH_BATCH = 100
+
 /**
  * Events leave through an outbox: stored first, in the transaction that decided them, then
  * published once committed, with the event's id as the message id, and marked when the broker
@@ -31,9 +34,10 @@ export function eventOutbox(options: {
   }
 
   const publish = async (which: Parameters<FleetRepository['publish']>[0]) => {
-    const { confirmed, failed } = await repository.publish(which, send)
-    if (failed > 0) log.warn({ failed }, 'events not published; the sweep will try again')
-    return confirmed
+    const result = await repository.publish(which, send, REPUBLISH_BATCH)
+    if (result.failed > 0)
+      log.warn({ failed: result.failed }, 'events not published; the sweep will try again')
+    return result
   }
 
   return {
@@ -48,8 +52,18 @@ export function eventOutbox(options: {
       )
     },
 
-    /** Publishes what waited more than `olderThanMs` unconfirmed; returns how many. */
-    republish: (olderThanMs: number) => publish({ olderThanMs }),
+    /**
+     * Publishes what waited more than `olderThanMs` unconfirmed, a hundred at a time until none is
+     * left or the broker refuses; returns how many.
+     */
+    async republish(olderThanMs: number): Promise<number> {
+      let total = 0
+      for (;;) {
+        const { confirmed, failed } = await publish({ olderThanMs })
+        total += confirmed
+        if (failed > 0 || confirmed < REPUBLISH_BATCH) return total
+      }
+    },
   }
 }
 
