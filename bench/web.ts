@@ -18,7 +18,7 @@ import { eventually, metricValue } from '@convoy/platform/testing'
 import { startEmbedded } from '@convoy/system'
 import { TEST_ADMIN_PASSWORD } from '@convoy/system/testing'
 import type { Browser } from 'playwright-core'
-import { ADMIN, launchBrowser } from '../apps/convoy/test/web/chromium.ts'
+import { ADMIN, launchBrowser, until } from '../apps/convoy/test/web/chromium.ts'
 import { median, parseArgs } from './lib/args.ts'
 import { onCleanup, runBench } from './lib/cleanup.ts'
 import { awaitQuietMachine, round1 } from './lib/proc.ts'
@@ -132,8 +132,14 @@ async function firstVisit(browser: Browser, url: string): Promise<Run> {
     await context.route('https://tile.openstreetmap.org/**', (route) => route.abort('internetdisconnected'))
     await context.addInitScript(OBSERVER)
     const page = await context.newPage()
+    // Polled through the DevTools protocol: a string for waitForFunction is an eval in the page,
+    // which its Content-Security-Policy refuses.
     const waitMark = (name: keyof Marks) =>
-      page.waitForFunction(`window.__bench.${name} !== undefined`, undefined, { timeout: STEP_TIMEOUT_MS })
+      until(
+        `the mark ${name}`,
+        () => page.evaluate<boolean>(`window.__bench.${name} !== undefined`),
+        STEP_TIMEOUT_MS,
+      )
     await page.goto(url, { timeout: STEP_TIMEOUT_MS })
     await waitMark('loginShown')
     const form = page.locator('#login-form')

@@ -66,7 +66,13 @@ function normalise(service: Record<string, unknown>): ComposeService {
   const environment = (service.environment ?? {}) as Record<string, unknown>
   return {
     ...service,
-    environment: Object.fromEntries(Object.entries(environment).map(([key, value]) => [key, String(value)])),
+    // A variable without a value (`TILE_URL:`) is taken from the host; unset there, the container
+    // has none (both versions print it as null).
+    environment: Object.fromEntries(
+      Object.entries(environment)
+        .filter(([, value]) => value !== null)
+        .map(([key, value]) => [key, String(value)]),
+    ),
     // v1: "127.0.0.1:8080:8080/tcp"; v2: {published: "8080", target: 8080, ...}
     published: ports.map((port) =>
       Number(typeof port === 'string' ? port.split(':').at(-2) : port.published),

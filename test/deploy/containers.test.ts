@@ -239,9 +239,11 @@ describe('compose.yaml', () => {
             `${name}: ${variable} is not set (its default is ${String(value)})`,
           )
       // Every URL the service calls names a compose service; PUBLIC_URL is the address people open
-      // (the published gateway), and a file: URL is a folder of the container.
+      // (the published gateway), TILE_URL where their browsers fetch map tiles, and a file: URL is
+      // a folder of the container.
       const called = Object.entries(environment).filter(
-        ([key, value]) => key.endsWith('_URL') && key !== 'PUBLIC_URL' && !value.startsWith('file:'),
+        ([key, value]) =>
+          key.endsWith('_URL') && !['PUBLIC_URL', 'TILE_URL'].includes(key) && !value.startsWith('file:'),
       )
       for (const [variable, value] of called) {
         const url = new URL(value)
@@ -250,6 +252,22 @@ describe('compose.yaml', () => {
           assert.equal(Number(url.port), ports.get(url.hostname), `${name}: ${variable}`)
       }
     }
+  })
+
+  test("takes the map tiles from the host's TILE_URL and TILE_ATTRIBUTION: unset there, web's defaults; empty, no tiles", () => {
+    const web = (env: Record<string, string>) =>
+      composeConfig(`${ROOT}compose.yaml`, { CONVOY_ADMIN_PASSWORD: PASSWORD, ...env }).web?.environment ?? {}
+    const unset = web({})
+    assert.ok(!('TILE_URL' in unset) && !('TILE_ATTRIBUTION' in unset), JSON.stringify(unset))
+    assert.equal(web({ TILE_URL: '' }).TILE_URL, '')
+    const chosen = web({
+      TILE_URL: 'https://{s}.tiles.example.net/{z}/{x}/{y}.png',
+      TILE_ATTRIBUTION: '© Example',
+    })
+    assert.deepEqual(
+      [chosen.TILE_URL, chosen.TILE_ATTRIBUTION],
+      ['https://{s}.tiles.example.net/{z}/{x}/{y}.png', '© Example'],
+    )
   })
 
   test('starts each service once what it needs is healthy, and stops it gently', () => {

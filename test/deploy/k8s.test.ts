@@ -12,6 +12,9 @@ import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { MULTIPART_ENVELOPE_BYTES } from '@convoy/contracts'
+import { loadConfig } from '@convoy/platform/config'
+import { Config as WebServerConfig } from '../../services/web/src/server/config.ts'
+import { tiles } from '../../services/web/src/server/tiles.ts'
 import {
   allowedEdges,
   build,
@@ -200,6 +203,15 @@ for (const overlay of ['local', 'aws']) {
       // Behind an ALB its VPC range; with a port-forward nobody at all.
       assert.equal(data('gateway').TRUST_PROXY, overlay === 'aws' ? '10.0.0.0/16' : undefined)
       assert.equal(data('auth').TRUST_PROXY, '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16')
+    })
+
+    test("web's settings start web: the map tiles are a template it takes, whose origin the page may load images from", () => {
+      const data = byName(objects, 'ConfigMap', 'web').data as Record<string, string>
+      const config = loadConfig(WebServerConfig, data)
+      assert.equal(
+        tiles(config.TILE_URL, config.TILE_ATTRIBUTION).imgSource,
+        'https://tile.openstreetmap.org',
+      )
     })
 
     test('the converter scales on converter.videos with KEDA, and nothing else scales it', () => {

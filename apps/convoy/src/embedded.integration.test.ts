@@ -14,6 +14,16 @@ after(() => rm(dataDir, { recursive: true, force: true }))
 let token = ''
 
 const get = (url: string) => fetch(url, { headers: { authorization: `Bearer ${token}` } })
+/** JSON requests to the API of the system at `url`, as the user of `token`. */
+const apiOf = (url: string) => (method: string, path: string, token: string, body?: object) =>
+  fetch(`${url}/api${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body && JSON.stringify(body),
+  })
 const history = async (url: string) => {
   const response = await get(`${url}/api/vehicles/City%20Truck/history?from=2000-01-01T00:00:00Z&limit=10000`)
   return response.ok ? ((await response.json()) as VehicleHistory).positions : []
@@ -142,15 +152,7 @@ test('embedded mode ends a disabled user’s sessions at once, live feed include
   })
   try {
     const admin = await login(system.url)
-    const api = (method: string, url: string, token: string, body?: object) =>
-      fetch(`${system.url}/api${url}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body && JSON.stringify(body),
-      })
+    const api = apiOf(system.url)
     const createBen = () =>
       api('POST', '/auth/users', admin, { username: 'ben', password: 'ben pass phrase', role: 'dispatcher' })
     assert.equal((await createBen()).status, 201)
@@ -169,6 +171,60 @@ test('embedded mode ends a disabled user’s sessions at once, live feed include
     const me = (await (await api('GET', '/auth/me', newBen)).json()) as { id: string }
     assert.notEqual(me.id, ((await (await api('GET', '/auth/me', admin)).json()) as { id: string }).id)
     assert.equal((await api('GET', '/auth/me', ben)).status, 401, 'the first ben stays gone')
+  } finally {
+    await system.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test("embedded mode passes the web service its map tiles; a user's preferences and an admin's view of every upload go through the gateway", async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'convoy-embedded-settings-'))
+  const tileUrl = 'https://{s}.tiles.example.net/{z}/{x}/{y}.png'
+  const system = await startEmbedded({
+    dataDir: dir,
+    port: 0,
+    env: {
+      LOG_LEVEL: 'silent',
+      VEHICLES: '0',
+      CONVOY_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+      TILE_URL: tileUrl,
+      TILE_ATTRIBUTION: 'Example tiles',
+    },
+  })
+  try {
+    const config = await fetch(`${system.url}/config.json`)
+    assert.deepEqual(await config.json(), { tileUrl, tileAttribution: 'Example tiles' })
+    const page = await fetch(system.url)
+    assert.match(
+      page.headers.get('content-security-policy') ?? '',
+      /img-src 'self' data: https:\/\/\*\.tiles\.example\.net;/,
+    )
+
+    const admin = await login(system.url)
+    const api = apiOf(system.url)
+    const created = await api('POST', '/auth/users', admin, {
+      username: 'dee',
+      password: 'dee pass phrase',
+      role: 'dispatcher',
+    })
+    assert.equal(created.status, 201)
+    const dee = await login(system.url, 'dee', 'dee pass phrase')
+    const chosen = {
+      units: 'imperial',
+      timeZone: 'Europe/London',
+      clock: '24h',
+      absoluteTime: true,
+      theme: 'dark',
+      emailAlerts: true,
+    }
+    assert.equal((await api('PUT', '/auth/me/preferences', dee, chosen)).status, 200)
+    assert.deepEqual(await (await api('GET', '/auth/me/preferences', dee)).json(), chosen)
+    const bad = await api('PUT', '/auth/me/preferences', dee, { ...chosen, timeZone: 'Atlantis/Capital' })
+    assert.equal(bad.status, 400)
+    assert.match(bad.headers.get('content-type') ?? '', /^application\/problem\+json/)
+
+    assert.equal((await api('GET', '/media?scope=all', admin)).status, 200)
+    assert.equal((await api('GET', '/media?scope=all', dee)).status, 403)
   } finally {
     await system.close()
     await rm(dir, { recursive: true, force: true })

@@ -90,6 +90,128 @@ export type Position = Static<typeof Position>
 export const VehicleHistory = Type.Object({ name: VehicleName, positions: Type.Array(Position) })
 export type VehicleHistory = Static<typeof VehicleHistory>
 
+// ── Replays, trips, stops and daily summaries: derived from the positions when read ─────────
+
+/**
+ * How a replay was reduced: Douglas–Peucker on the synchronised distance (SED), so every position
+ * it dropped lies within `maxErrorMetres` of where the kept ones put the vehicle at its time —
+ * `toleranceMetres` or less, unless the cap of `maxPositions` was reached first.
+ */
+export const Reduction = Type.Object({
+  algorithm: Type.Literal('sed-douglas-peucker'),
+  toleranceMetres: Type.Number(),
+  maxPositions: Type.Integer(),
+  /** Positions stored in the range, and how many of them the replay kept. */
+  originalPositions: Type.Integer(),
+  keptPositions: Type.Integer(),
+  maxErrorMetres: Type.Number(),
+})
+export type Reduction = Static<typeof Reduction>
+
+/** What a read of a range answers with first: the vehicle and the range, its ends included. */
+const OfRange = { name: VehicleName, from: Timestamp, to: Timestamp }
+
+/**
+ * `GET /api/vehicles/{name}/route?from&to`: a vehicle's positions over a range, each with the
+ * speed it was driving at, reduced for drawing and playing back; the first and last positions of
+ * the range are always kept.
+ */
+export const VehicleReplay = Type.Object({
+  ...OfRange,
+  positions: Type.Array(Position),
+  reduction: Reduction,
+})
+export type VehicleReplay = Static<typeof VehicleReplay>
+
+/**
+ * What makes a stop and what ends a trip: a vehicle that stayed within `stopRadiusMetres` of
+ * where it was for `minStopSeconds` or more was stopped; reports more than `maxGapSeconds` apart
+ * end a trip.
+ */
+export const TripRules = Type.Object({
+  stopRadiusMetres: Type.Number(),
+  minStopSeconds: Type.Number(),
+  maxGapSeconds: Type.Number(),
+})
+export type TripRules = Static<typeof TripRules>
+
+/** Where and when a trip starts or ends: one of its positions. */
+export const TripEnd = Type.Object({ timestamp: Timestamp, lat: Type.Number(), lng: Type.Number() })
+export type TripEnd = Static<typeof TripEnd>
+
+/**
+ * A vehicle's drive from one stop (or silence) to the next. Cut by the range's edges: one under way
+ * at `from` starts at its first position in the range (`startsBefore`), one still under way at
+ * `to` ends at its last (`endsAfter`).
+ */
+export const Trip = Type.Object({
+  start: TripEnd,
+  end: TripEnd,
+  distanceMetres: Type.Number(),
+  durationSeconds: Type.Number(),
+  maxSpeedKmh: Type.Number(),
+  averageSpeedKmh: Type.Number(),
+  startsBefore: Type.Boolean(),
+  endsAfter: Type.Boolean(),
+})
+export type Trip = Static<typeof Trip>
+
+/**
+ * A place a vehicle stayed (the mean of its positions there). One already stopped at `from` arrives
+ * at `from` (`startsBefore`); one still stopped at `to`, or at its last position known, has no
+ * departure (`endsAfter`), and its duration runs to `to` or that last position.
+ */
+export const Stop = Type.Object({
+  lat: Type.Number(),
+  lng: Type.Number(),
+  arrival: Timestamp,
+  departure: Type.Union([Timestamp, Type.Null()]),
+  durationSeconds: Type.Number(),
+  startsBefore: Type.Boolean(),
+  endsAfter: Type.Boolean(),
+})
+export type Stop = Static<typeof Stop>
+
+/** `GET /api/vehicles/{name}/trips?from&to`, oldest first. */
+export const VehicleTrips = Type.Object({
+  ...OfRange,
+  rules: TripRules,
+  trips: Type.Array(Trip),
+})
+export type VehicleTrips = Static<typeof VehicleTrips>
+
+/** `GET /api/vehicles/{name}/stops?from&to`, oldest first. */
+export const VehicleStops = Type.Object({
+  ...OfRange,
+  rules: TripRules,
+  stops: Type.Array(Stop),
+})
+export type VehicleStops = Static<typeof VehicleStops>
+
+/**
+ * `GET /api/vehicles/{name}/summary?date&timeZone`: a vehicle's local day, `from` its first instant
+ * and `to` the next day's (23 or 25 hours apart on the days clocks change), from its trips and
+ * stops cut at both ends.
+ */
+export const DailySummary = Type.Object({
+  name: VehicleName,
+  date: Type.String({ description: 'YYYY-MM-DD, in timeZone' }),
+  timeZone: Type.String({ description: 'IANA time zone, e.g. Europe/London' }),
+  from: Timestamp,
+  to: Timestamp,
+  rules: TripRules,
+  distanceMetres: Type.Number(),
+  drivingSeconds: Type.Number(),
+  stoppedSeconds: Type.Number(),
+  trips: Type.Integer(),
+  stops: Type.Integer(),
+  maxSpeedKmh: Type.Number(),
+  /** The day's first and last positions, null for a day without any. */
+  firstPosition: Type.Union([Position, Type.Null()]),
+  lastPosition: Type.Union([Position, Type.Null()]),
+})
+export type DailySummary = Static<typeof DailySummary>
+
 /** The tracker's live update message: vehicles whose latest state changed. */
 export const VehiclesUpdated = Type.Object({ vehicles: Type.Array(Vehicle) })
 export type VehiclesUpdated = Static<typeof VehiclesUpdated>
@@ -207,6 +329,82 @@ export type UserChanges = Static<typeof UserChanges>
 export const LiveAuth = Type.Object({ type: Type.Literal('auth'), token: Type.String({ maxLength: 8192 }) })
 export type LiveAuth = Static<typeof LiveAuth>
 
+// ── Preferences ─────────────────────────────────────────────────────────────────────────────
+
+/**
+ * An IANA time zone's name as written (`Europe/London`, `America/Argentina/Buenos_Aires`,
+ * `Etc/GMT+5`, `UTC`): not an offset such as `+01:00`. Whether the zone exists is
+ * {@link isTimeZone}'s to say (the schema cannot know).
+ */
+export const TimeZone = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$',
+})
+
+/** Whether `name` is a time zone this runtime's `Intl` knows (every browser's and Node's know the IANA ones). */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * A user's preferences, kept by auth for them whatever device they sign in on
+ * (`GET`/`PUT /api/auth/me/preferences`; the whole document each time). How the web app shows
+ * things, and whether they are emailed fleet alerts.
+ */
+export const Preferences = Type.Object(
+  {
+    units: Type.Enum(['metric', 'imperial']),
+    /** The zone times are shown in; null: the browser's own. */
+    timeZone: Type.Union([TimeZone, Type.Null()]),
+    /** null: as the locale writes times. */
+    clock: Type.Union([Type.Enum(['24h', '12h']), Type.Null()]),
+    /** Show the absolute time beside a relative one ("3 min ago, 14:02"). */
+    absoluteTime: Type.Boolean(),
+    theme: Type.Enum(['system', 'light', 'dark']),
+    /**
+     * Email me fleet alerts: geofence enter and exit, overspeed, long stops, lost signal. Only
+     * users of a role in {@link MAY_RECEIVE_FLEET_ALERTS} get them; another's choice is kept.
+     */
+    emailAlerts: Type.Boolean(),
+  },
+  { additionalProperties: false },
+)
+export type Preferences = Static<typeof Preferences>
+
+/** What a user who never saved any has. */
+export const DEFAULT_PREFERENCES: Readonly<Preferences> = Object.freeze({
+  units: 'metric',
+  timeZone: null,
+  clock: null,
+  absoluteTime: false,
+  theme: 'system',
+  emailAlerts: false,
+})
+
+/** Why schema-valid preferences still cannot be kept, or undefined when they can. */
+export function preferencesProblem(preferences: Preferences): string | undefined {
+  if (preferences.timeZone !== null && !isTimeZone(preferences.timeZone))
+    return `timeZone: ${JSON.stringify(preferences.timeZone)} is not a known time zone`
+  return undefined
+}
+
+/** The roles fleet alerts are emailed to, when the user asked for them (`emailAlerts`). */
+export const MAY_RECEIVE_FLEET_ALERTS: readonly Role[] = ['admin', 'dispatcher']
+
+/**
+ * Who gets fleet alerts by email: every enabled user of a role in {@link MAY_RECEIVE_FLEET_ALERTS}
+ * with `emailAlerts` on, as auth serves them to notification at `GET /internal/alert-recipients`
+ * (not forwarded by the gateway), ordered by username.
+ */
+export const AlertRecipients = Type.Array(Type.Object({ userId: UserId, username: Username, role: Role }))
+export type AlertRecipients = Static<typeof AlertRecipients>
+
 // ── Media ───────────────────────────────────────────────────────────────────────────────────
 
 export const MediaStatus = Type.Union([
@@ -230,6 +428,23 @@ export const Media = Type.Object({
   error: Type.Optional(Type.String()),
 })
 export type Media = Static<typeof Media>
+
+/** An item of `GET /api/media`: a job, and the username of the user who uploaded it. */
+export const MediaWithOwner = Type.Object({ ...Media.properties, ownerName: Type.String() })
+export type MediaWithOwner = Static<typeof MediaWithOwner>
+
+/**
+ * `GET /api/media?scope=`: `mine` (the default), the caller's own jobs; `all`, every user's, for
+ * a role in {@link MAY_AUDIT_UPLOADS} only (403 for the others). Either way the newest first.
+ */
+export const MediaListQuery = Type.Object({ scope: Type.Optional(Type.Enum(['mine', 'all'])) })
+export type MediaListQuery = Static<typeof MediaListQuery>
+
+/**
+ * Who may see every user's uploads (`scope=all`) and read any job and its MP3: an audit, read
+ * only. Deleting stays the owner's alone.
+ */
+export const MAY_AUDIT_UPLOADS: readonly Role[] = ['admin']
 
 /**
  * Room a multipart upload may take around its file (boundaries, part headers): a declared
@@ -591,3 +806,30 @@ export const fleetEvent = {
   routingKey: 'fleet.event',
   schema: FleetEvent,
 } as const
+
+// ── The web app's settings (`/config.json`) ─────────────────────────────────────────────────
+
+/**
+ * What the web service tells the browser app at `GET /config.json` (revalidated on every use):
+ * settings of the deployment the build cannot know.
+ */
+export const WebConfig = Type.Object({
+  /**
+   * The map tiles, a Leaflet URL template (`https://tile.openstreetmap.org/{z}/{x}/{y}.png`;
+   * `{s}` for a subdomain); null: no tiles at all, the app draws its own roads.
+   */
+  tileUrl: Type.Union([Type.String(), Type.Null()]),
+  /** The tiles' credit, HTML as the operator wrote it (Leaflet shows it as such); empty without tiles. */
+  tileAttribution: Type.String(),
+})
+export type WebConfig = Static<typeof WebConfig>
+
+/**
+ * OpenStreetMap's own tiles: the default map, with the credit they must carry
+ * (www.openstreetmap.org/copyright). The `attr-long` part is left out on narrow screens by the app.
+ */
+export const OSM_TILES: Readonly<{ tileUrl: string; tileAttribution: string }> = Object.freeze({
+  tileUrl: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
+  tileAttribution:
+    '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a><span class="attr-long"> contributors</span>',
+})

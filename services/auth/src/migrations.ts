@@ -1,3 +1,4 @@
+import type { Preferences } from '@convoy/contracts'
 import { legacyUserId } from '@convoy/access'
 import { sql, type Generated, type Migration } from '@convoy/platform/db'
 
@@ -87,6 +88,23 @@ export const migrations: Record<string, Migration> = {
       await sql`ALTER TABLE users ADD COLUMN admin_grade_password boolean NOT NULL DEFAULT false`.execute(db)
     },
   },
+  // Each user's preferences (contracts' Preferences), one row once they saved some: defaults until
+  // then. Columns rather than a document, so that the alert recipients are a plain query; they go
+  // with their user.
+  '0004_preferences': {
+    async up(db) {
+      await sql`CREATE TABLE preferences (
+        user_id uuid PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+        units text NOT NULL CHECK (units IN ('metric', 'imperial')),
+        time_zone text,
+        clock text CHECK (clock IN ('24h', '12h')),
+        absolute_time boolean NOT NULL,
+        theme text NOT NULL CHECK (theme IN ('system', 'light', 'dark')),
+        email_alerts boolean NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      )`.execute(db)
+    },
+  },
 }
 
 export interface Tables {
@@ -109,6 +127,16 @@ export interface Tables {
     used_at: Date | null
     revoked_at: Date | null
     created_at: Generated<Date>
+  }
+  preferences: {
+    user_id: string
+    units: Preferences['units']
+    time_zone: string | null
+    clock: Preferences['clock']
+    absolute_time: boolean
+    theme: Preferences['theme']
+    email_alerts: boolean
+    updated_at: Generated<Date>
   }
   revocations: { user_id: string; generation: number; revoked_at: Generated<Date> }
   login_attempts: { key: string; count: number; window_start: Date; last_at: Date }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
-import type { Role, User } from '@convoy/contracts'
+import { DEFAULT_PREFERENCES, type Preferences, type Role, type User } from '@convoy/contracts'
 import type { Revocation } from '@convoy/access'
 import { sql, type Kysely } from '@convoy/platform/db'
 import type { Tables } from './migrations.ts'
@@ -330,6 +330,72 @@ export function authStore(db: Kysely<Tables>) {
         .execute()
       return rows.map((row) => ({ userId: row.user_id, generation: row.generation }))
     },
+
+    /** The user's preferences: the defaults until they saved some. */
+    async preferences(userId: string): Promise<Preferences> {
+      const row = await db
+        .selectFrom('preferences')
+        .select(['units', 'time_zone', 'clock', 'absolute_time', 'theme', 'email_alerts'])
+        .where('user_id', '=', userId)
+        .executeTakeFirst()
+      if (!row) return { ...DEFAULT_PREFERENCES }
+      return {
+        units: row.units,
+        timeZone: row.time_zone,
+        clock: row.clock,
+        absoluteTime: row.absolute_time,
+        theme: row.theme,
+        emailAlerts: row.email_alerts,
+      }
+    },
+
+    /**
+     * Keeps the user's preferences, replacing any they had; false when the user is gone. Their
+     * row is held meanwhile (`FOR KEY SHARE`), so a deletion at the same moment either waits and
+     * takes the preferences along, or comes first and this finds nobody.
+     */
+    savePreferences: (userId: string, preferences: Preferences): Promise<boolean> =>
+      db.transaction().execute(async (trx) => {
+        const user = await trx
+          .selectFrom('users')
+          .select('id')
+          .where('id', '=', userId)
+          .forKeyShare()
+          .executeTakeFirst()
+        if (!user) return false
+        const values = {
+          units: preferences.units,
+          time_zone: preferences.timeZone,
+          clock: preferences.clock,
+          absolute_time: preferences.absoluteTime,
+          theme: preferences.theme,
+          email_alerts: preferences.emailAlerts,
+        }
+        await trx
+          .insertInto('preferences')
+          .values({ user_id: userId, ...values })
+          .onConflict((conflict) =>
+            conflict.column('user_id').doUpdateSet({ ...values, updated_at: sql<Date>`now()` }),
+          )
+          .execute()
+        return true
+      }),
+
+    /**
+     * The enabled users of a role in `roles` who asked for fleet alerts by email, by username.
+     */
+    alertRecipients: (
+      roles: readonly Role[],
+    ): Promise<Array<{ userId: string; username: string; role: Role }>> =>
+      db
+        .selectFrom('preferences')
+        .innerJoin('users', 'users.id', 'preferences.user_id')
+        .select(['users.id as userId', 'users.username', 'users.role'])
+        .where('preferences.email_alerts', '=', true)
+        .where('users.disabled', '=', false)
+        .where('users.role', 'in', roles)
+        .orderBy('users.username')
+        .execute(),
 
     /** Deletes refresh tokens that expired more than a day ago, and revocations older than `since`. */
     async deleteExpired(revocationsBefore: Date) {

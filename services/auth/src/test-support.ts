@@ -75,7 +75,7 @@ export async function authFixture(
     })
   const as = (
     token: string,
-    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     url: string,
     payload?: object,
     address?: string,

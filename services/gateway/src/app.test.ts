@@ -274,6 +274,41 @@ describe('gateway routing', () => {
     )
   })
 
+  test("forwards a user's own preferences to auth, read and replaced (PUT), with their token", async () => {
+    for (const method of ['GET', 'PUT'] as const) {
+      const response = await app.inject({
+        method,
+        url: '/api/auth/me/preferences',
+        headers: { authorization: bearer, 'content-type': 'application/json' },
+        payload: method === 'PUT' ? '{"units":"imperial"}' : undefined,
+      })
+      const body = response.json<{ upstream: string; method: string; url: string; authorization: string }>()
+      assert.deepEqual(
+        [body.upstream, body.method, body.url, body.authorization === bearer],
+        ['auth', method, '/auth/me/preferences', true],
+      )
+    }
+    const anonymous = await app.inject({ method: 'PUT', url: '/api/auth/me/preferences', payload: {} })
+    assert.equal(anonymous.statusCode, 401, 'the token is checked here first')
+  })
+
+  test("never forwards auth's internal reads (revocations, alert recipients), however the path is written", async () => {
+    for (const url of [
+      '/api/internal/alert-recipients',
+      '/api/auth/../internal/alert-recipients',
+      '/api/auth/%2e%2e/internal/alert-recipients',
+      '/api/auth/..%2finternal/alert-recipients',
+      '/api/auth/../internal/revocations',
+      '/internal/alert-recipients',
+    ]) {
+      const body = (await get(url)).json<{ upstream?: string; url?: string }>()
+      assert.ok(
+        !(body.upstream === 'auth' && !body.url?.startsWith('/auth/')),
+        `${url} reached auth's ${body.url}`,
+      )
+    }
+  })
+
   test('forwards everything else to web', async () => {
     const body = (await app.inject('/assets/app.js')).json<{ upstream: string; url: string }>()
     assert.deepEqual([body.upstream, body.url], ['web', '/assets/app.js'], 'the app itself needs no token')

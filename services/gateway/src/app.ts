@@ -136,7 +136,7 @@ export async function buildApp(
       },
     })
   }
-  await forward(options.authUrl, '/api/auth', '/auth', 'auth', [...READ, 'POST', 'PATCH', 'DELETE'])
+  await forward(options.authUrl, '/api/auth', '/auth', 'auth', [...READ, 'POST', 'PUT', 'PATCH', 'DELETE'])
   await forward(options.trackerUrl, '/api/vehicles', '/vehicles', 'position-tracker')
   await forward(options.fleetEventsUrl, '/api/geofences', '/geofences', 'fleet-events', [
     ...READ,

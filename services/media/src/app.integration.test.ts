@@ -5,9 +5,9 @@ import { writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { conversionFailed, mp3Converted, type Media } from '@convoy/contracts'
+import { conversionFailed, type Media } from '@convoy/contracts'
 import { eventually, metricValue } from '@convoy/platform/testing'
-import { startMedia, type TestMedia } from './test-support.ts'
+import { problem, startMedia, type TestMedia } from './test-support.ts'
 
 describe('media HTTP API', () => {
   let media: TestMedia
@@ -23,36 +23,11 @@ describe('media HTTP API', () => {
   })
   after(() => media.close())
 
-  const call = (method: string, url: string, token: string, body?: RequestInit['body']) =>
-    fetch(`${media.url}${url}`, { method, body, headers: token ? { authorization: `Bearer ${token}` } : {} })
-
-  async function upload(token: string, file: Blob, filename = 'incident.mp4', field = 'file') {
-    const form = new FormData()
-    form.append(field, file, filename)
-    return call('POST', '/media', token, form)
-  }
+  const call: TestMedia['call'] = (...args) => media.call(...args)
+  const upload: TestMedia['upload'] = (...args) => media.upload(...args)
+  const uploaded = (token = ann) => media.uploaded(token)
+  const converted: TestMedia['converted'] = (id) => media.converted(id)
   const video = () => openAsBlob(media.video)
-  const problem = async (response: Response) => {
-    assert.equal(response.headers.get('content-type'), 'application/problem+json; charset=utf-8')
-    return (await response.json()) as { status: number; detail: string }
-  }
-  /** Uploads the test clip as ann; the new job and its video.uploaded message. */
-  async function uploaded(token = ann) {
-    const response = await upload(token, await video())
-    assert.equal(response.status, 202)
-    const job = (await response.json()) as Media
-    const message = await eventually(
-      () => media.seen.find((m) => m.routingKey === 'video.uploaded' && m.body.id === job.id),
-      'video.uploaded',
-    )
-    return { job, token: message.body.token! }
-  }
-  const converted = (id: string) =>
-    media.broker.publish(
-      mp3Converted,
-      { version: 1, id, size: 1000 },
-      { messageId: `${mp3Converted.routingKey}:${id}` },
-    )
 
   test('a dispatcher uploads a video: 202, the job, and video.uploaded for the converter', async () => {
     const response = await upload(ann, await video(), 'Incident on the A61.mp4')

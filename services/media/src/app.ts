@@ -1,17 +1,18 @@
 import { timingSafeEqual } from 'node:crypto'
 import multipart from '@fastify/multipart'
 import Type from 'typebox'
-import { MAY_UPLOAD, Media } from '@convoy/contracts'
-import { authenticate, requireRole, type Verifier } from '@convoy/access'
+import { MAY_AUDIT_UPLOADS, MAY_UPLOAD, Media, MediaListQuery, MediaWithOwner } from '@convoy/contracts'
+import { authenticate, requireRole, type Principal, type Verifier } from '@convoy/access'
 import type { BlobStore } from '@convoy/platform/blobs'
 import {
   ConflictError,
+  ForbiddenError,
   NotFoundError,
   UnauthorizedError,
   UnavailableError,
   UnsupportedMediaTypeError,
 } from '@convoy/platform/errors'
-import { createHttpApp, type HttpAppOptions } from '@convoy/platform/http'
+import { attachment, createHttpApp, type HttpAppOptions } from '@convoy/platform/http'
 import { probe } from '@convoy/platform/media'
 import { mp3Key, videoKey, type MediaPipeline } from './pipeline.ts'
 import type { JobsRepository } from './repository.ts'
@@ -33,7 +34,7 @@ export interface MediaAppOptions extends HttpAppOptions {
 
 /**
  * Media's HTTP API. `/media…` is the public one (through the gateway; a token on every route,
- * each job visible to its owner alone); `/internal/media/{id}/…` is the converter's, opened by
+ * each job visible to its owner alone, and read only to an admin auditing every user's uploads); `/internal/media/{id}/…` is the converter's, opened by
  * the job's own capability token, and never forwarded by the gateway.
  */
 export async function buildApp(options: MediaAppOptions) {
@@ -47,10 +48,21 @@ export async function buildApp(options: MediaAppOptions) {
   // The converter's MP3 arrives as the raw body: streamed to the store, never parsed.
   app.addContentTypeParser('audio/mpeg', (_request, _payload, done) => done(null))
 
-  const owned = async (id: string, ownerId: string) => {
-    const media = await repository.findOwned(id, ownerId)
-    if (!media) throw new NotFoundError(`no media ${id}`)
-    return media
+  /** Whether the caller may read every user's jobs: an audit, read only. */
+  const audits = (caller: Principal) => MAY_AUDIT_UPLOADS.includes(caller.role)
+  /**
+   * The job `id` and its owner's id if the caller may read it: their own (the repository's read
+   * names the owner), or any for an auditor. 404 for anyone else, as if it did not exist.
+   */
+  const readable = async (id: string, caller: Principal) => {
+    if (audits(caller)) {
+      const job = await repository.find(id)
+      if (job) return { media: job.media, ownerId: job.owner.id }
+    } else {
+      const media = await repository.findOwned(id, caller.userId)
+      if (media) return { media, ownerId: caller.userId }
+    }
+    throw new NotFoundError(`no media ${id}`)
   }
 
   app.post(
@@ -75,30 +87,53 @@ export async function buildApp(options: MediaAppOptions) {
     },
   )
 
-  app.get('/media', { schema: { response: { 200: Type.Array(Media) } } }, (request) =>
-    repository.list(request.principal!.userId),
+  app.get(
+    '/media',
+    { schema: { querystring: MediaListQuery, response: { 200: Type.Array(MediaWithOwner) } } },
+    (request) => {
+      const caller = request.principal!
+      if (request.query.scope !== 'all') return repository.list({ ownerId: caller.userId })
+      if (!audits(caller))
+        throw new ForbiddenError(
+          `every user's uploads are for the role ${MAY_AUDIT_UPLOADS.join(' or ')}; yours is ${caller.role}`,
+        )
+      return repository.list('all')
+    },
   )
 
-  app.get('/media/:id', { schema: { params: Params, response: { 200: Media } } }, (request) =>
-    owned(request.params.id, request.principal!.userId),
-  )
+  app.get('/media/:id', { schema: { params: Params, response: { 200: Media } } }, async (request) => {
+    return (await readable(request.params.id, request.principal!)).media
+  })
 
   app.get('/media/:id/mp3', { schema: { params: Params } }, async (request, reply) => {
-    const media = await owned(request.params.id, request.principal!.userId)
+    const caller = request.principal!
+    const { media, ownerId } = await readable(request.params.id, caller)
     if (media.status !== 'ready') throw new ConflictError(`media ${media.id} is ${media.status}, not ready`)
     const { stream, size } = await store.get(mp3Key(media.id))
+    if (ownerId !== caller.userId)
+      request.log.info(
+        { id: media.id, ownerId, by: caller.username },
+        "another user's MP3 downloaded (audit)",
+      )
     const name = `${media.filename.replace(/\.[^.]*$/, '')}.mp3`
     return reply
       .header('content-type', 'audio/mpeg')
       .header('content-length', size)
-      .header('content-disposition', contentDisposition(name))
+      .header('content-disposition', attachment(name))
       .send(stream)
   })
 
+  // Only the owner deletes: an auditor who can see the job is told why not, anyone else that
+  // there is no such job.
   app.delete('/media/:id', { schema: { params: Params } }, async (request, reply) => {
-    if (!(await pipeline.remove(request.params.id, request.principal!.userId)))
-      throw new NotFoundError(`no media ${request.params.id}`)
-    return reply.code(204).send()
+    const { id } = request.params
+    const caller = request.principal!
+    if (await pipeline.remove(id, caller.userId)) return reply.code(204).send()
+    if (audits(caller) && (await repository.find(id)))
+      throw new ForbiddenError(
+        `media ${id} is another user's: an admin may read it, only its owner delete it`,
+      )
+    throw new NotFoundError(`no media ${id}`)
   })
 
   // ── The converter's side ──────────────────────────────────────────────────────────────
@@ -137,10 +172,4 @@ export async function buildApp(options: MediaAppOptions) {
   })
 
   return app
-}
-
-/** `attachment` with the name for every client: ASCII fallback plus RFC 5987 UTF-8. */
-function contentDisposition(name: string) {
-  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_')
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`
 }

@@ -70,6 +70,12 @@ export const migrations: Record<string, Migration> = {
         WHERE status IN ('uploaded', 'converting') AND deleted_at IS NULL`.execute(db)
     },
   },
+  // Every user's jobs, newest first: an admin's audit (`GET /media?scope=all`).
+  '0005_newest_jobs': {
+    async up(db) {
+      await sql`CREATE INDEX jobs_newest_idx ON jobs (created_at DESC) WHERE deleted_at IS NULL`.execute(db)
+    },
+  },
 }
 
 export interface Tables {

@@ -1,4 +1,4 @@
-import type { Media, MediaStatus } from '@convoy/contracts'
+import type { Media, MediaStatus, MediaWithOwner } from '@convoy/contracts'
 import { sql, type Kysely } from '@convoy/platform/db'
 import type { Tables } from './migrations.ts'
 
@@ -99,13 +99,15 @@ export function jobsRepository(db: Kysely<Tables>) {
       return row ? toJob(row).media : null
     },
 
-    async list(ownerId: string, limit = 100): Promise<Media[]> {
-      const rows = await live()
-        .where('owner_id', '=', ownerId)
-        .orderBy('created_at', 'desc')
-        .limit(limit)
-        .execute()
-      return rows.map((row) => toJob(row).media)
+    /**
+     * The newest `limit` live jobs of one owner, or of every owner (`'all'`: an admin's audit),
+     * each with its owner's name.
+     */
+    async list(scope: { ownerId: string } | 'all', limit = 100): Promise<MediaWithOwner[]> {
+      let query = live()
+      if (scope !== 'all') query = query.where('owner_id', '=', scope.ownerId)
+      const rows = await query.orderBy('created_at', 'desc').limit(limit).execute()
+      return rows.map((row) => ({ ...toJob(row).media, ownerName: row.owner_name }))
     },
 
     converting: (id: string) => transition(id, ['uploaded'], 'converting'),

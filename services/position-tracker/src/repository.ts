@@ -2,11 +2,14 @@ import { sql, type Kysely } from '@convoy/platform/db'
 import type { Position, PositionReport, Vehicle } from '@convoy/contracts'
 import type { Tables } from './migrations.ts'
 import { decidingPositions, latestState, type Stored } from './latest-state.ts'
-import { motion, type TimedPoint } from '@convoy/geo'
+import type { TimedPoint } from '@convoy/geo'
+import { toPosition } from './to-position.ts'
 
 type PositionRow = { time: Date; lat: number; lng: number }
 /** History rows read per query. */
 const HISTORY_PAGE = 1000
+/** Rows read per query by the reads that derive from a whole range: fewer round trips. */
+const DERIVING_PAGE = 10_000
 const timedPoint = (row: PositionRow): TimedPoint => ({
   lat: row.lat,
   lng: row.lng,
@@ -14,6 +17,35 @@ const timedPoint = (row: PositionRow): TimedPoint => ({
 })
 
 export function positionsRepository(db: Kysely<Tables>) {
+  /**
+   * A vehicle's positions in [from, to], oldest first, at most `limit`, `pageSize` at a time by
+   * the primary key, each page starting after the last row of the one before.
+   */
+  async function* pages(
+    name: string,
+    range: { from: Date; to: Date; limit: number },
+    pageSize: number,
+  ): AsyncGenerator<TimedPoint[]> {
+    // The last row's instant as the database holds it (microseconds; a Date keeps milliseconds).
+    let last: string | undefined
+    for (let left = range.limit; left > 0;) {
+      const rows = await db
+        .selectFrom('positions')
+        .select(['time', 'lat', 'lng', sql<string>`time::text`.as('exact')])
+        .where('vehicle_name', '=', name)
+        .where('time', last ? '>' : '>=', last ? sql<Date>`${last}::timestamptz` : range.from)
+        .where('time', '<=', range.to)
+        .orderBy('time')
+        .limit(Math.min(pageSize, left))
+        .execute()
+      if (rows.length === 0) return
+      yield rows.map(timedPoint)
+      left -= rows.length
+      last = rows.at(-1)!.exact
+      if (rows.length < pageSize) return
+    }
+  }
+
   return {
     /**
      * Stores a batch of reports in one transaction, idempotently, then recomputes the latest
@@ -102,45 +134,21 @@ export function positionsRepository(db: Kysely<Tables>) {
 
     /**
      * Positions in [from, to], oldest first, each with the speed it was driving at, at most
-     * `limit`, read `pageSize` at a time (by the primary key, from the last one read): a long
-     * history is never held whole in memory, whoever asks for it.
+     * `limit`, read `pageSize` at a time: a long history is never held whole in memory, whoever
+     * asks for it.
      */
     async *historyPages(
       name: string,
       range: { from: Date; to: Date; limit: number },
       pageSize = HISTORY_PAGE,
     ): AsyncGenerator<Position[]> {
-      const before = await db
-        .selectFrom('positions')
-        .select(['time', 'lat', 'lng'])
-        .where('vehicle_name', '=', name)
-        .where('time', '<', range.from)
-        .orderBy('time', 'desc')
-        .limit(1)
-        .executeTakeFirst()
-      let previous = before && timedPoint(before)
-      // The last row's instant as the database holds it (microseconds; a Date keeps milliseconds).
-      let last: string | undefined
-      for (let left = range.limit; left > 0;) {
-        const rows = await db
-          .selectFrom('positions')
-          .select(['time', 'lat', 'lng', sql<string>`time::text`.as('exact')])
-          .where('vehicle_name', '=', name)
-          .where('time', last ? '>' : '>=', last ? sql<Date>`${last}::timestamptz` : range.from)
-          .where('time', '<=', range.to)
-          .orderBy('time')
-          .limit(Math.min(pageSize, left))
-          .execute()
-        if (rows.length === 0) return
-        yield rows.map((row) => {
-          const current = timedPoint(row)
-          const { speedKmh } = motion(previous, current)
+      let previous = await this.positionBefore(name, range.from)
+      for await (const page of pages(name, range, pageSize)) {
+        yield page.map((current) => {
+          const position = toPosition(previous, current)
           previous = current
-          return { lat: row.lat, lng: row.lng, speedKmh, timestamp: row.time.toISOString() }
+          return position
         })
-        left -= rows.length
-        last = rows.at(-1)!.exact
-        if (rows.length < pageSize) return
       }
     },
 
@@ -149,6 +157,29 @@ export function positionsRepository(db: Kysely<Tables>) {
       const positions: Position[] = []
       for await (const page of this.historyPages(name, range)) positions.push(...page)
       return positions
+    },
+
+    /**
+     * Positions in [from, to], oldest first, at most `limit`, as the tracker's maths takes them:
+     * for reads that derive something from a whole range (a replay, trips and stops).
+     */
+    async positions(name: string, range: { from: Date; to: Date; limit: number }): Promise<TimedPoint[]> {
+      const positions: TimedPoint[] = []
+      for await (const page of pages(name, range, DERIVING_PAGE)) for (const p of page) positions.push(p)
+      return positions
+    },
+
+    /** The newest position before `time`, whose speed the next one's is computed from. */
+    async positionBefore(name: string, time: Date): Promise<TimedPoint | undefined> {
+      const row = await db
+        .selectFrom('positions')
+        .select(['time', 'lat', 'lng'])
+        .where('vehicle_name', '=', name)
+        .where('time', '<', time)
+        .orderBy('time', 'desc')
+        .limit(1)
+        .executeTakeFirst()
+      return row && timedPoint(row)
     },
 
     /** Deletes up to `chunk` positions older than `cutoff`; returns how many it deleted. */

@@ -1,4 +1,4 @@
-import type { Bounds, RoadMap } from '../src/types.ts'
+import type { Bounds, RoadMap } from '../src/shared/types.ts'
 import { distanceMetres, type Point } from '@convoy/geo'
 import { simplify } from './simplify.ts'
 

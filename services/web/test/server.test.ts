@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { brotliCompressSync } from 'node:zlib'
 import { after, before, test } from 'node:test'
+import { ConfigError } from '@convoy/platform/config'
 import { start } from '../src/server/main.ts'
 
 const INDEX =
@@ -18,6 +19,7 @@ before(async () => {
   const dist = join(root, 'dist')
   await mkdir(join(dist, 'assets'), { recursive: true })
   await writeFile(join(dist, 'index.html'), INDEX)
+  await writeFile(join(dist, 'index.html.br'), brotliCompressSync(INDEX))
   await writeFile(join(dist, 'assets', 'index-a1b2c3.js'), SCRIPT)
   await writeFile(join(dist, 'assets', 'index-a1b2c3.js.br'), brotliCompressSync(SCRIPT))
   await writeFile(join(dist, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>')
@@ -48,6 +50,15 @@ test('serves index.html at the root, revalidated on every use, with a content se
     'cache-control': 'max-age=0',
   })
   assert.equal(again.status, 304)
+})
+
+test("the page's compressed twin carries the page's headers: its policy is not lost to a browser taking brotli", async () => {
+  const response = await get('/', { 'accept-encoding': 'br' })
+  assert.equal(response.headers.get('content-encoding'), 'br')
+  assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'self'/)
+  assert.equal(response.headers.get('x-frame-options'), 'DENY')
+  assert.equal(response.headers.get('referrer-policy'), 'strict-origin-when-cross-origin')
+  assert.equal(await response.text(), INDEX)
 })
 
 test('answers the pages of the app with index.html (SPA fallback)', async () => {
@@ -123,5 +134,75 @@ test('is not ready without a build', async () => {
     assert.equal((await fetch(new URL('/', empty.url))).status, 404)
   } finally {
     await empty.close()
+  }
+})
+
+/** The web server on the same build, with `env` besides: the caller closes it. */
+const startWith = (env: Record<string, string>) =>
+  start({ ...PORTS, LOG_LEVEL: 'silent', WEB_DIST_DIR: join(root, 'dist'), ...env })
+const imgSrc = (response: Response) =>
+  /(?:^|; )img-src ([^;]*)/.exec(response.headers.get('content-security-policy') ?? '')?.[1]
+
+test("tells the app OpenStreetMap's tiles and credit by default, revalidated on every use; the page may load them", async () => {
+  const response = await get('/config.json')
+  assert.equal(response.status, 200)
+  assert.match(response.headers.get('content-type') ?? '', /^application\/json/)
+  assert.equal(response.headers.get('cache-control'), 'no-cache')
+  assert.deepEqual(await response.json(), {
+    tileUrl: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
+    tileAttribution:
+      '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a><span class="attr-long"> contributors</span>',
+  })
+  assert.equal(imgSrc(await get('/')), "'self' data: https://tile.openstreetmap.org")
+})
+
+test('tells the app the tiles of TILE_URL and TILE_ATTRIBUTION, and lets the page load from their origin alone', async () => {
+  const tileUrl = 'https://{s}.tiles.example.net:8443/osm/{z}/{x}/{-y}{r}.png?style=light'
+  const tileAttribution = 'Map © <a href="https://tiles.example.net/">Example</a>'
+  const server = await startWith({ TILE_URL: tileUrl, TILE_ATTRIBUTION: tileAttribution })
+  try {
+    const config = await fetch(new URL('/config.json', server.url))
+    assert.deepEqual(await config.json(), { tileUrl, tileAttribution })
+    assert.equal(imgSrc(await fetch(server.url)), "'self' data: https://*.tiles.example.net:8443")
+  } finally {
+    await server.close()
+  }
+})
+
+test('an empty TILE_URL means no tiles at all: none to load, none to credit', async () => {
+  const server = await startWith({ TILE_URL: '' })
+  try {
+    const config = await fetch(new URL('/config.json', server.url))
+    assert.deepEqual(await config.json(), { tileUrl: null, tileAttribution: '' })
+    assert.equal(imgSrc(await fetch(server.url)), "'self' data:")
+  } finally {
+    await server.close()
+  }
+})
+
+test('a TILE_URL that is not an http(s) URL template with {z}, {x} and {y} stops the start, saying why', async () => {
+  for (const [url, why] of [
+    ['tile.openstreetmap.org/{z}/{x}/{y}.png', /not a URL/],
+    ['ftp://tiles.example.net/{z}/{x}/{y}.png', /ftp: is not http or https/],
+    ['javascript:alert(1)//{z}/{x}/{y}', /javascript: is not http or https/],
+    ['https://tiles.example.net/{z}/{x}.png', /\{y\} is missing/],
+    ['https://tiles.example.net/{x}/{y}.png', /\{z\} is missing/],
+    ['https://tiles.example.net/{z}/{y}.png', /\{x\} is missing/],
+    ['https://tiles.example.net/{z}/{x}/{y}.png?key={apikey}', /\{apikey\} is not one of/],
+    ['https://tiles.{s}.example.net/{z}/{x}/{y}.png', /only \{s\} may stand in the host/],
+    ['https://{z}.example.net/{z}/{x}/{y}.png', /only \{s\} may stand in the host/],
+    ['https://me:secret@tiles.example.net/{z}/{x}/{y}.png', /user or password/],
+    ['https://tiles example.net/{z}/{x}/{y}.png', /not a URL/],
+  ] as const) {
+    await assert.rejects(
+      startWith({ TILE_URL: url }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError, url)
+        assert.match(error.message, /^invalid configuration: TILE_URL: /, url)
+        assert.match(error.message, why, url)
+        return true
+      },
+      url,
+    )
   }
 })

@@ -4,7 +4,13 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { positionReported, type Vehicle, type VehicleHistory } from '@convoy/contracts'
+import {
+  positionReported,
+  type Vehicle,
+  type VehicleHistory,
+  type VehicleReplay,
+  type VehicleTrips,
+} from '@convoy/contracts'
 import { connectBroker, deadLetterQueue, untypedTopic, type Broker } from '@convoy/platform/messaging'
 import { drainQueue, eventually, testLogger } from '@convoy/platform/testing'
 import { login, openLiveFeed, startTestStack, type LiveFeed, type TestStack } from '@convoy/system/testing'
@@ -111,6 +117,44 @@ describe('fleet tracking in the stack topology', () => {
     )
   })
 
+  test('replays a vehicle, its trips as CSV and its route as GPX, through the gateway', async () => {
+    const name = encodeURIComponent('Test Van A')
+    const range = `from=${new Date(START).toISOString()}&to=${new Date(START + POINTS * 1000).toISOString()}`
+    const { status, body: replay } = await api<VehicleReplay>(`/vehicles/${name}/route?${range}`)
+    assert.equal(status, 200)
+    // 100 positions 10 m apart, a second apart, due north: an even drive, its two ends.
+    assert.deepEqual(
+      replay.positions.map((p) => p.timestamp),
+      [START, START + (POINTS - 1) * 1000].map((t) => new Date(t).toISOString()),
+    )
+    assert.deepEqual([replay.reduction.originalPositions, replay.reduction.keptPositions], [POINTS, 2])
+    const { body: trips } = await api<VehicleTrips>(`/vehicles/${name}/trips?${range}`)
+    assert.equal(trips.trips.length, 1)
+    assert.equal(Math.round(trips.trips[0]!.distanceMetres), (POINTS - 1) * 10)
+
+    for (const [path, type, filename] of [
+      [`trips?${range}&format=csv`, 'text/csv', 'Test Van A trips 20260301T080000Z-20260301T080140Z.csv'],
+      [
+        `route?${range}&format=gpx`,
+        'application/gpx+xml',
+        'Test Van A route 20260301T080000Z-20260301T080140Z.gpx',
+      ],
+    ] as const) {
+      const response = await fetch(`${system.url}/api/vehicles/${name}/${path}`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+      assert.equal(response.status, 200)
+      assert.ok(response.headers.get('content-type')?.startsWith(`${type}; charset=utf-8`))
+      assert.equal(
+        response.headers.get('content-disposition'),
+        `attachment; filename="${filename}"; filename*=UTF-8''${encodeURIComponent(filename)}`,
+      )
+      // As bytes: a browser's text() drops the byte-order mark the CSV starts with.
+      const body = Buffer.from(await response.arrayBuffer()).toString('utf8')
+      assert.match(body, type === 'text/csv' ? /^\ufeff"vehicle",/ : /<trkseg>/)
+    }
+  })
+
   test('pushes live frames to a WebSocket client', async () => {
     const last = new Date(START + (POINTS - 1) * 1000).toISOString()
     await eventually(
@@ -150,6 +194,10 @@ describe('fleet tracking in the stack topology', () => {
     ['/vehicles/Nobody', 404],
     ['/vehicles/Test%20Van%20A/history?limit=-1', 400],
     ['/vehicles/Test%20Van%20A/history?from=yesterday', 400],
+    ['/vehicles/Test%20Van%20A/route?format=kml', 400],
+    ['/vehicles/Test%20Van%20A/trips?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z', 400],
+    ['/vehicles/Test%20Van%20A/summary?date=2026-03-01&timeZone=Mars%2FOlympus', 400],
+    ['/vehicles/Nobody/stops', 404],
   ]
   for (const [path, status] of badRequests) {
     test(`GET /api${path.slice(0, 50)} through the gateway → ${status} problem+json`, async () => {

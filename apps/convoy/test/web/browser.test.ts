@@ -1,7 +1,7 @@
 // End to end: the whole system (embedded) serving the built app, driven by headless Chromium.
 // Needs a build first: `npm run build -w @convoy/web`. Chromium: /usr/bin/chromium or CHROMIUM_PATH.
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -9,26 +9,32 @@ import { after, before, test, type TestContext } from 'node:test'
 import { startEmbedded } from '@convoy/system'
 import { login, TEST_ADMIN_PASSWORD } from '@convoy/system/testing'
 import type { Browser, Page } from 'playwright-core'
-import type { Bounds, RoadMap, Vehicle } from '@convoy/web/types'
-import { ADMIN, launchBrowser, PHONE, WEB_DIST } from './chromium.ts'
+import type { Vehicle } from '@convoy/web/types'
+import {
+  areaOf,
+  DESKTOP,
+  fleetShown,
+  fits,
+  mapSettled,
+  mapView,
+  markerPoint,
+  newAppPage,
+  openAppAs,
+  signIn,
+  type Viewport,
+} from './app-page.ts'
+import { ADMIN, launchBrowser, PHONE, until } from './chromium.ts'
 
-const DIST_ASSETS = fileURLToPath(new URL('assets', WEB_DIST))
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url))
-const VEHICLES = 38
-const DESKTOP = { width: 1280, height: 800 }
-/** Where the app keeps its session (see services/web/src/session.ts). */
+/** Where the app keeps its session (see services/web/src/session/session.ts). */
 const SESSION_KEY = 'convoy.session'
 
 let dataDir: string
 let system: Awaited<ReturnType<typeof startEmbedded>>
 let browser: Browser
-let roadMap: RoadMap
 
 before(async () => {
   browser = await launchBrowser()
-  const roadsFile = (await readdir(DIST_ASSETS)).find((file) => /^roads-.*\.json$/.test(file))
-  assert.ok(roadsFile, 'the build has a road drawing')
-  roadMap = JSON.parse(await readFile(join(DIST_ASSETS, roadsFile), 'utf8')) as RoadMap
   dataDir = await mkdtemp(join(tmpdir(), 'convoy-browser-'))
   system = await startEmbedded({
     dataDir,
@@ -44,73 +50,24 @@ after(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true })
 })
 
-interface Session {
-  page: Page
-  /** Page errors and console errors, but for the refused requests. */
-  problems: string[]
-  /** How many map tiles the page asked for. */
-  tileRequests: number
-}
-
-/** A page in a fresh browser context (its own storage), with map tiles (and optionally the roads) refused. */
-async function newPage(
-  t: TestContext,
-  viewport: { width: number; height: number },
-  { blockRoads = false } = {},
-): Promise<Session> {
-  const context = await browser.newContext({ viewport })
-  t.after(() => context.close())
-  const page = await context.newPage()
-  const session: Session = { page, problems: [], tileRequests: 0 }
-  // Map tiles come from the internet: refuse them, so the test sees the offline map every time.
-  await context.route('https://tile.openstreetmap.org/**', (route) => {
-    session.tileRequests++
-    return route.abort('internetdisconnected')
-  })
-  if (blockRoads)
-    await context.route('**/assets/roads-*.json', (route) => route.abort('internetdisconnected'))
-  const watch = (page: Page) => {
-    page.on('pageerror', (error) => session.problems.push(`page error: ${error.message}`))
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !message.text().includes('net::ERR_INTERNET_DISCONNECTED')) {
-        session.problems.push(`console: ${message.text()}`)
-      }
-    })
-  }
-  watch(page)
-  context.on('page', watch)
-  return session
-}
-
-/** Fills in the login form and submits it with the keyboard. */
-async function signIn(page: Page, { username, password }: { username: string; password: string }) {
-  const form = page.locator('#login-form')
-  await form.getByLabel('Username').fill(username)
-  await form.getByLabel('Password').fill(password)
-  await form.getByLabel('Password').press('Enter')
-}
-
-/** Waits until the fleet is on screen: the feed live, the offline map, every vehicle listed. */
-async function fleetShown(page: Page): Promise<void> {
-  await page.locator('#connection[data-state="live"]').waitFor({ timeout: 15_000 })
-  await page.locator('.map--offline').waitFor({ timeout: 15_000 })
-  await until(
-    `all ${VEHICLES} recorded vehicles are listed`,
-    async () => (await page.locator('.vehicle').count()) === VEHICLES,
-  )
-}
+/** A page in a fresh browser context, with map tiles (and optionally the roads) refused. */
+const newPage = (t: TestContext, viewport: Viewport, options: { blockRoads?: boolean } = {}) =>
+  newAppPage(browser, t, viewport, options)
 
 /** Opens the app in a fresh browser context and signs in (as the admin unless told otherwise). */
-async function openApp(
+const openApp = (
   t: TestContext,
-  viewport: { width: number; height: number },
-  { blockRoads = false, user = ADMIN } = {},
-): Promise<Session> {
-  const session = await newPage(t, viewport, { blockRoads })
-  await session.page.goto(system.url)
-  await signIn(session.page, user)
-  await fleetShown(session.page)
-  return session
+  viewport: Viewport,
+  options: { blockRoads?: boolean; user?: typeof ADMIN } = {},
+) => openAppAs(browser, system.url, t, viewport, options)
+
+/** Every vehicle's latest state, as the API has it. */
+async function vehicles(): Promise<Vehicle[]> {
+  const token = await login(system.url)
+  const response = await fetch(new URL('/api/vehicles', system.url), {
+    headers: { authorization: `Bearer ${token}` },
+  })
+  return (await response.json()) as Vehicle[]
 }
 
 const stored = (page: Page) =>
@@ -120,60 +77,23 @@ const stored = (page: Page) =>
 
 const screenshot = (page: Page, name: string) => page.screenshot({ path: join(RESULTS, name) })
 
-/** Where the app drew a vehicle on its (canvas) map, in pixels from the map's corner. */
-const markerPoint = (page: Page, name: string) =>
-  page.evaluate<{ x: number; y: number } | null>(`window.convoy.pointOf(${JSON.stringify(name)})`)
-
-interface View {
-  south: number
-  west: number
-  north: number
-  east: number
-  zoom: number
-}
-const mapView = (page: Page) => page.evaluate<View>('window.convoy.view()')
-
 /** How many points the selected vehicle's trail has (Leaflet draws an empty line as `M0 0`). */
 async function trailPoints(page: Page): Promise<number> {
   const d = (await page.locator('path.trail-line').getAttribute('d')) ?? ''
   return d.match(/[ML]/g)?.length ?? 0
 }
 
-/** Waits until the map has stopped moving (fly-to animations included). */
-const mapSettled = (page: Page) => page.locator('#map:not([data-moving])').waitFor()
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
-
-/** Whether `view` shows all of `[[south, west], [north, east]]`, centred on it (within `slack` of the view). */
-function fits(view: View, [[south, west], [north, east]]: Bounds, slack = 0.05): boolean {
-  const height = view.north - view.south
-  const width = view.east - view.west
-  return (
-    view.south <= south &&
-    view.west <= west &&
-    view.north >= north &&
-    view.east >= east &&
-    Math.abs((view.south + view.north) / 2 - (south + north) / 2) <= slack * height &&
-    Math.abs((view.west + view.east) / 2 - (west + east) / 2) <= slack * width
-  )
-}
-
 test('shows the live fleet on the map and in the list, and the trail of a selected vehicle', async (t) => {
   const { page, problems, ...session } = await openApp(t, DESKTOP)
 
-  // The first view is the area of the tracks, not wherever the first vehicles happened to be.
-  await until('the map shows the area of the tracks', async () => fits(await mapView(page), roadMap.home))
-  const home = await mapView(page)
-  const [[south, west], [north, east]] = roadMap.home
+  // The first view shows every vehicle, not only the area where most tracks are.
+  const every = areaOf(await vehicles())
+  await until('the map shows every vehicle', async () => fits(await mapView(page), every))
+  const first = await mapView(page)
+  const [[south, west], [north, east]] = every
   assert.ok(
-    (north - south) / (home.north - home.south) > 0.4 || (east - west) / (home.east - home.west) > 0.4,
-    'zoomed in on the tracks, not out',
+    (north - south) / (first.north - first.south) > 0.4 || (east - west) / (first.east - first.west) > 0.4,
+    'zoomed in on the vehicles, not out',
   )
   // Tiles refused: the map says so, and stops asking for them.
   assert.equal(await page.locator('.map-offline-hint').textContent(), 'Offline map: roads only')
@@ -246,19 +166,8 @@ test('shows the live fleet on the map and in the list, and the trail of a select
 
 test('without the road drawing, the first view shows the vehicles of the first snapshot', async (t) => {
   const { page, problems } = await openApp(t, DESKTOP, { blockRoads: true })
-  const token = await login(system.url)
-  const response = await fetch(new URL('/api/vehicles', system.url), {
-    headers: { authorization: `Bearer ${token}` },
-  })
-  const vehicles = (await response.json()) as Vehicle[]
-  const lats = vehicles.map((vehicle) => vehicle.lat)
-  const lngs = vehicles.map((vehicle) => vehicle.lng)
   // The vehicles have moved a little since the page's own snapshot.
-  const margin = 0.01
-  const area: Bounds = [
-    [Math.min(...lats) + margin, Math.min(...lngs) + margin],
-    [Math.max(...lats) - margin, Math.max(...lngs) - margin],
-  ]
+  const area = areaOf(await vehicles())
   await until('the map shows every vehicle', async () => fits(await mapView(page), area))
   assert.equal(await page.locator('.leaflet-roads-pane canvas').count(), 0, 'no road drawing')
   assert.deepEqual(problems, [])

@@ -28,3 +28,12 @@ export async function launchBrowser(): Promise<Browser> {
     throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`)
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
 }
+
+/** Polls `check` (through the DevTools protocol, which the app's CSP does not stop) until it holds. */
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}

@@ -12,7 +12,7 @@ import { startEmbedded } from '@convoy/system'
 import { login, TEST_ADMIN_PASSWORD } from '@convoy/system/testing'
 import type { Browser, Page } from 'playwright-core'
 import type { Media } from '@convoy/contracts'
-import { ADMIN, launchBrowser, PHONE } from './chromium.ts'
+import { ADMIN, launchBrowser, PHONE, until } from './chromium.ts'
 
 const SCREENSHOTS = process.env.SCREENSHOT_DIR ?? '/tmp'
 const DESKTOP = { width: 1280, height: 900 }
@@ -117,6 +117,10 @@ async function throttleUploads(page: Page, bytesPerSecond: number): Promise<void
   })
 }
 
+/** How far the first upload in the queue is, in percent (0 while none or while it is checked). */
+const uploadPercent = (page: Page) =>
+  page.evaluate<number>(`Number(document.querySelector('.upload-bar')?.value ?? 0)`)
+
 /** The caller's jobs as the API has them. */
 async function jobs(): Promise<Media[]> {
   const token = await login(system.url)
@@ -150,9 +154,7 @@ test('an admin uploads a video, sees it converted live, is notified, downloads t
   const upload = page.locator('.upload', { hasText: 'long drive.mp4' })
   const bar = upload.getByRole('progressbar', { name: 'Uploading long drive.mp4' })
   await bar.waitFor()
-  await page.waitForFunction(`Number(document.querySelector('.upload-bar')?.value) >= 20`, undefined, {
-    timeout: 15_000,
-  })
+  await until('the upload is a fifth done', async () => (await uploadPercent(page)) >= 20)
   assert.match(await upload.locator('.upload-figures').innerText(), /^\d{1,2}% · [\d.]+ of [\d.]+ KB$/)
   assert.equal(
     await upload.getByRole('button', { name: 'Cancel the upload of long drive.mp4' }).isVisible(),
@@ -248,7 +250,7 @@ test('an upload can be cancelled; nothing is kept of it', async (t) => {
   await throttleUploads(page, 16 * 1024)
   await page.getByLabel('Video to upload').setInputFiles(join(files, 'long drive.mp4'))
   const upload = page.locator('.upload', { hasText: 'long drive.mp4' })
-  await page.waitForFunction(`Number(document.querySelector('.upload-bar')?.value) >= 5`)
+  await until('the upload is under way', async () => (await uploadPercent(page)) >= 5)
   await upload.getByRole('button', { name: 'Cancel the upload of long drive.mp4' }).click()
   await upload.waitFor({ state: 'detached' })
   await page
@@ -346,7 +348,9 @@ test('the uploads page fits a phone', async (t) => {
   // The keyboard reaches "Choose a video".
   const choose = page.getByRole('button', { name: 'Choose a video' })
   await choose.focus()
-  await page.waitForFunction('document.activeElement?.textContent?.includes("Choose a video")')
+  await until('"Choose a video" has the focus', () =>
+    page.evaluate<boolean>('document.activeElement?.textContent?.includes("Choose a video") === true'),
+  )
   const chooser = page.waitForEvent('filechooser', { timeout: 60_000 })
   await choose.press('Enter')
   await (await chooser).setFiles(join(files, 'clip.mp4'))

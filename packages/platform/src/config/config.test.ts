@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { ConfigError, loadConfig, port, Type } from './index.ts'
+import { ConfigError, loadConfig, port, stringOrEmpty, Type } from './index.ts'
 
 const Schema = Type.Object({
   PORT: port(8080),
@@ -31,6 +31,16 @@ test('names the invalid variable and its value', () => {
 
 test('treats an empty variable as unset', () => {
   assert.equal(loadConfig(Schema, { DATABASE_URL: 'x', PORT: '' }).PORT, 8080)
+})
+
+test('keeps an empty value where it is a choice of its own, and the default where it is unset', () => {
+  const Tiles = Type.Object({ TILE_URL: stringOrEmpty('https://tiles.example/{z}/{x}/{y}.png') })
+  assert.equal(loadConfig(Tiles, { TILE_URL: '' }).TILE_URL, '')
+  assert.equal(loadConfig(Tiles, {}).TILE_URL, 'https://tiles.example/{z}/{x}/{y}.png')
+  assert.equal(
+    loadConfig(Tiles, { TILE_URL: 'https://other/{z}/{x}/{y}.png' }).TILE_URL,
+    'https://other/{z}/{x}/{y}.png',
+  )
 })
 
 test('never shows a refused secret, nor the password in a refused URL', () => {

@@ -11,7 +11,8 @@ export class ConfigError extends Error {
 /**
  * Parses a service's configuration from environment variables, once, at start.
  * Keys of the schema are the variable names; strings are converted to the declared types and
- * defaults applied. Any missing or invalid variable throws a {@link ConfigError} naming it.
+ * defaults applied. An empty variable counts as unset, but for a {@link stringOrEmpty} one. Any
+ * missing or invalid variable throws a {@link ConfigError} naming it.
  *
  * @example
  * const Config = Type.Object({ PORT: port(8080), DATABASE_URL: Type.String() })
@@ -19,9 +20,10 @@ export class ConfigError extends Error {
  */
 export function loadConfig<S extends TObject>(schema: S, env: Env = process.env): Static<S> {
   const raw: Record<string, unknown> = {}
-  for (const key of Object.keys(schema.properties)) {
+  for (const [key, property] of Object.entries(schema.properties)) {
     const value = env[key]
-    if (value !== undefined && value !== '') raw[key] = value
+    if (value !== undefined && (value !== '' || (property as { emptyIsAValue?: boolean }).emptyIsAValue))
+      raw[key] = value
   }
   const value = Value.Default(schema, Value.Convert(schema, raw))
   const problems = Value.Errors(schema, value).map((error) => {
@@ -56,6 +58,13 @@ export const opsConfig = (defaultPort: number) => ({
   OPS_PORT: port(defaultPort),
   OPS_HOST: Type.String({ default: '0.0.0.0' }),
 })
+
+/**
+ * A text setting for which empty is a choice of its own, not "unset" as for every other variable
+ * (`TILE_URL=`: no map tiles at all); unset, it is `defaultValue`.
+ */
+export const stringOrEmpty = (defaultValue: string) =>
+  Type.String({ default: defaultValue, emptyIsAValue: true })
 
 /** A log level with a default of `info`. */
 export const logLevel = () =>

@@ -13,6 +13,7 @@ import { NO_COERCION, strictParameters } from './plugins/strict-parameters.ts'
 
 export { createOpsApp, type OpsApp, type ReadinessCheck } from './ops.ts'
 export { MethodNotAllowedError, type FallbackConfig } from './plugins/allowed-methods.ts'
+export { attachment } from './attachment.ts'
 export { concurrencyLimit, OverloadedError, type ConcurrencyLimitOptions } from './concurrency.ts'
 
 export interface HttpAppOptions {

@@ -6,18 +6,20 @@ import { runUntilSignal, serve, type RunningService } from '@convoy/platform/lif
 import { createLogger } from '@convoy/platform/log'
 import { buildApp } from './app.ts'
 import { Config } from './config.ts'
+import { tiles } from './tiles.ts'
 
 export const SERVICE = 'web'
 
 /** Serves the built browser app (see app.ts) until closed. */
 export async function start(env: Env): Promise<RunningService & { url: string; opsUrl: string }> {
   const config = loadConfig(Config, env)
+  const map = tiles(config.TILE_URL, config.TILE_ATTRIBUTION)
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL })
   if (!existsSync(path.join(config.WEB_DIST_DIR, 'index.html'))) {
     log.warn({ distDir: config.WEB_DIST_DIR }, 'no built app to serve yet: npm run build -w @convoy/web')
   }
   const metrics = createMetrics(SERVICE)
-  const app = buildApp({ service: SERVICE, log, metrics, distDir: config.WEB_DIST_DIR })
+  const app = buildApp({ service: SERVICE, log, metrics, distDir: config.WEB_DIST_DIR, tiles: map })
   return serve({
     log,
     listen: config,
