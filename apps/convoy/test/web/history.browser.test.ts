@@ -1,6 +1,7 @@
-// A vehicle's history in headless Chromium, on the embedded system: a scripted journey (drive,
-// stop ten minutes, drive) published to the broker comes out as two trips and one stop, its
-// replay ends where its history ends and plays, and the trips download as CSV.
+// A vehicle's history and the geofences, in headless Chromium on the embedded system: a scripted
+// journey (drive, stop ten minutes, drive) published to the broker comes out as two trips and one
+// stop, its replay ends where its history ends and plays, the trips download as CSV; a geofence
+// drawn on the map makes one enter and one exit as a van drives through it.
 // Needs a build first: `npm run build -w @convoy/web`. Chromium: /usr/bin/chromium or CHROMIUM_PATH.
 import assert from 'node:assert/strict'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -161,5 +162,56 @@ test('a range that ends before it starts is refused in words, and nothing is dra
   assert.equal(await page.evaluate('window.convoy.replayCursor()'), null)
   await panel.getByRole('button', { name: 'Close the history' }).click()
   await panel.waitFor({ state: 'detached' })
+  assert.deepEqual(problems, [])
+})
+
+test('a geofence drawn on the map around a track: the vehicle passing through makes one enter and one exit, in the events panel', async (t) => {
+  const { page, problems } = await openAppAs(browser, system.url, t, DESKTOP, { vehicles: 1 })
+  // A place a little east of the scripted van, in the first view.
+  const parked = journey.at(-1)!
+  const place = { lat: parked.lat, lng: parked.lng + 0.002 }
+  const pixel = (lat: number, lng: number) =>
+    page.evaluate<{ x: number; y: number }>(`window.convoy.pointAt(${lat}, ${lng})`)
+  const box = (await page.locator('#map').boundingBox())!
+
+  await page.getByRole('tab', { name: 'Geofences' }).click()
+  await page.getByRole('button', { name: 'Draw a circle' }).click()
+  await page.getByRole('status').filter({ hasText: 'Click the centre on the map' }).waitFor()
+  const centre = await pixel(place.lat, place.lng)
+  const edge = await pixel(place.lat + 100 / 111_195, place.lng)
+  await page.mouse.click(box.x + centre.x, box.y + centre.y)
+  await page.mouse.move(box.x + edge.x, box.y + edge.y, { steps: 3 })
+  await page.mouse.click(box.x + edge.x, box.y + edge.y)
+  await page.getByLabel('Name of the new circle').fill('Test Fence')
+  await page.getByRole('button', { name: 'Save geofence' }).click()
+  const fence = page.locator('.geofence[data-name="Test Fence"]')
+  await fence.waitFor()
+  assert.match(await fence.locator('.geofence-meta').innerText(), /^Circle, (9\d|10\d) m radius · by admin$/)
+
+  // A van drives north through it, a report a second for a minute, ending now.
+  const now = Math.floor(Date.now() / 1000) * 1000
+  for (let i = 0; i <= 60; i++) {
+    const report = {
+      vehicle: 'Fence Van',
+      lat: place.lat + (i - 30) * STEP_DEGREES,
+      lng: place.lng,
+      timestamp: new Date(now - (60 - i) * 1000).toISOString(),
+    }
+    await broker.publish(positionReported, report, { messageId: `${report.vehicle}@${report.timestamp}` })
+  }
+
+  await page.getByRole('tab', { name: 'Events' }).click()
+  const entered = page.locator('.event', { hasText: 'Fence Van entered Test Fence' })
+  const left = page.locator('.event', { hasText: 'Fence Van left Test Fence' })
+  await until(
+    'the panel lists the van entering and leaving',
+    async () => (await entered.count()) === 1 && (await left.count()) === 1,
+    30_000,
+  )
+  await page.getByLabel('Events of the vehicle').fill('Fence Van')
+  await page.getByLabel('Events of the vehicle').press('Enter')
+  await until("only the van's events are listed", async () => (await page.locator('.event').count()) === 2)
+  await entered.getByRole('button').click()
+  await page.locator('.place-ring').waitFor()
   assert.deepEqual(problems, [])
 })

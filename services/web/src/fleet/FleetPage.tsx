@@ -1,13 +1,22 @@
 import { useSignalEffect } from '@preact/signals'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { AppStore } from '../app/store.ts'
-import type { Vehicle } from '../shared/types.ts'
+import { MAY_EDIT_FLEET_RULES, MAY_EDIT_GEOFENCES } from '@convoy/contracts'
+import type { Geofence, Vehicle } from '../shared/types.ts'
+import { EventsPanel } from './events/EventsPanel.tsx'
+import { GeofencesPanel } from './geofences/GeofencesPanel.tsx'
 import { FleetMap } from './fleet-map.ts'
 import { DetailsCard } from './DetailsCard.tsx'
 import { HistoryPanel } from './history/HistoryPanel.tsx'
 import { statusOf, type VehicleStatus } from './vehicle-status.ts'
 import { VehicleList, type Selection } from './VehicleList.tsx'
 
+type PanelTab = 'vehicles' | 'events' | 'geofences'
+const PANEL_TABS: ReadonlyArray<{ tab: PanelTab; label: string }> = [
+  { tab: 'vehicles', label: 'Vehicles' },
+  { tab: 'events', label: 'Events' },
+  { tab: 'geofences', label: 'Geofences' },
+]
 const BROWSER_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' })
 const STATUSES: ReadonlyArray<{ status: VehicleStatus; label: string }> = [
@@ -38,6 +47,17 @@ export function FleetPage({ store }: { store: AppStore }) {
   const [following, setFollowing] = useState(false)
   /** The vehicle whose history is open (the live card gives way to it). */
   const [history, setHistory] = useState<string | null>(null)
+  const [tab, setTab] = useState<PanelTab>('vehicles')
+  const [geofences, setGeofences] = useState<readonly Geofence[]>([])
+  const loadGeofences = async () => {
+    try {
+      const list = await store.api.geofences()
+      setGeofences(list)
+      map.current?.geofences.show(list)
+    } catch (error) {
+      console.warn('geofences unavailable', error)
+    }
+  }
   const selected = selection?.name ?? null
   const search = filter.trim().toLowerCase()
   /** The search and the legend's statuses decide which vehicles the list and the map show. */
@@ -55,12 +75,14 @@ export function FleetPage({ store }: { store: AppStore }) {
       config: store.config,
     })
     map.current = fleetMap
+    void loadGeofences()
     // For tests and tools: where a vehicle is drawn on the (canvas) map, and what the map shows.
     Object.assign(window, {
       convoy: {
         pointOf: (name: string) => fleetMap.pointOf(name),
         view: () => fleetMap.view(),
         replayCursor: () => fleetMap.history.cursorAt(),
+        pointAt: (lat: number, lng: number) => fleetMap.pointAt(lat, lng),
       },
     })
     const unsubscribe = store.fleet.subscribe((change) =>
@@ -98,6 +120,7 @@ export function FleetPage({ store }: { store: AppStore }) {
   }, [])
 
   const now = store.now.value
+  const user = store.user.value
   const vehicle = selected === null ? undefined : store.fleet.get(selected)
   return (
     <>
@@ -127,51 +150,84 @@ export function FleetPage({ store }: { store: AppStore }) {
         />
       </main>
       <aside class="panel" aria-label="Vehicles">
-        <div class="panel-head">
-          <h2 class="panel-title">Vehicles</h2>
-          <div class="search">
-            <svg viewBox="0 0 16 16" aria-hidden="true">
-              <circle cx="7" cy="7" r="4.5" />
-              <path d="M10.5 10.5 14 14" />
-            </svg>
-            <input
-              id="filter"
-              type="search"
-              placeholder="Search vehicles"
-              autocomplete="off"
-              spellcheck={false}
-              aria-label="Search vehicles"
-              value={filter}
-              onInput={(event) => setFilter(event.currentTarget.value)}
-            />
-          </div>
-          <div class="list-legend" role="group" aria-label="Show vehicles by status">
-            {STATUSES.map(({ status, label }) => (
-              <button
-                key={status}
-                type="button"
-                class="legend-toggle"
-                aria-pressed={statuses.has(status)}
-                title={
-                  statuses.has(status)
-                    ? `Hide ${label.toLowerCase()} vehicles`
-                    : `Show ${label.toLowerCase()} vehicles`
-                }
-                onClick={() => setStatuses(toggled(statuses, status))}
-              >
-                <i data-look={status}></i>
-                {label}
-              </button>
-            ))}
-          </div>
+        <div class="panel-tabs" role="tablist" aria-label="Panel">
+          {PANEL_TABS.map((each) => (
+            <button
+              key={each.tab}
+              type="button"
+              role="tab"
+              aria-selected={tab === each.tab}
+              onClick={() => setTab(each.tab)}
+            >
+              {each.label}
+            </button>
+          ))}
         </div>
-        <VehicleList
-          vehicles={[...store.fleet.names()].sort(collator.compare).map((name) => store.fleet.get(name)!)}
-          now={now}
-          shown={shown}
-          selection={selection}
-          onSelect={(name) => toggle(name, true)}
-        />
+        {tab === 'events' && (
+          <EventsPanel
+            api={store.api}
+            now={now}
+            onShow={(event) => map.current?.showPlace(event.lat, event.lng)}
+          />
+        )}
+        {tab === 'geofences' && map.current && (
+          <GeofencesPanel
+            api={store.api}
+            geofences={geofences}
+            reload={loadGeofences}
+            drawing={map.current.drawing}
+            mayEdit={user !== null && MAY_EDIT_GEOFENCES.includes(user.role)}
+            mayEditRules={user !== null && MAY_EDIT_FLEET_RULES.includes(user.role)}
+            onShow={(id) => map.current?.geofences.focus(id)}
+          />
+        )}
+        {/* The vehicles stay rendered under the other tabs: the list keeps its place and scroll. */}
+        <div class="panel-view" hidden={tab !== 'vehicles'}>
+          <div class="panel-head">
+            <div class="search">
+              <svg viewBox="0 0 16 16" aria-hidden="true">
+                <circle cx="7" cy="7" r="4.5" />
+                <path d="M10.5 10.5 14 14" />
+              </svg>
+              <input
+                id="filter"
+                type="search"
+                placeholder="Search vehicles"
+                autocomplete="off"
+                spellcheck={false}
+                aria-label="Search vehicles"
+                value={filter}
+                onInput={(event) => setFilter(event.currentTarget.value)}
+              />
+            </div>
+            <div class="list-legend" role="group" aria-label="Show vehicles by status">
+              {STATUSES.map(({ status, label }) => (
+                <button
+                  key={status}
+                  type="button"
+                  class="legend-toggle"
+                  aria-pressed={statuses.has(status)}
+                  title={
+                    statuses.has(status)
+                      ? `Hide ${label.toLowerCase()} vehicles`
+                      : `Show ${label.toLowerCase()} vehicles`
+                  }
+                  onClick={() => setStatuses(toggled(statuses, status))}
+                >
+                  <i data-look={status}></i>
+                  {label}
+                </button>
+              ))}
+            </div>
+          </div>
+          <VehicleList
+            vehicles={[...store.fleet.names()].sort(collator.compare).map((name) => store.fleet.get(name)!)}
+            now={now}
+            shown={shown}
+            selection={selection}
+            onSelect={(name) => toggle(name, true)}
+          />
+        </div>
       </aside>
     </>
   )

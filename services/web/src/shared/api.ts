@@ -13,6 +13,11 @@ import { downloadName, mp3Name } from './download-name.ts'
 import { isNotification, isPosition, isVehicle } from './frames.ts'
 import type {
   DailySummary,
+  FleetEvent,
+  FleetEventKind,
+  FleetRules,
+  Geofence,
+  GeofenceInput,
   Email,
   Media,
   Notification,
@@ -93,6 +98,33 @@ export function createApi(authorized: AuthorizedFetch) {
       const filename = downloadName(response.headers.get('content-disposition'), `${name} ${what}.${format}`)
       // A blob keeps the CSV's byte-order mark, which spreadsheets need to read UTF-8.
       return { blob: await response.blob(), filename }
+    },
+
+    /** `GET /api/geofences`: every geofence. */
+    geofences: () => call('/api/geofences') as Promise<Geofence[]>,
+
+    /** `POST /api/geofences` (admins and dispatchers): a new geofence. */
+    createGeofence: (input: GeofenceInput) =>
+      call('/api/geofences', { method: 'POST', body: JSON.stringify(input) }) as Promise<Geofence>,
+
+    /** `DELETE /api/geofences/{id}` (admins and dispatchers). */
+    deleteGeofence: async (id: string): Promise<void> => {
+      await call(`/api/geofences/${encodeURIComponent(id)}`, { method: 'DELETE' })
+    },
+
+    /** `GET /api/fleet-rules`: overspeed, stopped and no-signal rules. */
+    fleetRules: () => call('/api/fleet-rules') as Promise<FleetRules>,
+
+    /** `PUT /api/fleet-rules` (admins): the whole document. */
+    saveFleetRules: (rules: FleetRules) =>
+      call('/api/fleet-rules', { method: 'PUT', body: JSON.stringify(rules) }) as Promise<FleetRules>,
+
+    /** `GET /api/events`: the newest fleet events first, of a kind or a vehicle if asked. */
+    events: (filter: { kind?: FleetEventKind; vehicle?: string; limit?: number } = {}) => {
+      const query = new URLSearchParams({ limit: String(filter.limit ?? 100) })
+      if (filter.kind) query.set('kind', filter.kind)
+      if (filter.vehicle) query.set('vehicle', filter.vehicle)
+      return call(`/api/events?${query.toString()}`) as Promise<FleetEvent[]>
     },
 
     /** `GET /api/auth/users` (admin). */

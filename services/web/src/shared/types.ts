@@ -20,6 +20,12 @@ export type {
   DailySummary,
   Trip,
   Stop,
+  Geofence,
+  GeofenceInput,
+  GeofenceShape,
+  FleetRules,
+  FleetEvent,
+  FleetEventKind,
 } from '@convoy/contracts'
 
 /** `[[south, west], [north, east]]` in degrees, as Leaflet takes it. */
@@ -33,3 +39,5 @@ export interface RoadMap {
   /** One polyline per track, `[lat, lng]` pairs. */
   roads: Array<Array<[number, number]>>
 }
+
+export { FLEET_EVENT_KINDS } from '@convoy/contracts'
