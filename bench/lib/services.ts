@@ -75,6 +75,7 @@ export async function startService(
     AUTH_URL: options.authUrl,
     AUTH_JWKS_URL: options.authUrl && `${options.authUrl}/auth/.well-known/jwks.json`,
     AUTH_REVOCATIONS_URL: options.authUrl && `${options.authUrl}/internal/revocations`,
+    AUTH_ALERT_RECIPIENTS_URL: options.authUrl && `${options.authUrl}/internal/alert-recipients`,
     POSITION_TRACKER_URL: options.trackerUrl,
     MEDIA_URL: options.mediaUrl,
     NOTIFICATION_URL: options.notificationUrl,

@@ -764,3 +764,52 @@ export function allowedEdges(objects: K8sObject[]): Set<string> {
   }
   return edges
 }
+
+/** A URL of a Service in the cluster, as configuration names one: its host, namespace and port. */
+const CLUSTER_URL = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local:(\d+)/
+
+/**
+ * Every Service a workload is configured to call (a URL in a ConfigMap it takes its environment
+ * from, or in a plain `env` value) through an edge the NetworkPolicies allow: a new dependency of
+ * a service (notification reading auth's alert recipients) cannot be configured and then refused
+ * by the network. Names each call its policies would drop, as `<variable>: <from> → <to>:<port>`.
+ */
+export function configuredCallProblems(objects: K8sObject[]): string[] {
+  const edges = allowedEdges(objects)
+  const problems: string[] = []
+  for (const workload of workloads(objects)) {
+    const from = workload.labels.app
+    if (!from) continue
+    for (const container of containersOf(workload)) {
+      const values: Array<[string, string]> = [
+        ...(container.envFrom ?? []).flatMap(({ configMapRef }) =>
+          Object.entries(
+            ((configMapRef && find(objects, 'ConfigMap', workload.namespace, configMapRef.name)?.data) ??
+              {}) as Record<string, string>,
+          ),
+        ),
+        ...(container.env ?? []).flatMap(({ name, value }): Array<[string, string]> =>
+          value ? [[name, value]] : [],
+        ),
+      ]
+      for (const [variable, value] of values) {
+        const [, host, namespace, port] = CLUSTER_URL.exec(String(value)) ?? []
+        if (!host) continue
+        const service = find(objects, 'Service', namespace, host)
+        const servicePort = service
+          ? spec<{ ports?: Array<{ port: number; targetPort?: number | string }> }>(service).ports?.find(
+              (p) => p.port === Number(port),
+            )
+          : undefined
+        const to = service && spec<{ selector?: Labels }>(service).selector?.app
+        if (!servicePort || !to) {
+          problems.push(`${id(workload.object)} ${variable}: no Service port ${host}.${namespace}:${port}`)
+          continue
+        }
+        const edge = `${from} → ${to}:${servicePort.targetPort ?? servicePort.port}`
+        if (!edges.has(edge)) problems.push(`${id(workload.object)} ${variable}: ${edge} is not allowed`)
+      }
+    }
+  }
+  return problems
+}

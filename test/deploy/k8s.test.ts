@@ -18,6 +18,7 @@ import { tiles } from '../../services/web/src/server/tiles.ts'
 import {
   allowedEdges,
   build,
+  configuredCallProblems,
   id,
   policyProblems,
   referenceProblems,
@@ -187,6 +188,10 @@ for (const overlay of ['local', 'aws']) {
     test('Pod Security restricted, read-only root, resources, probes, safe rollouts and spread hold', () => {
       // Except for the log stack's node agent, which reads the node's files (logging-checks.ts).
       assert.deepEqual(policyProblems(objects), EXCEPTIONS[overlay])
+    })
+
+    test('every Service a workload is configured to call, its NetworkPolicies let it reach', () => {
+      assert.deepEqual(configuredCallProblems(objects), [])
     })
 
     test('the NetworkPolicies allow exactly the designed edges, plus DNS', () => {
@@ -589,6 +594,20 @@ describe('the checks catch the classic mistakes', () => {
     const broken = clone(objects)
     ;(byName(broken, 'Deployment', 'web').spec as { replicas?: number }).replicas = 2
     assert.match(referenceProblems(broken).join('\n'), /Deployment web\/web: sets replicas although/)
+  })
+
+  test('a service configured to call one its NetworkPolicies do not let it reach: notification without its edge to auth', () => {
+    const broken = clone(objects).filter(
+      (o) => !(o.kind === 'NetworkPolicy' && o.metadata.name === 'notification-to-auth'),
+    )
+    const problems = configuredCallProblems(broken)
+    for (const variable of ['AUTH_JWKS_URL', 'AUTH_REVOCATIONS_URL', 'AUTH_ALERT_RECIPIENTS_URL'])
+      assert.ok(
+        problems.includes(
+          `Deployment notification/notification ${variable}: notification → auth:http is not allowed`,
+        ),
+        problems.join('\n'),
+      )
   })
 
   test('an egress rule too wide: the gateway may reach the auth database', () => {

@@ -16,3 +16,9 @@ test('emails link to where users open the app: the gateway’s port and interfac
   assert.equal(wiring('notification', {}, 'http://localhost:9000').PUBLIC_URL, 'http://localhost:9000')
   assert.ok(!('PUBLIC_URL' in wiring('notification', {}, undefined)))
 })
+
+test('notification reads whom to email fleet alerts from auth, as it reads the keys', () => {
+  const env = wiring('notification', { auth: 'http://127.0.0.1:41000' })
+  assert.equal(env.AUTH_ALERT_RECIPIENTS_URL, 'http://127.0.0.1:41000/internal/alert-recipients')
+  assert.equal(env.AUTH_JWKS_URL, 'http://127.0.0.1:41000/auth/.well-known/jwks.json')
+})

@@ -66,7 +66,12 @@ export function wiring(
       // Logins reach auth through the gateway, on loopback: the address it names is the client's.
       return { TRUST_PROXY: '127.0.0.1' }
     case 'notification':
-      return { ...verification, ...(publicUrl ? { PUBLIC_URL: publicUrl } : {}) }
+      return {
+        ...verification,
+        // Whom to email fleet alerts.
+        AUTH_ALERT_RECIPIENTS_URL: urls.auth && `${urls.auth}/internal/alert-recipients`,
+        ...(publicUrl ? { PUBLIC_URL: publicUrl } : {}),
+      }
     case 'position-tracker':
     case 'fleet-events':
     case 'media':

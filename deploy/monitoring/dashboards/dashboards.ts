@@ -513,6 +513,19 @@ function media() {
         ['mail_transport_up', '{{pod}}'],
       ),
     )
+    .withPanel(
+      stat(
+        'Alert recipients readable',
+        {
+          description:
+            "Each notification pod's reads of whom to email fleet alerts, from auth: 1 answered, 0 not since a failed read (FleetAlertEmailsWaiting).",
+          unit: 'short',
+          span: 12,
+          healthy: 1,
+        },
+        ['alert_recipients_up', '{{pod}}'],
+      ),
+    )
     .build()
 }
 

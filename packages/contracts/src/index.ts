@@ -564,80 +564,6 @@ export const mediaFailed = {
   accepts: MediaEvents,
 } as const
 
-// ── Notifications ───────────────────────────────────────────────────────────────────────────
-
-/** An in-app notification: what `GET /api/notifications` lists, newest first. */
-export const Notification = Type.Object({
-  id: Type.String(),
-  /** `media.ready` or `media.failed`. */
-  kind: Type.String(),
-  title: Type.String(),
-  body: Type.String(),
-  /** The media job it is about. */
-  mediaId: Type.Optional(Type.String()),
-  createdAt: Timestamp,
-})
-export type Notification = Static<typeof Notification>
-
-/** `notification.created`, version 2: pushed by the gateway to the live feed of `ownerId`. */
-export const NotificationCreated = Type.Object(
-  { version: Type.Literal(2), ownerId: UserId, notification: Notification },
-  { additionalProperties: false },
-)
-export type NotificationCreated = Static<typeof NotificationCreated>
-
-/** `notification.created` version 1, owner by username: still accepted. */
-export const NotificationCreatedV1 = Type.Object(
-  { version: Type.Literal(1), owner: OwnerName, notification: Notification },
-  { additionalProperties: false },
-)
-export type NotificationCreatedV1 = Static<typeof NotificationCreatedV1>
-
-/** Notification's pushes to the live feed, on the exchange `notifications`. */
-export const notificationCreated = {
-  exchange: 'notifications',
-  routingKey: 'notification.created',
-  schema: NotificationCreated,
-  accepts: Type.Union([NotificationCreated, NotificationCreatedV1]),
-} as const
-
-/** An email as sent to the caller: `GET /api/notifications/emails` (the embedded outbox, too). */
-export const Email = Type.Object({
-  id: Type.String(),
-  to: Type.String(),
-  subject: Type.String(),
-  text: Type.String(),
-  /** When the mail server (or the outbox) took it; absent while it waits for a retry. */
-  sentAt: Type.Optional(Type.String()),
-})
-export type Email = Static<typeof Email>
-
-// ── The live feed (`/api/live`) ─────────────────────────────────────────────────────────────
-
-/**
- * A frame of the `/api/live` WebSocket feed: vehicles whose state changed (merged per vehicle,
- * one frame per flush), or an event of the signed-in user. Clients ignore types they do not know.
- */
-export const LiveFrame = Type.Union([
-  Type.Object({ type: Type.Literal('positions'), vehicles: Type.Array(Vehicle) }),
-  Type.Object({ type: Type.Literal('media'), media: Media }),
-  Type.Object({ type: Type.Literal('notification'), notification: Notification }),
-])
-export type LiveFrame = Static<typeof LiveFrame>
-
-/** How the server closes a live feed (4000–4999 are the application's own; 4xxx mirror HTTP). */
-export const LIVE_CLOSE = {
-  goingAway: 1001,
-  /** The first message was not `{"type":"auth","token":"…"}`, or a message was too large. */
-  badMessage: 4400,
-  /** No token in time, a bad or expired one, or a revoked session: renew it and connect again. */
-  unauthorized: 4401,
-  /** Token keys or revocations cannot be had right now: connect again shortly. */
-  unavailable: 4503,
-  /** The gateway has all the clients it takes. */
-  full: 4013,
-} as const
-
 // ── Fleet events (geofences and rules) ──────────────────────────────────────────────────────
 
 /** A geofence's name: shown to every user, unique among geofences. */
@@ -799,12 +725,127 @@ export type FleetEvent = Static<typeof FleetEvent>
 
 /**
  * fleet-events' events, on the exchange `fleet-events`: one message per event, message id the
- * event's id. A consumer (notification, later) binds its own queue to `fleet.event`.
+ * event's id. Each consumer binds a queue of its own to `fleet.event` (notification's is
+ * `notification.fleet-events`).
  */
 export const fleetEvent = {
   exchange: 'fleet-events',
   routingKey: 'fleet.event',
   schema: FleetEvent,
+} as const
+
+// ── Notifications ───────────────────────────────────────────────────────────────────────────
+
+/**
+ * An in-app notification: what `GET /api/notifications` lists, newest first. Either a user's own
+ * (a media job of theirs finished: `mediaId`) or a **fleet alert**: one notification per fleet
+ * event for every user of a role in {@link MAY_RECEIVE_FLEET_ALERTS}, its `id` the event's id, its
+ * `kind` the event's, and the event itself in `fleetEvent` (where and when, for the map).
+ */
+export const Notification = Type.Object({
+  id: Type.String(),
+  /**
+   * `media.ready` or `media.failed`; for a fleet alert the event's kind (`geofence.entered`,
+   * `geofence.exited`, `overspeed`, `stopped`, `signal.lost`). A kind ending in `.failed` tells
+   * of a failure.
+   */
+  kind: Type.String(),
+  /** What happened, in a line: "Van 12 entered Depot North". */
+  title: Type.String(),
+  body: Type.String(),
+  /** The media job it is about. */
+  mediaId: Type.Optional(Type.String()),
+  /** The fleet event a fleet alert tells of, as fleet-events published it (and `GET /api/events` lists it). */
+  fleetEvent: Type.Optional(FleetEvent),
+  /** When it was recorded (a fleet event's own time is `fleetEvent.time`). */
+  createdAt: Timestamp,
+})
+export type Notification = Static<typeof Notification>
+
+/** `notification.created`, version 2: pushed by the gateway to the live feed of `ownerId`. */
+export const NotificationCreated = Type.Object(
+  { version: Type.Literal(2), ownerId: UserId, notification: Notification },
+  { additionalProperties: false },
+)
+export type NotificationCreated = Static<typeof NotificationCreated>
+
+/** `notification.created` version 1, owner by username: still accepted. */
+export const NotificationCreatedV1 = Type.Object(
+  { version: Type.Literal(1), owner: OwnerName, notification: Notification },
+  { additionalProperties: false },
+)
+export type NotificationCreatedV1 = Static<typeof NotificationCreatedV1>
+
+/** Notification's pushes to the live feed, on the exchange `notifications`. */
+export const notificationCreated = {
+  exchange: 'notifications',
+  routingKey: 'notification.created',
+  schema: NotificationCreated,
+  accepts: Type.Union([NotificationCreated, NotificationCreatedV1]),
+} as const
+
+/**
+ * `fleet-alert.created`, version 1: a fleet alert, pushed by the gateway to the live feed of every
+ * user of one of `roles` (notification names {@link MAY_RECEIVE_FLEET_ALERTS}).
+ */
+export const FleetAlertCreated = Type.Object(
+  {
+    version: Type.Literal(1),
+    roles: Type.Array(Role, { minItems: 1, uniqueItems: true }),
+    notification: Notification,
+  },
+  { additionalProperties: false },
+)
+export type FleetAlertCreated = Static<typeof FleetAlertCreated>
+
+/**
+ * Notification's pushes of fleet alerts, on the exchange `notifications`: a topic of its own, so a
+ * gateway that does not know it yet is not bound to it, rather than dead-lettering it.
+ */
+export const fleetAlertCreated = {
+  exchange: 'notifications',
+  routingKey: 'fleet-alert.created',
+  schema: FleetAlertCreated,
+} as const
+
+/** An email as sent to the caller: `GET /api/notifications/emails` (the embedded outbox, too). */
+export const Email = Type.Object({
+  id: Type.String(),
+  /** The kind of the notification it tells of (`media.ready`, `geofence.entered`…). */
+  kind: Type.String(),
+  to: Type.String(),
+  subject: Type.String(),
+  text: Type.String(),
+  /** When the mail server (or the outbox) took it; absent while it waits for a retry. */
+  sentAt: Type.Optional(Type.String()),
+})
+export type Email = Static<typeof Email>
+
+// ── The live feed (`/api/live`) ─────────────────────────────────────────────────────────────
+
+/**
+ * A frame of the `/api/live` WebSocket feed: vehicles whose state changed (merged per vehicle,
+ * one frame per flush), or an event of the signed-in user: their media jobs, their notifications
+ * and, for the roles that receive them, fleet alerts. Clients ignore types they do not know.
+ */
+export const LiveFrame = Type.Union([
+  Type.Object({ type: Type.Literal('positions'), vehicles: Type.Array(Vehicle) }),
+  Type.Object({ type: Type.Literal('media'), media: Media }),
+  Type.Object({ type: Type.Literal('notification'), notification: Notification }),
+])
+export type LiveFrame = Static<typeof LiveFrame>
+
+/** How the server closes a live feed (4000–4999 are the application's own; 4xxx mirror HTTP). */
+export const LIVE_CLOSE = {
+  goingAway: 1001,
+  /** The first message was not `{"type":"auth","token":"…"}`, or a message was too large. */
+  badMessage: 4400,
+  /** No token in time, a bad or expired one, or a revoked session: renew it and connect again. */
+  unauthorized: 4401,
+  /** Token keys or revocations cannot be had right now: connect again shortly. */
+  unavailable: 4503,
+  /** The gateway has all the clients it takes. */
+  full: 4013,
 } as const
 
 // ── The web app's settings (`/config.json`) ─────────────────────────────────────────────────

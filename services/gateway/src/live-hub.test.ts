@@ -98,6 +98,15 @@ describe('live hub', () => {
     return { client, frames }
   }
 
+  const probe = {
+    id: '0b5a7c1e-1111-4222-8333-944455556666',
+    filename: 'probe.mp4',
+    size: 1,
+    status: 'ready' as const,
+    createdAt: new Date().toISOString(),
+    updatedAt: new Date().toISOString(),
+  }
+
   test("sends a user's own events to that user's sockets alone, at once", async () => {
     const ann1 = await connect({ user: 'ann' })
     const ann2 = await connect({ user: 'ann' })
@@ -126,6 +135,44 @@ describe('live hub', () => {
       ['positions'],
     )
     for (const { client } of [ann1, ann2, bob]) client.close()
+    await eventually(() => hub.size() === 0, 'clients gone')
+  })
+
+  test('sends a fleet alert to every socket of the roles it names alone, as their tokens say now', async () => {
+    const admin = await connect({ user: 'ada', role: 'admin' })
+    const viewer = await connect({ user: 'vic', role: 'viewer' })
+    // A viewer made a dispatcher: their next token says so, on the feed they have open.
+    const dispatcher = await connect({ user: 'pat', role: 'viewer' })
+    dispatcher.client.send(await authMessage({ user: 'pat', role: 'dispatcher' }))
+    await eventually(() => {
+      hub.sendToRoles(['dispatcher'], { type: 'media', media: probe })
+      return dispatcher.frames.length > 0
+    }, 'the new token applied')
+
+    const notification = {
+      id: '0b5e2a4c-1111-5222-8333-944455556666',
+      kind: 'geofence.entered',
+      title: 'Van 12 entered Depot North',
+      body: 'Van 12 entered Depot North.',
+      createdAt: new Date().toISOString(),
+    }
+    hub.sendToRoles(['admin', 'dispatcher'], { type: 'notification', notification })
+    const alerts = (frames: Array<{ type: string }>) =>
+      frames.filter((frame) => frame.type === 'notification')
+    await eventually(
+      () => alerts(admin.frames).length > 0 && alerts(dispatcher.frames).length > 0,
+      'the alert on the admin and the dispatcher',
+    )
+    for (const { frames } of [admin, dispatcher])
+      assert.deepEqual(alerts(frames), [{ type: 'notification', notification }])
+    // The viewer gets the next vehicle frame, and never the alert (nor the probes) before it.
+    hub.publish([vehicle('Van')])
+    await eventually(() => viewer.frames.length > 0, 'a vehicle frame for the viewer')
+    assert.deepEqual(
+      viewer.frames.map((frame) => frame.type),
+      ['positions'],
+    )
+    for (const { client } of [admin, dispatcher, viewer]) client.close()
     await eventually(() => hub.size() === 0, 'clients gone')
   })
 

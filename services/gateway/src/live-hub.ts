@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import type { WebSocket } from 'ws'
 import { Compile } from 'typebox/compile'
-import { LIVE_CLOSE, LiveAuth, type LiveFrame, type Vehicle } from '@convoy/contracts'
+import { LIVE_CLOSE, LiveAuth, type LiveFrame, type Role, type Vehicle } from '@convoy/contracts'
 import type { Principal, Revocation, Verifier } from '@convoy/access'
 import { AppError } from '@convoy/platform/errors'
 import type { Logger } from '@convoy/platform/log'
@@ -25,8 +25,9 @@ export interface LiveHubOptions {
 const DROP_REASONS = ['slow', 'unresponsive'] as const
 
 /**
- * Fans live vehicle updates out to WebSocket clients, and sends each user the events of their own
- * media jobs and notifications (`sendTo`). Updates are merged per vehicle (latest
+ * Fans live vehicle updates out to WebSocket clients, sends each user the events of their own
+ * media jobs and notifications (`sendTo`), and the fleet alerts to the users of the roles that
+ * receive them (`sendToRoles`). Updates are merged per vehicle (latest
  * wins) and sent as one frame per flush interval, serialised once for all clients. A client
  * whose unsent bytes pass the limit, or that stops answering pings, is dropped, so a slow or
  * dead client can never make the gateway's memory grow without bound.
@@ -89,6 +90,18 @@ export function createLiveHub(options: LiveHubOptions) {
     else socket.send(bytes, { binary: false })
   }
 
+  /** Sends one frame, serialised once, to each of `sockets`. */
+  function sendAll(sockets: Iterable<WebSocket>, frame: LiveFrame) {
+    const bytes = Buffer.from(JSON.stringify(frame))
+    let count = 0
+    for (const socket of sockets) {
+      send(socket, bytes)
+      count++
+    }
+    frames.inc(count)
+    bytesSent.inc(bytes.length * count)
+  }
+
   function drop(socket: WebSocket, reason: (typeof DROP_REASONS)[number]) {
     // Out of the fan-out at once: its 'close' event comes later, and it must get no more frames.
     forget(socket)
@@ -131,11 +144,18 @@ export function createLiveHub(options: LiveHubOptions) {
     /** Sends a frame at once to every live socket of one user (their media jobs, notifications). */
     sendTo(userId: string, frame: LiveFrame) {
       const own = users.get(userId)
-      if (!own) return
-      const bytes = Buffer.from(JSON.stringify(frame))
-      for (const socket of own) send(socket, bytes)
-      frames.inc(own.size)
-      bytesSent.inc(bytes.length * own.size)
+      if (own) sendAll(own, frame)
+    },
+    /**
+     * Sends a frame at once to every live socket of a user of one of `roles` (a fleet alert), as
+     * their token says now: a user given another role gets the frames of the new one from their
+     * next token on, and a demoted user's feeds are closed (the demotion revokes their sessions).
+     */
+    sendToRoles(roles: readonly Role[], frame: LiveFrame) {
+      sendAll(
+        [...clients].filter((socket) => roles.includes(principalOf.get(socket)!.role)),
+        frame,
+      )
     },
     add(socket: WebSocket) {
       if (sockets.size >= options.maxClients) return socket.close(LIVE_CLOSE.full, 'too many clients')

@@ -1,4 +1,5 @@
 import {
+  fleetAlertCreated,
   mediaFailed,
   mediaReady,
   mediaUpdated,
@@ -49,7 +50,8 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
     prefetch: 100,
     handler: async (delivery) => hub.publish(delivery.body.vehicles),
   })
-  // Each user's own events: their media jobs changing, their notifications.
+  // Each user's own events: their media jobs changing, their notifications; and the fleet alerts,
+  // for every user of the roles they name.
   const mediaEvents = broker.consume({
     queue: 'gateway.media',
     temporary: true,
@@ -59,9 +61,12 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
   const notifications = broker.consume({
     queue: 'gateway.notifications',
     temporary: true,
-    topics: [notificationCreated],
-    handler: async ({ body }) =>
-      hub.sendTo(ownerOf(body), { type: 'notification', notification: body.notification }),
+    topics: [notificationCreated, fleetAlertCreated],
+    handler: async ({ body }) => {
+      const frame = { type: 'notification', notification: body.notification } as const
+      if ('roles' in body) hub.sendToRoles(body.roles, frame)
+      else hub.sendTo(ownerOf(body), frame)
+    },
   })
 
   const app = await buildApp({

@@ -2,14 +2,16 @@ import { legacyUserId } from '@convoy/access'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
-import type { Email, Notification } from '@convoy/contracts'
+import type { Email, Notification, Role } from '@convoy/contracts'
 import { openDatabase, type Database } from '@convoy/platform/db'
 import { databaseTargets, testLogger } from '@convoy/platform/testing'
 import { testIssuer, type TestIssuer } from '@convoy/access/testing'
 import { buildApp, LIST_LIMIT } from './app.ts'
+import { alertDraft } from './alert-content.ts'
 import { draftFor } from './content.ts'
 import { migrations, type Tables } from './migrations.ts'
-import { notificationStore } from './store.ts'
+import { notificationStore, type Draft } from './store.ts'
+import { geofenceEvent } from './test-support.ts'
 
 const settings = { publicUrl: 'http://localhost:8080', mailDomain: 'example.test' }
 
@@ -20,22 +22,30 @@ for (const target of databaseTargets) {
     let app: ReturnType<typeof buildApp>
     let issuer: TestIssuer
 
-    /** Records a notification for `owner`, created at minute `minute` of a fixed hour. */
-    async function record(owner: string, minute: number, status: 'ready' | 'failed' = 'ready') {
-      const store = notificationStore(database.db)
-      const mediaId = randomUUID()
-      const filename = `trip-${minute}.mp4`
-      const media = { id: mediaId, filename, size: 1, status, createdAt: '', updatedAt: '' }
-      await store.record(
-        draftFor({ version: 2, ownerId: legacyUserId(owner), ownerName: owner, media }, settings),
-      )
+    /** Records `draft`, as created at minute `minute` of a fixed hour; its id. */
+    async function recordAt(draft: Draft, minute: number) {
+      const { id } = await notificationStore(database.db).record(draft)
       const createdAt = new Date(Date.UTC(2026, 0, 1, 12, minute))
       await database.db
         .updateTable('notifications')
         .set({ created_at: createdAt })
-        .where('media_id', '=', mediaId)
+        .where('id', '=', id)
         .execute()
-      return { mediaId, createdAt: createdAt.toISOString(), filename }
+      await database.db
+        .updateTable('emails')
+        .set({ created_at: createdAt })
+        .where('notification_id', '=', id)
+        .execute()
+      return { id, createdAt: createdAt.toISOString() }
+    }
+
+    /** Records a notification for `owner`, created at minute `minute` of a fixed hour. */
+    async function record(owner: string, minute: number, status: 'ready' | 'failed' = 'ready') {
+      const mediaId = randomUUID()
+      const filename = `trip-${minute}.mp4`
+      const media = { id: mediaId, filename, size: 1, status, createdAt: '', updatedAt: '' }
+      const draft = draftFor({ version: 2, ownerId: legacyUserId(owner), ownerName: owner, media }, settings)
+      return { mediaId, filename, ...(await recordAt(draft, minute)) }
     }
 
     before(async () => {
@@ -55,11 +65,12 @@ for (const target of databaseTargets) {
       await env.drop()
     })
 
-    const get = async (url: string, username?: string) =>
+    /** GET `url` as `username`, a viewer unless `role` says otherwise; no token without a username. */
+    const get = async (url: string, username?: string, role?: Role) =>
       app.inject({
         method: 'GET',
         url,
-        headers: username ? { authorization: `Bearer ${await issuer.token({ user: username })}` } : {},
+        headers: username ? { authorization: `Bearer ${await issuer.token({ user: username, role })}` } : {},
       })
 
     test('every route needs a valid token', async () => {
@@ -115,12 +126,12 @@ for (const target of databaseTargets) {
       const older = await record('carol', 1)
       const newer = await record('carol', 2, 'failed')
       await record('dave', 3)
-      const [sentId] = await database.db
-        .selectFrom('notifications')
+      const [sent] = await database.db
+        .selectFrom('emails')
         .select('id')
-        .where('media_id', '=', older.mediaId)
+        .where('notification_id', '=', older.id)
         .execute()
-      await notificationStore(database.db).markSent(sentId!.id)
+      await notificationStore(database.db).markSent(sent!.id)
 
       const emails = (await get('/notifications/emails', 'carol')).json<Email[]>()
       assert.deepEqual(
@@ -130,8 +141,42 @@ for (const target of databaseTargets) {
           ['carol@example.test', `Your MP3 of ${older.filename} is ready`, true],
         ],
       )
-      assert.equal(emails[1]!.id, sentId!.id, 'an email is named by its notification')
+      assert.equal(emails[1]!.id, sent!.id)
+      assert.deepEqual(
+        emails.map((email) => email.kind),
+        ['media.failed', 'media.ready'],
+      )
       assert.match(emails[1]!.text, /http:\/\/localhost:8080\/#\/uploads/)
+    })
+
+    test("an admin's and a dispatcher's list has the fleet alerts beside their own, newest first; a viewer's has none", async () => {
+      const earlier = geofenceEvent('Van 12', 'Depot North')
+      const later = geofenceEvent('City Truck', 'Depot North', 'geofence.exited')
+      await recordAt(alertDraft(earlier, settings), 9)
+      const own = await record('erin', 10)
+      await recordAt(alertDraft(later, settings), 11)
+
+      const ids = async (username: string, role: Role) =>
+        (await get('/notifications', username, role)).json<Notification[]>().map((n) => n.id)
+      assert.deepEqual(await ids('erin', 'dispatcher'), [later.id, own.id, earlier.id])
+      assert.deepEqual(await ids('frank', 'admin'), [later.id, earlier.id], 'an admin with none of their own')
+      assert.deepEqual(await ids('erin', 'viewer'), [own.id], 'as a viewer, their own alone')
+      assert.deepEqual(await ids('gina', 'viewer'), [])
+
+      const [alert] = (await get('/notifications', 'frank', 'admin')).json<Notification[]>()
+      assert.deepEqual(alert, {
+        id: later.id,
+        kind: 'geofence.exited',
+        title: 'City Truck left Depot North',
+        body: alertDraft(later, settings).body,
+        fleetEvent: later,
+        createdAt: new Date(Date.UTC(2026, 0, 1, 12, 11)).toISOString(),
+      })
+      assert.deepEqual(
+        (await get('/notifications/emails', 'frank', 'admin')).json(),
+        [],
+        'no email of its own',
+      )
     })
 
     test('counts its requests by route in its metrics (served on the ops port)', async () => {

@@ -33,10 +33,15 @@ test('ready: the MP3 is ready, with a link to the uploads', () => {
   assert.equal(draft.title, 'Your MP3 of dashcam.mp4 is ready')
   assert.match(draft.body, /dashcam\.mp4/)
   assert.match(draft.body, /https:\/\/convoy\.example\.com\/#\/uploads$/)
-  assert.deepEqual(draft.email, {
-    recipient: 'alice@example.com',
-    messageId: '<media-5f0c3c9e-4c59-4d1f-9a4e-2d1c1b0a9f00-ready@convoy>',
-  })
+  assert.deepEqual(draft.emails, [
+    {
+      recipientId: legacyUserId('alice'),
+      to: 'alice@example.com',
+      subject: draft.title,
+      text: draft.body,
+      messageId: '<media-5f0c3c9e-4c59-4d1f-9a4e-2d1c1b0a9f00-ready@convoy>',
+    },
+  ])
 })
 
 test('failed: says why, with the link; a file name cannot break a line', () => {
@@ -48,7 +53,7 @@ test('failed: says why, with the link; a file name cannot break a line', () => {
   assert.equal(draft.title, 'trip Bcc: x@y.z.mp4 could not be converted')
   assert.match(draft.body, /Reason: the file has no audio track/)
   assert.match(draft.body, /#\/uploads$/)
-  assert.match(draft.email.messageId, /-failed@convoy>$/)
+  assert.match(draft.emails![0]!.messageId, /-failed@convoy>$/)
   assert.match(draftFor(event({ status: 'failed' }), settings).body, /Reason: none was given/)
 })
 

@@ -1,22 +1,11 @@
 import { mediaFailed, mediaReady, type MediaEvent, type MediaEventV1 } from '@convoy/contracts'
 import { legacyUserId } from '@convoy/access'
+import type { Draft } from './store.ts'
 
-/** A notification is of the kind of the event it tells about. */
+/** A job's notification is of the kind of the event it tells about. */
 export type Kind = typeof mediaReady.routingKey | typeof mediaFailed.routingKey
 
-/** What to tell a job's owner, in the app and by email: the same words in both. */
-export interface Draft {
-  /** The user it is for, by id. */
-  ownerId: string
-  kind: Kind
-  mediaId: string
-  /** When the job's video was uploaded (ISO 8601): its email's latency is counted from then. */
-  uploadedAt: string
-  title: string
-  body: string
-  email: { recipient: string; messageId: string }
-}
-
+/** What the words of every notification and email depend on. */
 export interface ContentSettings {
   /** Where users open the app, e.g. `https://convoy.example.com`. */
   publicUrl: string
@@ -35,9 +24,9 @@ export function latest(event: MediaEvent | MediaEventV1): MediaEvent {
   return { version: 2, ownerId: legacyUserId(event.owner), ownerName: event.owner, media: event.media }
 }
 
-/** The owner's email address: the username itself if it is one, else `<username>@<domain>`. */
-export function recipientOf(ownerName: string, mailDomain: string): string | undefined {
-  const [local, domain = mailDomain, ...rest] = ownerName.split('@')
+/** A user's email address: the username itself if it is one, else `<username>@<domain>`. */
+export function recipientOf(username: string, mailDomain: string): string | undefined {
+  const [local, domain = mailDomain, ...rest] = username.split('@')
   if (rest.length > 0 || !ADDRESS_PART.test(local!) || !ADDRESS_PART.test(domain)) return undefined
   return `${local}@${domain}`
 }
@@ -64,16 +53,21 @@ const shown = (filename: string) =>
     .trim()
     .slice(0, 200) || 'your video'
 
+/** A link to a page of the app (`#/uploads`; `#/` is the fleet's map). */
+export const linkTo = (settings: ContentSettings, page: string) =>
+  `${settings.publicUrl.replace(/\/+$/, '')}/${page}`
+
 /**
- * The notification of a finished job. Its Message-ID is derived from the job and kind, so the
- * same notification always goes out as the same message, however often it is sent.
+ * The notification of a finished job, for its owner, and its email: the same words in both. Its
+ * Message-ID is derived from the job and kind, so the same notification always goes out as the
+ * same message, however often it is sent.
  */
 export function draftFor(event: MediaEvent, settings: ContentSettings): Draft {
   const { media, ownerId, ownerName } = event
   const kind = kindOf(event)
   const recipient = recipientOf(ownerName, settings.mailDomain)
   if (!kind || !recipient) throw new Error(eventProblem(event, settings.mailDomain))
-  const link = `${settings.publicUrl.replace(/\/+$/, '')}/#/uploads`
+  const link = linkTo(settings, '#/uploads')
   const name = shown(media.filename)
   const [title, body] =
     kind === mediaReady.routingKey
@@ -90,9 +84,17 @@ export function draftFor(event: MediaEvent, settings: ContentSettings): Draft {
     ownerId,
     kind,
     mediaId: media.id,
-    uploadedAt: media.createdAt,
+    since: media.createdAt,
     title,
     body,
-    email: { recipient, messageId: `<media-${media.id}-${media.status}@convoy>` },
+    emails: [
+      {
+        recipientId: ownerId,
+        to: recipient,
+        subject: title,
+        text: body,
+        messageId: `<media-${media.id}-${media.status}@convoy>`,
+      },
+    ],
   }
 }

@@ -2,11 +2,11 @@ import { access, constants, mkdir, open, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import type { ConnectionOptions } from 'node:tls'
 import nodemailer from 'nodemailer'
-import type { Registry } from 'prom-client'
+import { Counter, Gauge, type Registry } from 'prom-client'
 import type { Logger } from '@convoy/platform/log'
-import { mailHealth } from './mail-health.ts'
+import { dependencyHealth } from './dependency-health.ts'
 
-/** One email to send: `id` names it (the notification's id), `messageId` is its Message-ID header. */
+/** One email to send: `id` names it (the email's id), `messageId` is its Message-ID header. */
 export interface OutgoingEmail {
   id: string
   to: string
@@ -126,10 +126,22 @@ function withHealth(
   check: () => Promise<unknown>,
   transport: Pick<Mailer, 'send' | 'close'>,
 ): Mailer {
-  const health = mailHealth({
+  const registers = options.metrics ? [options.metrics] : []
+  const health = dependencyHealth({
+    name: 'mail transport',
     check,
     log: options.log,
-    metrics: options.metrics,
+    up: new Gauge({
+      name: 'mail_transport_up',
+      help: 'Whether the mail transport takes mail: 0 from a failed send until a check succeeds',
+      registers,
+    }),
+    checks: new Counter({
+      name: 'mail_transport_checks_total',
+      help: 'Checks of the mail transport after a failed send, by outcome (up or down)',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
     minDelayMs: options.checkDelayMs?.min,
     maxDelayMs: options.checkDelayMs?.max,
   })

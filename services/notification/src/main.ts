@@ -10,6 +10,7 @@ import { Config } from './config.ts'
 import { outboxMailer, smtpMailer } from './mailer.ts'
 import { migrations, type Tables } from './migrations.ts'
 import { startNotifier } from './notify.ts'
+import { alertRecipientsFrom } from './recipients.ts'
 import { notificationStore } from './store.ts'
 
 export const SERVICE = 'notification'
@@ -44,10 +45,17 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
     'mail transport',
   )
 
+  const recipients = alertRecipientsFrom({
+    url: config.AUTH_ALERT_RECIPIENTS_URL,
+    cacheMs: config.ALERT_RECIPIENTS_CACHE_MS,
+    log: log.child({ component: 'alert-recipients' }),
+    metrics,
+  })
   const notifier = startNotifier({
     broker,
     store,
     mailer,
+    recipients,
     log,
     metrics,
     content: { publicUrl: config.PUBLIC_URL, mailDomain: config.MAIL_DOMAIN },

@@ -31,12 +31,18 @@ for (const target of databaseTargets) {
       const database = await openDatabase<Tables>({ url: env.url, log: testLogger(), migrations })
       try {
         const store = notificationStore(database.db)
+        const all = { fleetAlerts: true }
         assert.deepEqual(
-          (await store.notifications(legacyUserId('ann'), 10)).map((n) => n.id),
+          (await store.notifications(legacyUserId('ann'), all, 10)).map((n) => n.id),
           [id],
         )
-        assert.equal((await store.emails(legacyUserId('ann'), 10)).length, 1)
-        assert.deepEqual(await store.notifications(randomUUID(), 10), [], "nobody else's")
+        assert.deepEqual(
+          (await store.emails(legacyUserId('ann'), 10)).map(({ sentAt: _, ...email }) => email),
+          [{ id, kind: 'media.ready', to: 'ann@example.test', subject: 'title', text: 'body' }],
+          'its email named as before (its outbox file), for its owner',
+        )
+        assert.deepEqual(await store.notifications(randomUUID(), all, 10), [], "nobody else's")
+        assert.deepEqual(await store.emails(randomUUID(), 10), [], "nobody else's")
       } finally {
         await database.close()
       }

@@ -1,3 +1,4 @@
+/** notification's media side: a job's owner told once, in the app and by email, whatever arrives twice. */
 import { legacyUserId } from '@convoy/access'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
@@ -7,193 +8,23 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { Registry } from 'prom-client'
+import { mediaFailed, mediaReady, type Email, type Notification } from '@convoy/contracts'
+import { deadLetterQueue } from '@convoy/platform/messaging'
 import {
-  mediaFailed,
-  mediaReady,
-  notificationCreated,
-  type Email,
-  type NotificationCreated,
-  type MediaEvent,
-  type Notification,
-} from '@convoy/contracts'
-import { openDatabase } from '@convoy/platform/db'
-import { connectBroker, deadLetterQueue, untypedTopic } from '@convoy/platform/messaging'
-import {
-  createTestDatabase,
-  createTestVhost,
   drainQueue,
   eventually,
   freePorts,
+  parseMail,
   queueCounts,
-  testLogger,
+  startMailCatcher,
   uniqueName,
+  type MailCatcher,
 } from '@convoy/platform/testing'
-import { testIssuer } from '@convoy/access/testing'
-import { buildApp } from './app.ts'
 import { draftFor } from './content.ts'
-import { parseMail, startMailCatcher, type MailCatcher } from '@convoy/platform/testing'
-import { outboxMailer, smtpMailer } from './mailer.ts'
-import { migrations, type Tables } from './migrations.ts'
-import { NOTIFICATION_QUEUE, startNotifier } from './notify.ts'
-import { notificationStore } from './store.ts'
+import { MEDIA_QUEUE } from './notify.ts'
+import { CONTENT, FROM, mediaEvent, startSystem, targets, type System } from './test-support.ts'
 
-type Resource = { url: string; drop(): Promise<void> }
-const targets: Array<{ name: string; database(): Promise<Resource>; broker(): Promise<Resource> }> = [
-  {
-    name: 'PGlite and the embedded broker',
-    // In memory: the same engine as on disk (app.test.ts covers both), without initdb's seconds.
-    database: async () => ({ url: 'pglite:memory', drop: async () => {} }),
-    broker: async () => ({ url: `embedded://${uniqueName('notification')}`, drop: async () => {} }),
-  },
-  { name: 'PostgreSQL and RabbitMQ', database: createTestDatabase, broker: createTestVhost },
-]
-
-const PUBLIC_URL = 'https://convoy.example.test'
-const FROM = 'Convoy <convoy@example.test>'
-const DEAD = deadLetterQueue(NOTIFICATION_QUEUE)
-
-function mediaEvent(owner: string, status: 'ready' | 'failed', media: Partial<MediaEvent['media']> = {}) {
-  return {
-    version: 2,
-    ownerId: legacyUserId(owner),
-    ownerName: owner,
-    media: {
-      id: randomUUID(),
-      filename: 'Fahrt über die Brücke.mp4',
-      size: 1234,
-      status,
-      createdAt: '2026-01-01T12:00:00.000Z',
-      updatedAt: '2026-01-01T12:01:00.000Z',
-      ...(status === 'failed' ? { error: 'the file has no audio track' } : {}),
-      ...media,
-    },
-  } satisfies MediaEvent
-}
-
-/**
- * The notification service's consuming side as it runs: `replicas` notifiers on one queue and one
- * database, mailing through SMTP on `smtpPort` (or to an outbox), a listener for what they push
- * (the gateway's part), and the HTTP app over the same database.
- */
-async function startSystem(
-  target: (typeof targets)[number],
-  options: { replicas: number; smtpPort?: number; outboxDir?: string; maxAttempts?: number },
-) {
-  const [databaseEnv, brokerEnv] = await Promise.all([target.database(), target.broker()])
-  const log = testLogger()
-  const database = await openDatabase<Tables>({ url: databaseEnv.url, log, migrations })
-  const store = notificationStore(database.db)
-
-  const listener = connectBroker({ url: brokerEnv.url, log })
-  const pushes: Array<{ body: NotificationCreated; messageId: string }> = []
-  const listening = listener.consume({
-    queue: 'test.notifications',
-    // The newest version alone: what notification publishes.
-    topics: [{ ...notificationCreated, accepts: notificationCreated.schema }],
-    handler: async ({ body, messageId }) => void pushes.push({ body, messageId }),
-  })
-
-  const replicas = Array.from({ length: options.replicas }, () => {
-    const metrics = new Registry()
-    const broker = connectBroker({ url: brokerEnv.url, log, metrics })
-    const mailOptions = { from: FROM, log, metrics, checkDelayMs: { min: 20, max: 200 } }
-    const mailer = options.outboxDir
-      ? outboxMailer(options.outboxDir, mailOptions)
-      : smtpMailer(
-          {
-            host: '127.0.0.1',
-            port: options.smtpPort!,
-            tls: 'none',
-            user: '',
-            password: '',
-            timeoutMs: 2000,
-          },
-          mailOptions,
-        )
-    const notifier = startNotifier({
-      broker,
-      store,
-      mailer,
-      log,
-      metrics,
-      content: { publicUrl: PUBLIC_URL, mailDomain: 'example.test' },
-      databaseReady: database.ping,
-      leaseMs: 30_000,
-      // Few attempts, quickly retried: a message whose attempts were used up would be dead at once.
-      retryDelayMs: 20,
-      ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
-    })
-    return { metrics, broker, mailer, notifier }
-  })
-  const publisher = connectBroker({ url: brokerEnv.url, log })
-  await eventually(
-    () => listening.isReady() && replicas.every((r) => r.notifier.isReady()),
-    'subscriptions ready',
-  )
-
-  const issuer = await testIssuer()
-  const app = buildApp({ service: 'notification', log, store, verifier: issuer.verifier })
-
-  /** The sum over the replicas of a counter's series matching `labels`. */
-  const metric = async (name: string, labels: Record<string, string> = {}) => {
-    let sum = 0
-    for (const { metrics } of replicas) {
-      const { values } = (await metrics.getSingleMetric(name)?.get()) ?? { values: [] }
-      for (const value of values)
-        if (Object.entries(labels).every(([key, wanted]) => value.labels[key] === wanted)) sum += value.value
-    }
-    return sum
-  }
-  const acked = () => metric('messages_consumed_total', { queue: NOTIFICATION_QUEUE, outcome: 'ack' })
-
-  return {
-    brokerUrl: brokerEnv.url,
-    store,
-    database,
-    /** The owner's pushes, once the listener has received every push the replicas published. */
-    async pushesTo(owner: string) {
-      await eventually(
-        async () =>
-          (await metric('messages_published_total', { exchange: notificationCreated.exchange })) ===
-          pushes.length,
-        'every push received',
-      )
-      return pushes.filter((p) => p.body.ownerId === legacyUserId(owner))
-    },
-    metric,
-    acked,
-    /** Publishes any body, valid or not, as media.failed if it says so, else as media.ready. */
-    publish: (event: unknown, messageId?: string) =>
-      publisher.publish(
-        untypedTopic((event as MediaEvent).media?.status === 'failed' ? mediaFailed : mediaReady),
-        event,
-        messageId ? { messageId } : {},
-      ),
-    /** Publishes, and resolves once every message was acknowledged. */
-    async deliver(messages: Array<[event: unknown, messageId?: string]>) {
-      const before = await acked()
-      for (const [event, messageId] of messages) await this.publish(event, messageId)
-      await eventually(async () => (await acked()) === before + messages.length, 'messages acknowledged')
-    },
-    get: async <T>(url: string, username: string) => {
-      const token = await issuer.token({ user: username, role: 'dispatcher' })
-      const response = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } })
-      assert.equal(response.statusCode, 200, response.body)
-      return response.json<T>()
-    },
-    issuer,
-    async close() {
-      for (const { notifier } of replicas) await notifier.close()
-      for (const { mailer, broker } of replicas) await Promise.all([mailer.close(), broker.close()])
-      await Promise.all([listening.close(), app.close()])
-      await Promise.all([listener.close(), publisher.close()])
-      await database.close()
-      await Promise.all([databaseEnv.drop(), brokerEnv.drop()])
-    },
-  }
-}
-type System = Awaited<ReturnType<typeof startSystem>>
+const DEAD = deadLetterQueue(MEDIA_QUEUE)
 
 for (const target of targets) {
   describe(`notifier on ${target.name}`, () => {
@@ -246,9 +77,10 @@ for (const target of targets) {
       const emails = await system.get<Email[]>('/notifications/emails', owner)
       assert.equal(emails.length, 1)
       assert.deepEqual(
-        { ...emails[0], sentAt: undefined },
+        { ...emails[0], id: undefined, sentAt: undefined },
         {
-          id: notification.id,
+          id: undefined,
+          kind: mediaReady.routingKey,
           to: `${owner}@example.test`,
           subject: notification.title,
           text: notification.body,
@@ -317,7 +149,7 @@ for (const target of targets) {
       // A replica on this host took the lease for an hour, then was killed in the middle of sending.
       const killed = spawn(process.execPath, ['-e', ''])
       await once(killed, 'exit')
-      await system.store.record(draftFor(event, { publicUrl: PUBLIC_URL, mailDomain: 'example.test' }))
+      await system.store.record(draftFor(event, CONTENT))
       await system.database.db
         .updateTable('notifications')
         .set({
@@ -388,7 +220,7 @@ for (const target of targets) {
       if (system.brokerUrl.startsWith('amqp')) {
         // RabbitMQ's own counts lag a few seconds behind.
         await eventually(
-          async () => (await queueCounts(system.brokerUrl, NOTIFICATION_QUEUE)).unacked === 1,
+          async () => (await queueCounts(system.brokerUrl, MEDIA_QUEUE)).unacked === 1,
           'held unacknowledged at RabbitMQ',
           15_000,
         )
@@ -428,12 +260,15 @@ describe('notifier with an outbox (embedded)', () => {
     await system.deliver([[ready], [ready], [failed], [failed, randomUUID()]])
     const notifications = await system.get<Notification[]>('/notifications', owner)
     assert.equal(notifications.length, 2)
+    const emails = await system.get<Email[]>('/notifications/emails', owner)
     assert.deepEqual(
       (await readdir(path.join(dir, 'outbox'))).sort(),
-      notifications.map((n) => `${n.id}.eml`).sort(),
+      emails.map((email) => `${email.id}.eml`).sort(),
+      'one file per email, named by its id',
     )
     const readyNotification = notifications.find((n) => n.mediaId === ready.media.id)!
-    const mail = parseMail(await readFile(path.join(dir, 'outbox', `${readyNotification.id}.eml`), 'utf8'))
+    const readyEmail = emails.find((email) => email.kind === mediaReady.routingKey)!
+    const mail = parseMail(await readFile(path.join(dir, 'outbox', `${readyEmail.id}.eml`), 'utf8'))
     assert.equal(mail.headers['to'], `${owner}@example.test`)
     assert.equal(mail.headers['subject'], readyNotification.title)
     assert.equal(mail.headers['message-id'], `<media-${ready.media.id}-ready@convoy>`)

@@ -4,6 +4,7 @@ import {
   PostgresDialect,
   sql,
   type Generated,
+  type JSONColumnType,
   type Migration,
   type PostgresPool,
   type Selectable,
@@ -12,7 +13,7 @@ import pg from 'pg'
 import { isConnectionError } from '../errors/index.ts'
 import type { Logger } from '../log/index.ts'
 
-export { sql, type Generated, type Kysely, type Migration, type Selectable }
+export { sql, type Generated, type JSONColumnType, type Kysely, type Migration, type Selectable }
 
 export interface Database<Schema> {
   db: Kysely<Schema>
