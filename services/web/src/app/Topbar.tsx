@@ -53,6 +53,7 @@ export function Topbar({ store }: { store: AppStore }) {
             list={store.bell.list.value}
             unread={store.bell.unread.value}
             onOpen={() => store.notifications.markSeen()}
+            onShow={(notification) => store.showAlert(notification)}
           />
         )}
         {user && (

@@ -58,6 +58,12 @@ export function createAppStore() {
   const vehicleCount = signal(0)
   /** The first full snapshot of the fleet with vehicles (the map's first view may come from it). */
   const firstSnapshot = signal<readonly Vehicle[] | null>(null)
+  /** A place the fleet page is asked to show (a fleet alert chosen in the bell or a toast). */
+  const placeToShow = signal<{ lat: number; lng: number } | null>(null)
+  const showAlert = (notification: Notification) => {
+    const event = notification.fleetEvent
+    if (event) placeToShow.value = { lat: event.lat, lng: event.lng }
+  }
   /** The user asked to change their own password (the dialog is open). */
   const changingPassword = signal(false)
   /** The signed-in user's preferences (the defaults until they are loaded, and when signed out). */
@@ -93,6 +99,7 @@ export function createAppStore() {
     storage: localStorage,
     onUploadsPage: () => view.value === 'uploads',
     onArrived: () => void uploads.value.loadEmails(),
+    onShow: (notification) => showAlert(notification),
   })
 
   const loadSnapshot = snapshotLoader(fleet, (signal) => api.vehicles(signal), {
@@ -238,6 +245,8 @@ export function createAppStore() {
     notifications,
     toasts,
     changingPassword,
+    placeToShow,
+    showAlert,
     /** The preferences dialog is open. */
     editingPreferences: signal(false),
     preferences,

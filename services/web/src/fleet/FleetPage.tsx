@@ -106,6 +106,13 @@ export function FleetPage({ store }: { store: AppStore }) {
     const snapshot = store.firstSnapshot.value
     if (snapshot) map.current?.snapshotLoaded(snapshot)
   })
+  // A fleet alert chosen in the bell or a toast: its place on the map.
+  useSignalEffect(() => {
+    const place = store.placeToShow.value
+    if (!place || !map.current) return
+    map.current.showPlace(place.lat, place.lng)
+    store.placeToShow.value = null
+  })
   // Signed out: nothing stays selected.
   useSignalEffect(() => {
     if (store.user.value === null) setSelection(null)

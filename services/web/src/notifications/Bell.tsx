@@ -10,13 +10,15 @@ export interface BellProps {
   unread: number
   /** The panel was opened: everything in it is seen. */
   onOpen: () => void
+  /** A fleet alert was chosen: show it on the map. */
+  onShow: (notification: Notification) => void
 }
 
 /**
  * The header's bell: the number of unread notifications on it, and a panel listing them (newest
  * first, the unread ones marked) that opens on click and closes with Escape or a click outside.
  */
-export function Bell({ list, unread, onOpen }: BellProps) {
+export function Bell({ list, unread, onOpen, onShow }: BellProps) {
   const [open, setOpen] = useState(false)
   /** The notifications that were unread when the panel opened: marked while it stays open. */
   const [marked, setMarked] = useState<ReadonlySet<string>>(new Set())
@@ -80,7 +82,11 @@ export function Bell({ list, unread, onOpen }: BellProps) {
                   class="icon bell-item-icon"
                 />
                 <div class="bell-item-text">
-                  <a class="bell-item-title" href="#/uploads">
+                  <a
+                    class="bell-item-title"
+                    href={notification.fleetEvent ? '#/' : '#/uploads'}
+                    onClick={() => notification.fleetEvent && onShow(notification)}
+                  >
                     {notification.title}
                   </a>
                   <time

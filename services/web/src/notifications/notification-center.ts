@@ -10,7 +10,11 @@ export interface BellLike {
   show(notifications: readonly Notification[], unread: number): void
 }
 export interface ToastsLike {
-  show(toast: { title: string; tone: 'success' | 'error'; link?: { href: string; text: string } }): void
+  show(toast: {
+    title: string
+    tone: 'success' | 'error'
+    link?: { href: string; text: string; onClick?: () => void }
+  }): void
   clear(): void
 }
 
@@ -24,6 +28,8 @@ export interface NotificationCenterOptions {
   onUploadsPage(): boolean
   /** A notification came live (its email follows). */
   onArrived?(notification: Notification): void
+  /** A fleet alert's place was asked for (its toast's link). */
+  onShow?(notification: Notification): void
 }
 
 /**
@@ -87,7 +93,11 @@ export class NotificationCenter {
     this.#options.toasts.show({
       title: notification.title,
       tone: isFailure(notification) ? 'error' : 'success',
-      link: this.#options.onUploadsPage() ? undefined : { href: '#/uploads', text: 'Open uploads' },
+      link: notification.fleetEvent
+        ? { href: '#/', text: 'Show on the map', onClick: () => this.#options.onShow?.(notification) }
+        : this.#options.onUploadsPage()
+          ? undefined
+          : { href: '#/uploads', text: 'Open uploads' },
     })
     this.#options.onArrived?.(notification)
   }

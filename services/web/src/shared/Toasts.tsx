@@ -43,7 +43,14 @@ function ToastItem({ toast, dismiss }: { toast: Toast; dismiss: () => void }) {
       <div class="toast-body">
         <p class="toast-title">{toast.title}</p>
         {toast.link && (
-          <a class="toast-link" href={toast.link.href} onClick={dismiss}>
+          <a
+            class="toast-link"
+            href={toast.link.href}
+            onClick={() => {
+              toast.link?.onClick?.()
+              dismiss()
+            }}
+          >
             {toast.link.text}
           </a>
         )}

@@ -6,8 +6,8 @@ const MAX_TOASTS = 3
 export interface Toast {
   title: string
   tone: 'success' | 'error'
-  /** A link to where the news can be acted on. */
-  link?: { href: string; text: string }
+  /** A link to where the news can be acted on (and what else following it does). */
+  link?: { href: string; text: string; onClick?: () => void }
 }
 
 /** The toasts on screen (see Toasts.tsx), newest last, each with an id of its own. */

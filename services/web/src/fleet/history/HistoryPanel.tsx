@@ -59,6 +59,8 @@ export function HistoryPanel({ name, api, layer, timeZone, onClose }: HistoryPan
   })
   const [loaded, setLoaded] = useState<Loaded | null>(null)
   const [error, setError] = useState<string | null>(null)
+  /** A range is being loaded (what is shown is the last one's until it comes). */
+  const [loading, setLoading] = useState(true)
   const [time, setTime] = useState(0)
   const [playing, setPlaying] = useState(false)
   const [playbackSpeed, setPlaybackSpeed] = useState<number>(10)
@@ -72,6 +74,7 @@ export function HistoryPanel({ name, api, layer, timeZone, onClose }: HistoryPan
     const current = () => mounted() && load === loads.current
     setPlaying(false)
     setError(null)
+    setLoading(true)
     void (async () => {
       try {
         const { range, summary } = await rangeOf(preset, custom, timeZone, (date) =>
@@ -83,12 +86,14 @@ export function HistoryPanel({ name, api, layer, timeZone, onClose }: HistoryPan
           api.stops(name, range),
         ])
         if (!current()) return
+        setLoading(false)
         const times = replay.positions.map((position) => Date.parse(position.timestamp))
         setLoaded({ range, replay, trips, stops, summary, times })
         setTime(times[0] ?? range.from)
         layer.show(replay.positions, stops.stops)
       } catch (failure) {
         if (!current()) return
+        setLoading(false)
         setLoaded(null)
         layer.clear()
         setError(failure instanceof RangeError ? failure.message : problemText(failure))
@@ -188,7 +193,7 @@ export function HistoryPanel({ name, api, layer, timeZone, onClose }: HistoryPan
 
       <p class={error ? 'form-error history-status' : 'history-status'} role={error ? 'alert' : 'status'}>
         {error ??
-          (!loaded
+          (loading || !loaded
             ? 'Loading…'
             : loaded.replay.positions.length === 0
               ? 'No positions in this range.'
