@@ -17,12 +17,10 @@
  * process) and of Chromium. Every wait is bounded (`--timeout` s for the fleet to be listed, 30 s a
  * step). Builds the app first, so the figures are those of the code checked out.
  */
-import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { metricValue } from '@convoy/platform/testing'
 import { startEmbedded } from '@convoy/system'
 import { TEST_ADMIN_PASSWORD } from '@convoy/system/testing'
 import type { Browser, Page } from 'playwright-core'
@@ -31,7 +29,7 @@ import { parseArgs, sleep } from './lib/args.ts'
 import { onCleanup, runBench } from './lib/cleanup.ts'
 import { cpuSeconds, round1, startCpuMeter } from './lib/proc.ts'
 import { machineInfo, markdownTable, progress, publish } from './lib/report.ts'
-import { ROOT } from './lib/services.ts'
+import { buildWebApp, metricValue } from './lib/services.ts'
 
 const options = parseArgs({ synthetic: '0,5000', seconds: 20, interval: 1000, timeout: 180 })
 const RECORDED = 38
@@ -380,10 +378,7 @@ async function measureFleet(
 
 runBench(async () => {
   progress('building the web app')
-  execFileSync('npm', ['run', 'build', '-w', '@convoy/web', '--silent', '--', '--logLevel', 'warn'], {
-    cwd: ROOT,
-    stdio: ['ignore', 2, 2],
-  })
+  buildWebApp()
   const browser = await launchBrowser()
   onCleanup('browser', () => browser.close())
   const fleets = []
