@@ -24,6 +24,7 @@ COPY packages/platform/package.json packages/platform/
 COPY packages/tracks/package.json packages/tracks/
 COPY services/auth/package.json services/auth/
 COPY services/converter/package.json services/converter/
+COPY services/fleet-events/package.json services/fleet-events/
 COPY services/gateway/package.json services/gateway/
 COPY services/media/package.json services/media/
 COPY services/notification/package.json services/notification/

@@ -40,7 +40,7 @@ export interface ServiceOptions {
   port: number
   opsPort: number
   amqpUrl: string
-  /** The service's own database (auth, tracker, media, notification). */
+  /** The service's own database (auth, tracker, fleet-events, media, notification). */
   databaseUrl?: string
   /** Where auth listens: the gateway proxies to it, every verifying service fetches its JWKS. */
   authUrl?: string
@@ -48,6 +48,7 @@ export interface ServiceOptions {
   /** Where media listens: the gateway proxies to it, converters fetch videos from it. */
   mediaUrl?: string
   notificationUrl?: string
+  fleetEventsUrl?: string
   webUrl?: string
   env?: Record<string, string>
   /** Extra Node options for this process (e.g. --cpu-prof, --trace-gc), before its entry point. */
@@ -85,6 +86,7 @@ export async function startService(
     POSITION_TRACKER_URL: options.trackerUrl,
     MEDIA_URL: options.mediaUrl,
     NOTIFICATION_URL: options.notificationUrl,
+    FLEET_EVENTS_URL: options.fleetEventsUrl,
     WEB_URL: options.webUrl,
     DATABASE_URL: options.databaseUrl,
   }

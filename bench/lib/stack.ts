@@ -1,7 +1,7 @@
 /**
  * The stack topology (every service its own process, real PostgreSQL and RabbitMQ) on a
  * throw-away database and vhost, started service by service like the launcher does, so each
- * service's PID is known. Media and notification get their own scratch databases, media and the
+ * service's PID is known. fleet-events, media and notification get their own scratch databases, media and the
  * converters a temp folder (blob store, work folders), notification a mail catcher for its SMTP,
  * each made the first time a service needs it.
  */
@@ -60,6 +60,7 @@ export async function benchStack(): Promise<BenchStack> {
   const ports = Object.fromEntries(SERVICES.map((name, i) => [name, free[i]!])) as Record<ServiceName, number>
   const url = (name: ServiceName) => `http://127.0.0.1:${ports[name]}`
   const databases: Partial<Record<ServiceName, () => Promise<Scratch>>> = {
+    'fleet-events': lazy(scratchDatabase),
     media: lazy(scratchDatabase),
     notification: lazy(scratchDatabase),
   }
@@ -81,6 +82,8 @@ export async function benchStack(): Promise<BenchStack> {
         return { databaseUrl: authDatabase.url, env: { CONVOY_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD } }
       case 'position-tracker':
         return { databaseUrl: database.url, env: {} }
+      case 'fleet-events':
+        return { databaseUrl: (await databases['fleet-events']!()).url, env: {} }
       case 'media': {
         const dir = await dataDir()
         return {
@@ -121,6 +124,7 @@ export async function benchStack(): Promise<BenchStack> {
       trackerUrl: url('position-tracker'),
       mediaUrl: url('media'),
       notificationUrl: url('notification'),
+      fleetEventsUrl: url('fleet-events'),
       webUrl: url('web'),
       env: { ...own.env, ...env },
     })

@@ -14,6 +14,7 @@ locals {
   secrets = {
     "auth-postgres"             = { fixed = { username = "auth" }, generated = ["password"], by_hand = [] }
     "position-tracker-postgres" = { fixed = { username = "position_tracker" }, generated = ["password"], by_hand = [] }
+    "fleet-events-postgres"     = { fixed = { username = "fleet_events" }, generated = ["password"], by_hand = [] }
     "media-postgres"            = { fixed = { username = "media" }, generated = ["password"], by_hand = [] }
     "notification-postgres"     = { fixed = { username = "notification" }, generated = ["password"], by_hand = [] }
     "auth-admin"                = { fixed = {}, generated = ["password"], by_hand = [] }

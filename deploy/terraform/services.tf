@@ -5,6 +5,7 @@ locals {
   services = toset([
     "auth",
     "converter",
+    "fleet-events",
     "gateway",
     "media",
     "notification",

@@ -24,6 +24,7 @@ import { startPodman, type Podman } from './podman.ts'
 export const SERVICES = [
   'auth',
   'position-tracker',
+  'fleet-events',
   'media',
   'notification',
   'converter',

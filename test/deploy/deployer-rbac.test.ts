@@ -236,7 +236,7 @@ describe("the deploy workflow's rights (the group convoy-deployers)", () => {
     const namespaces = objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name)
     const bound = objects.filter((o) => o.kind === 'RoleBinding').map((o) => o.metadata.namespace)
     assert.deepEqual(bound.sort(), namespaces.sort())
-    assert.equal(namespaces.length, 9)
+    assert.equal(namespaces.length, 10)
   })
 
   test('the workflow runs only the kubectl commands these rights were written for', () => {

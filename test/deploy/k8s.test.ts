@@ -35,6 +35,7 @@ const SERVICES = [
   'gateway',
   'web',
   'position-tracker',
+  'fleet-events',
   'position-simulator',
   'media',
   'converter',
@@ -42,7 +43,7 @@ const SERVICES = [
 ]
 
 /** The services with a PostgreSQL of their own. */
-const POSTGRES_OWNERS = ['auth', 'media', 'notification', 'position-tracker']
+const POSTGRES_OWNERS = ['auth', 'fleet-events', 'media', 'notification', 'position-tracker']
 
 /** The edges of docs/deploy.md#network-policies, and nothing else but DNS. */
 const DESIGNED = [
@@ -50,6 +51,7 @@ const DESIGNED = [
   'load-balancer → gateway:http',
   'gateway → auth:http',
   'gateway → position-tracker:http',
+  'gateway → fleet-events:http',
   'gateway → media:http',
   'gateway → notification:http',
   'gateway → web:http',
@@ -58,6 +60,9 @@ const DESIGNED = [
   'position-tracker → position-tracker-postgres:postgres',
   'position-tracker → queue:amqp',
   'position-tracker → auth:http',
+  'fleet-events → fleet-events-postgres:postgres',
+  'fleet-events → queue:amqp',
+  'fleet-events → auth:http',
   'auth → auth-postgres:postgres',
   'auth → queue:amqp',
   'position-simulator → queue:amqp',
@@ -80,9 +85,7 @@ const DESIGNED = [
   // Prometheus scrapes each service's ops port, never its API.
   ...SERVICES.map((service) => `monitoring → ${service}:ops`),
   // and the exporters of the databases (postgres_exporter beside each) and the broker (its plugin).
-  ...['auth', 'media', 'notification', 'position-tracker'].map(
-    (owner) => `monitoring → ${owner}-postgres:metrics`,
-  ),
+  ...POSTGRES_OWNERS.map((owner) => `monitoring → ${owner}-postgres:metrics`),
   'monitoring → queue:metrics',
 ]
 /** What each overlay adds: Mailpit and the log stack locally; S3 and its credentials on AWS. */
@@ -233,7 +236,7 @@ for (const overlay of ['local', 'aws']) {
         { parameter: 'host', name: 'amqp', key: 'url' },
       ])
       const hpas = objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((o) => o.metadata.name)
-      assert.deepEqual(hpas.sort(), ['auth', 'gateway', 'media', 'position-tracker', 'web'])
+      assert.deepEqual(hpas.sort(), ['auth', 'fleet-events', 'gateway', 'media', 'position-tracker', 'web'])
       assert.equal((byName(objects, 'Deployment', 'notification').spec as { replicas?: number }).replicas, 2)
     })
 
@@ -271,6 +274,7 @@ for (const overlay of ['local', 'aws']) {
       )
       assert.deepEqual(databases.map((w) => id(w.object)).sort(), [
         'StatefulSet auth/auth-postgres',
+        'StatefulSet fleet-events/fleet-events-postgres',
         'StatefulSet media/media-postgres',
         'StatefulSet notification/notification-postgres',
         'StatefulSet position-tracker/position-tracker-postgres',

@@ -373,8 +373,8 @@ describe('the names agree across Terraform, the manifests and the workflows', ()
 
   test('the facts are read from the manifests and the workflows', () => {
     assert.deepEqual(facts.awsCallers, ['media/media'])
-    assert.equal(facts.ecrRepositories.length, 8)
-    assert.equal(Object.keys(facts.secretsRead).length, 8)
+    assert.equal(facts.ecrRepositories.length, 9)
+    assert.equal(Object.keys(facts.secretsRead).length, 9)
     assert.equal(facts.workflowRepositoryPrefixes.length >= 2, true)
   })
 
@@ -499,9 +499,9 @@ run "generate" {
     assert.ok(
       calls.every((call) => call.request.PasswordLength === 32 && call.request.ExcludePunctuation === true),
     )
-    // Eight values each time Terraform opens them (plan, apply): seven passwords and one cookie.
+    // Nine values each time Terraform opens them (plan, apply): eight passwords and one cookie.
     const cookies = calls.filter((call) => call.request.ExcludeLowercase === true).length
-    assert.equal(calls.length % 8, 0, `${calls.length} calls`)
-    assert.equal(cookies, calls.length / 8)
+    assert.equal(calls.length % 9, 0, `${calls.length} calls`)
+    assert.equal(cookies, calls.length / 9)
   })
 })

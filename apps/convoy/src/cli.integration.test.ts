@@ -179,7 +179,7 @@ async function dropDatabases(prefix: string) {
   const client = new pg.Client({ connectionString: TEST_POSTGRES_URL })
   await client.connect()
   try {
-    for (const name of ['auth', 'position_tracker', 'media', 'notification'])
+    for (const name of ['auth', 'position_tracker', 'fleet_events', 'media', 'notification'])
       await client.query(`DROP DATABASE IF EXISTS ${prefix}${name} WITH (FORCE)`)
   } finally {
     await client.end()

@@ -2,6 +2,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { start as auth } from '@convoy/auth'
 import { start as converter } from '@convoy/converter'
+import { start as fleetEvents } from '@convoy/fleet-events'
 import { start as gateway } from '@convoy/gateway'
 import { start as media } from '@convoy/media'
 import { start as notification } from '@convoy/notification'
@@ -34,6 +35,7 @@ export interface EmbeddedOptions {
 const START: Record<ServiceName, (env: Env) => Promise<RunningService & { opsUrl: string }>> = {
   auth,
   'position-tracker': positionTracker,
+  'fleet-events': fleetEvents,
   media,
   converter,
   notification,

@@ -52,6 +52,7 @@ export interface StackSystem extends RunningSystem {
 const DATABASES: Partial<Record<ServiceName, string>> = {
   auth: 'auth',
   'position-tracker': 'position_tracker',
+  'fleet-events': 'fleet_events',
   media: 'media',
   notification: 'notification',
 }

@@ -15,6 +15,7 @@ export interface RunningSystem {
 export const SERVICES = [
   'auth',
   'position-tracker',
+  'fleet-events',
   'media',
   'converter',
   'notification',
@@ -56,6 +57,7 @@ export function wiring(
         AUTH_URL: urls.auth,
         ...verification,
         POSITION_TRACKER_URL: urls['position-tracker'],
+        FLEET_EVENTS_URL: urls['fleet-events'],
         MEDIA_URL: urls.media,
         NOTIFICATION_URL: urls.notification,
         WEB_URL: urls.web,
@@ -66,6 +68,7 @@ export function wiring(
     case 'notification':
       return { ...verification, ...(publicUrl ? { PUBLIC_URL: publicUrl } : {}) }
     case 'position-tracker':
+    case 'fleet-events':
     case 'media':
       return verification
     case 'converter':

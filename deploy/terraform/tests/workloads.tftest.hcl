@@ -83,7 +83,7 @@ run "ecr" {
   command = plan
 
   assert {
-    condition     = toset([for repository in aws_ecr_repository.service : repository.name]) == toset(["convoy/auth", "convoy/converter", "convoy/gateway", "convoy/media", "convoy/notification", "convoy/position-simulator", "convoy/position-tracker", "convoy/web"])
+    condition     = toset([for repository in aws_ecr_repository.service : repository.name]) == toset(["convoy/auth", "convoy/converter", "convoy/fleet-events", "convoy/gateway", "convoy/media", "convoy/notification", "convoy/position-simulator", "convoy/position-tracker", "convoy/web"])
     error_message = "A repository per service, convoy/<service>."
   }
   assert {
@@ -171,7 +171,8 @@ run "secrets" {
 
   assert {
     condition = toset([for secret in aws_secretsmanager_secret.this : secret.name]) == toset([
-      "convoy/auth-postgres", "convoy/position-tracker-postgres", "convoy/media-postgres", "convoy/notification-postgres",
+      "convoy/auth-postgres", "convoy/position-tracker-postgres", "convoy/fleet-events-postgres", "convoy/media-postgres",
+      "convoy/notification-postgres",
       "convoy/notification-smtp", "convoy/auth-admin", "convoy/queue", "convoy/gateway-valkey",
     ])
     error_message = "Secrets Manager holds every entry the aws overlay's ExternalSecrets read."
@@ -188,6 +189,7 @@ run "secrets" {
     condition = local.secret_keys == {
       "auth-postgres"             = toset(["username", "password"])
       "position-tracker-postgres" = toset(["username", "password"])
+      "fleet-events-postgres"     = toset(["username", "password"])
       "media-postgres"            = toset(["username", "password"])
       "notification-postgres"     = toset(["username", "password"])
       "auth-admin"                = toset(["password"])

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto'
+import { nameBasedUuid } from '@convoy/platform/ids'
 
 /** The namespace of {@link legacyUserId}'s name-based UUIDs: Convoy's own, fixed for good. */
-const NAMESPACE = Buffer.from('02f42f4efd3d4f6a9c9513bbe1be31fb', 'hex')
+const NAMESPACE = '02f42f4e-fd3d-4f6a-9c95-13bbe1be31fb'
 
 /**
  * The id of a user who existed before users had ids: a name-based UUID (RFC 9562 version 5) of
@@ -14,9 +14,5 @@ const NAMESPACE = Buffer.from('02f42f4efd3d4f6a9c9513bbe1be31fb', 'hex')
  * legacyUserId('alice') // → '5a8d…', the same on every machine, every time
  */
 export function legacyUserId(username: string): string {
-  const hash = createHash('sha1').update(NAMESPACE).update(username, 'utf8').digest()
-  hash[6] = (hash[6]! & 0x0f) | 0x50 // version 5
-  hash[8] = (hash[8]! & 0x3f) | 0x80 // the RFC's variant
-  const hex = hash.subarray(0, 16).toString('hex')
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+  return nameBasedUuid(NAMESPACE, username)
 }

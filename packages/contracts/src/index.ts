@@ -6,21 +6,24 @@
  * declared with it: neither package depends on the other, and the browser bundles this one alone.
  * docs/architecture.md has the prose.
  */
-import Type, { type Static } from 'typebox'
+import Type, { type Static, type TProperties, type TSchema } from 'typebox'
 
 /**
- * 1–100 characters, none of them a control character (C0, DEL or C1) nor an invisible format
+ * A name every user is shown (a vehicle's, a geofence's): 1–100 characters, none of them a control character (C0, DEL or C1) nor an invisible format
  * character that reorders or hides the text shown to every user (U+202E RIGHT-TO-LEFT OVERRIDE,
  * zero-width spaces, isolates, the byte-order mark, line and paragraph separators).
  */
-export const VehicleName = Type.String({
+const SHOWN_NAME = {
   minLength: 1,
   maxLength: 100,
   pattern:
     '^[^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]+$',
-})
+} as const
+export const VehicleName = Type.String(SHOWN_NAME)
 const Latitude = Type.Number({ minimum: -90, maximum: 90 })
 const Longitude = Type.Number({ minimum: -180, maximum: 180 })
+/** A place, as the API takes it: nothing but its latitude and longitude. */
+const Point = Type.Object({ lat: Latitude, lng: Longitude }, { additionalProperties: false })
 /** An RFC 3339 date-time: `2026-03-01T08:00:00.000Z` (an offset instead of Z is accepted). */
 export const Timestamp = Type.String({
   format: 'date-time',
@@ -227,11 +230,16 @@ export const ROLES = ['admin', 'dispatcher', 'viewer'] as const
 export const Role = Type.Enum(ROLES)
 export type Role = (typeof ROLES)[number]
 /**
- * Who may do more than look at the fleet, which every role may: media refuses an upload, and auth
- * the user admin, to any other role; the web app hides from them what they may not use.
+ * Who may do more than look at the fleet, which every role may: media refuses an upload, auth the
+ * user admin and fleet-events a change of geofences or rules, to any other role; the web app hides
+ * from them what they may not use.
  */
 export const MAY_UPLOAD: readonly Role[] = ['admin', 'dispatcher']
 export const MAY_ADMINISTER_USERS: readonly Role[] = ['admin']
+/** Who may draw, change and delete geofences (every role sees them and their events). */
+export const MAY_EDIT_GEOFENCES: readonly Role[] = ['admin', 'dispatcher']
+/** Who may change the fleet's rules (every role reads them). */
+export const MAY_EDIT_FLEET_RULES: readonly Role[] = ['admin']
 
 /**
  * 1–64 characters: lower-case letters, digits, `.`, `_`, `-` and `@`, starting with a letter or
@@ -628,6 +636,175 @@ export const LIVE_CLOSE = {
   unavailable: 4503,
   /** The gateway has all the clients it takes. */
   full: 4013,
+} as const
+
+// ── Fleet events (geofences and rules) ──────────────────────────────────────────────────────
+
+/** A geofence's name: shown to every user, unique among geofences. */
+export const GeofenceName = Type.String(SHOWN_NAME)
+
+/** The largest circle a geofence may be, in metres (a city's size; beyond, draw a polygon). */
+export const MAX_RADIUS_METRES = 100_000
+/** The fewest and most corners a polygon may have. */
+export const MIN_POLYGON_POINTS = 3
+export const MAX_POLYGON_POINTS = 500
+
+/** A circle: every point within `radiusMetres` of its centre (great-circle distance). */
+export const CircleShape = Type.Object(
+  {
+    type: Type.Literal('circle'),
+    center: Point,
+    radiusMetres: Type.Number({ minimum: 1, maximum: MAX_RADIUS_METRES }),
+  },
+  { additionalProperties: false },
+)
+/**
+ * A polygon: its corners in order, the last joined back to the first (not repeated), edges drawn
+ * straight on the map (in degrees of latitude and longitude). No edge may cross another.
+ */
+export const PolygonShape = Type.Object(
+  {
+    type: Type.Literal('polygon'),
+    points: Type.Array(Point, { minItems: MIN_POLYGON_POINTS, maxItems: MAX_POLYGON_POINTS }),
+  },
+  { additionalProperties: false },
+)
+export const GeofenceShape = Type.Union([CircleShape, PolygonShape])
+export type GeofenceShape = Static<typeof GeofenceShape>
+
+/** `POST /api/geofences` and `PUT /api/geofences/{id}`: what a dispatcher draws. */
+export const GeofenceInput = Type.Object(
+  { name: GeofenceName, shape: GeofenceShape },
+  { additionalProperties: false },
+)
+export type GeofenceInput = Static<typeof GeofenceInput>
+
+/** A geofence as `GET /api/geofences` lists it. */
+export const Geofence = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  name: GeofenceName,
+  shape: GeofenceShape,
+  /** The username of who drew it. */
+  createdBy: Type.String(),
+  createdAt: Timestamp,
+})
+export type Geofence = Static<typeof Geofence>
+
+/**
+ * The fleet's rules, one document (`GET`/`PUT /api/fleet-rules`); a rule that is `null` is off.
+ * `overspeed`: above `limitKmh` for at least `forSeconds`; `stopped`: standing still for at least
+ * `forMinutes`; `noSignal`: no position for `forMinutes`.
+ */
+export const FleetRules = Type.Object(
+  {
+    overspeed: Type.Union([
+      Type.Object(
+        {
+          limitKmh: Type.Number({ minimum: 1, maximum: 500 }),
+          forSeconds: Type.Integer({ minimum: 0, maximum: 3600 }),
+        },
+        { additionalProperties: false },
+      ),
+      Type.Null(),
+    ]),
+    stopped: Type.Union([
+      Type.Object(
+        { forMinutes: Type.Integer({ minimum: 1, maximum: 1440 }) },
+        { additionalProperties: false },
+      ),
+      Type.Null(),
+    ]),
+    noSignal: Type.Union([
+      Type.Object(
+        { forMinutes: Type.Integer({ minimum: 1, maximum: 1440 }) },
+        { additionalProperties: false },
+      ),
+      Type.Null(),
+    ]),
+  },
+  { additionalProperties: false },
+)
+export type FleetRules = Static<typeof FleetRules>
+
+/** What each kind of fleet event is about. */
+export const FLEET_EVENT_KINDS = [
+  'geofence.entered',
+  'geofence.exited',
+  'overspeed',
+  'stopped',
+  'signal.lost',
+] as const
+export const FleetEventKind = Type.Enum(FLEET_EVENT_KINDS)
+export type FleetEventKind = (typeof FLEET_EVENT_KINDS)[number]
+
+/** The geofence an event is about, as it was named then. */
+const GeofenceRef = Type.Object({ id: Type.String({ format: 'uuid' }), name: GeofenceName })
+
+/** One kind of fleet event: what every event carries, its `kind`, its `geofence` and its `details`. */
+function fleetEventOf<K extends TSchema, G extends TSchema, D extends TProperties>(
+  kind: K,
+  geofence: G,
+  details: D,
+) {
+  return Type.Object(
+    {
+      version: Type.Literal(1),
+      kind,
+      /** Name-based (UUID version 5) from the kind, vehicle, geofence and the episode's start: a consumer dedupes by it. */
+      id: Type.String({ format: 'uuid' }),
+      vehicleName: VehicleName,
+      /** When it happened: the position's time (for `signal.lost`, the last position's time plus `forMinutes`). */
+      time: Timestamp,
+      /** Where: the position's (for `signal.lost`, the last known one). */
+      lat: Latitude,
+      lng: Longitude,
+      geofence,
+      details: Type.Object(details, { additionalProperties: false }),
+    },
+    { additionalProperties: false },
+  )
+}
+
+/**
+ * `fleet.event`, version 1: something happened to a vehicle that a dispatcher wants to know.
+ * `geofence.entered`/`geofence.exited` name the geofence; the others have `geofence: null` and say
+ * why in `details`. At least once, with a deterministic `id`: a consumer keeps the ids it handled.
+ */
+export const FleetEvent = Type.Union([
+  fleetEventOf(
+    Type.Union([Type.Literal('geofence.entered'), Type.Literal('geofence.exited')]),
+    GeofenceRef,
+    {},
+  ),
+  fleetEventOf(Type.Literal('overspeed'), Type.Null(), {
+    /** The speed at `time`, and the rule's limit and duration when it fired. */
+    speedKmh: Type.Number(),
+    limitKmh: Type.Number(),
+    forSeconds: Type.Integer(),
+    /** The position before the first one above the limit: where the episode began. */
+    since: Timestamp,
+  }),
+  fleetEventOf(Type.Literal('stopped'), Type.Null(), {
+    forMinutes: Type.Integer(),
+    /** The position before the first one standing still: where the stop began. */
+    since: Timestamp,
+  }),
+  fleetEventOf(Type.Literal('signal.lost'), Type.Null(), {
+    forMinutes: Type.Integer(),
+    /** The vehicle's last position's time. */
+    lastSeen: Timestamp,
+  }),
+])
+export type FleetEvent = Static<typeof FleetEvent>
+
+/**
+ * fleet-events' events, on the exchange `fleet-events`: one message per event, message id the
+ * event's id. A consumer (notification, later) binds its own queue to `fleet.event`.
+ */
+export const fleetEvent = {
+  exchange: 'fleet-events',
+  routingKey: 'fleet.event',
+  schema: FleetEvent,
 } as const
 
 // ── The web app's settings (`/config.json`) ─────────────────────────────────────────────────

@@ -1,6 +1,7 @@
 /**
  * Distances and bearings on the Earth, as a sphere of the mean radius: the one place Convoy
- * computes them (the tracker's speed and heading, the simulator's circuits, the web build's roads).
+ * computes them (the speed and heading of the tracker and fleet-events, the simulator's circuits, the
+ * web build's roads).
  * Within 0.5% of the ellipsoid everywhere, far inside what a GPS position knows.
  */
 
@@ -33,3 +34,5 @@ export function bearingDegrees(a: Point, b: Point): number {
     Math.sin(radians(a.lat)) * Math.cos(radians(b.lat)) * Math.cos(radians(b.lng - a.lng))
   return ((Math.atan2(y, x) * 180) / Math.PI + 360) % 360
 }
+
+export { motion, type TimedPoint } from './motion.ts'

@@ -16,6 +16,7 @@ describe('gateway routing', () => {
   let web: Awaited<ReturnType<typeof upstream>>
   let media: Awaited<ReturnType<typeof upstream>>
   let notification: Awaited<ReturnType<typeof upstream>>
+  let fleetEvents: Awaited<ReturnType<typeof upstream>>
   let app: Awaited<ReturnType<typeof buildApp>>
   let issuer: TestIssuer
   let hub: ReturnType<typeof createLiveHub>
@@ -42,6 +43,7 @@ describe('gateway routing', () => {
     web = await upstream('web')
     media = await upstream('media')
     notification = await upstream('notification')
+    fleetEvents = await upstream('fleet-events')
     app = await buildApp({
       service: 'gateway',
       log: createLogger({
@@ -55,6 +57,7 @@ describe('gateway routing', () => {
       verifier: issuer.verifier,
       authUrl: auth.url,
       trackerUrl: tracker.url,
+      fleetEventsUrl: fleetEvents.url,
       webUrl: web.url,
       mediaUrl: media.url,
       notificationUrl: notification.url,
@@ -71,6 +74,7 @@ describe('gateway routing', () => {
     await web.close()
     await media.close()
     await notification.close()
+    await fleetEvents.close()
     await auth.close()
     await tracker.close().catch(() => {}) // closed by the last test already
   })
@@ -120,6 +124,50 @@ describe('gateway routing', () => {
         `${url} reached ${body.url}`,
       )
     }
+  })
+
+  test('forwards /api/geofences…, /api/fleet-rules and /api/events to fleet-events, with the methods each takes', async () => {
+    const reached = async (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string) => {
+      const response = await app.inject({ method, url, headers: { authorization: bearer } })
+      const body = response.json<{ upstream: string; method: string; url: string; authorization: string }>()
+      return [body.upstream, body.method, body.url, body.authorization === bearer]
+    }
+    const id = '4a4a4a4a-4a4a-4a4a-8a4a-4a4a4a4a4a4a'
+    assert.deepEqual(await reached('GET', '/api/geofences'), ['fleet-events', 'GET', '/geofences', true])
+    assert.deepEqual(await reached('POST', '/api/geofences'), ['fleet-events', 'POST', '/geofences', true])
+    assert.deepEqual(await reached('PUT', `/api/geofences/${id}`), [
+      'fleet-events',
+      'PUT',
+      `/geofences/${id}`,
+      true,
+    ])
+    assert.deepEqual(await reached('DELETE', `/api/geofences/${id}`), [
+      'fleet-events',
+      'DELETE',
+      `/geofences/${id}`,
+      true,
+    ])
+    assert.deepEqual(await reached('PUT', '/api/fleet-rules'), ['fleet-events', 'PUT', '/fleet-rules', true])
+    assert.deepEqual(await reached('GET', '/api/events?kind=overspeed&limit=5'), [
+      'fleet-events',
+      'GET',
+      '/events?kind=overspeed&limit=5',
+      true,
+    ])
+    for (const [method, url] of [
+      ['GET', '/api/geofences'],
+      ['PUT', '/api/fleet-rules'],
+      ['GET', '/api/events'],
+    ] as const)
+      assert.equal((await app.inject({ method, url })).statusCode, 401, `${method} ${url}`)
+    // A method fleet-events does not take on a path is refused here, with what it does take.
+    const refused = await app.inject({
+      method: 'DELETE',
+      url: '/api/events',
+      headers: { authorization: bearer },
+    })
+    assert.equal(refused.statusCode, 405)
+    assert.equal(refused.headers.allow, 'GET, HEAD')
   })
 
   test('refuses an upload declaring more than the limit with 413 at the edge; media never sees it', async () => {

@@ -19,7 +19,8 @@ const PUBLIC_API = new Set([
 const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024
 
 /**
- * The public edge: `/api/auth…` to auth, `/api/vehicles…` to the tracker, `/api/media…` to media,
+ * The public edge: `/api/auth…` to auth, `/api/vehicles…` to the tracker, `/api/geofences…`,
+ * `/api/fleet-rules` and `/api/events` to fleet-events, `/api/media…` to media,
  * `/api/notifications…` to notification, `/api/live` WebSocket feed, everything else to the web app. Every `/api` request but login, refresh and the JWKS needs
  * a valid access token, checked here (and again by the service behind). Builds the app; never
  * listens (main.ts does).
@@ -28,6 +29,7 @@ export async function buildApp(
   options: HttpAppOptions & {
     authUrl: string
     trackerUrl: string
+    fleetEventsUrl: string
     mediaUrl: string
     notificationUrl: string
     webUrl: string
@@ -136,6 +138,14 @@ export async function buildApp(
   }
   await forward(options.authUrl, '/api/auth', '/auth', 'auth', [...READ, 'POST', 'PUT', 'PATCH', 'DELETE'])
   await forward(options.trackerUrl, '/api/vehicles', '/vehicles', 'position-tracker')
+  await forward(options.fleetEventsUrl, '/api/geofences', '/geofences', 'fleet-events', [
+    ...READ,
+    'POST',
+    'PUT',
+    'DELETE',
+  ])
+  await forward(options.fleetEventsUrl, '/api/fleet-rules', '/fleet-rules', 'fleet-events', [...READ, 'PUT'])
+  await forward(options.fleetEventsUrl, '/api/events', '/events', 'fleet-events')
   // Uploads stream through (never parsed or held here) and may take minutes on a slow link.
   await forward(options.mediaUrl, '/api/media', '/media', 'media', ['POST'], options.uploadTimeoutMs)
   await forward(options.mediaUrl, '/api/media', '/media', 'media', [...READ, 'DELETE'])

@@ -10,6 +10,7 @@ export const Config = Type.Object({
   AUTH_URL: Type.String({ default: 'http://127.0.0.1:8083' }),
   ...VerifierConfig,
   POSITION_TRACKER_URL: Type.String({ default: 'http://127.0.0.1:8081' }),
+  FLEET_EVENTS_URL: Type.String({ default: 'http://127.0.0.1:8087' }),
   MEDIA_URL: Type.String({ default: 'http://127.0.0.1:8084' }),
   NOTIFICATION_URL: Type.String({ default: 'http://127.0.0.1:8086' }),
   WEB_URL: Type.String({ default: 'http://127.0.0.1:8090' }),

@@ -73,6 +73,7 @@ export async function start(env: Env): Promise<RunningService & { url: string; o
     trustProxy: config.TRUST_PROXY,
     authUrl: config.AUTH_URL,
     trackerUrl: config.POSITION_TRACKER_URL,
+    fleetEventsUrl: config.FLEET_EVENTS_URL,
     mediaUrl: config.MEDIA_URL,
     notificationUrl: config.NOTIFICATION_URL,
     webUrl: config.WEB_URL,

@@ -46,6 +46,7 @@ describe('overload at the gateway', () => {
       verifier: issuer.verifier,
       authUrl: tracker.url,
       trackerUrl: tracker.url,
+      fleetEventsUrl: tracker.url,
       webUrl: tracker.url,
       mediaUrl: tracker.url,
       notificationUrl: tracker.url,

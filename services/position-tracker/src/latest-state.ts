@@ -1,5 +1,5 @@
 import type { Vehicle } from '@convoy/contracts'
-import { motion, type TimedPoint } from './motion.ts'
+import { motion, type TimedPoint } from '@convoy/geo'
 
 /** What is stored of a vehicle before a batch: its newest position and the heading it was given. */
 export interface Stored {

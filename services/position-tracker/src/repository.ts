@@ -2,7 +2,8 @@ import { sql, type Kysely } from '@convoy/platform/db'
 import type { Position, PositionReport, Vehicle } from '@convoy/contracts'
 import type { Tables } from './migrations.ts'
 import { decidingPositions, latestState, type Stored } from './latest-state.ts'
-import { toPosition, type TimedPoint } from './motion.ts'
+import type { TimedPoint } from '@convoy/geo'
+import { toPosition } from './to-position.ts'
 
 type PositionRow = { time: Date; lat: number; lng: number }
 /** History rows read per query. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { distanceMetres } from '@convoy/geo'
-import type { TimedPoint } from './motion.ts'
+import type { TimedPoint } from '@convoy/geo'
 import { positionAt, simplify, synchronisedDistanceMetres } from './simplify.ts'
 
 const START = Date.UTC(2026, 2, 1)

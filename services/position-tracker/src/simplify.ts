@@ -1,5 +1,5 @@
 import { distanceMetres, type Point } from '@convoy/geo'
-import type { TimedPoint } from './motion.ts'
+import type { TimedPoint } from '@convoy/geo'
 
 /** What a simplification kept, and how far the positions it dropped lie from the route it kept. */
 export interface Simplified {

@@ -3,7 +3,7 @@
  * second, from legs of driving, halting and silence.
  */
 import type { PositionReport } from '@convoy/contracts'
-import type { TimedPoint } from './motion.ts'
+import type { TimedPoint } from '@convoy/geo'
 
 const METRES_PER_DEGREE = 111_195
 

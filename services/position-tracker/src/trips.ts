@@ -1,6 +1,6 @@
 import { distanceMetres } from '@convoy/geo'
 import type { Stop, Trip, TripRules } from '@convoy/contracts'
-import { motion, type TimedPoint } from './motion.ts'
+import { motion, type TimedPoint } from '@convoy/geo'
 
 /**
  * What makes a stop and what ends a trip (docs/architecture.md#trips-and-stops): a vehicle that

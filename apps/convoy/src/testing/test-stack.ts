@@ -15,7 +15,13 @@ import type { ServiceName } from '../system.ts'
 import { TEST_ADMIN_PASSWORD } from './login.ts'
 
 /** The stateful services: each gets a database of its own in a test stack. */
-const STATEFUL = ['auth', 'position-tracker', 'media', 'notification'] as const satisfies ServiceName[]
+const STATEFUL = [
+  'auth',
+  'position-tracker',
+  'fleet-events',
+  'media',
+  'notification',
+] as const satisfies ServiceName[]
 
 export interface TestStack extends StackSystem {
   /** The RabbitMQ vhost the system runs on. */

@@ -42,7 +42,7 @@ const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
 /** How long every job may take to end after the restart: bounded, whatever the crash cut. */
 const ENDS_WITHIN_MS = 60_000
 /**
- * Each test starts the whole system twice (the first embedded start makes four PGlite databases,
+ * Each test starts the whole system twice (the first embedded start makes five PGlite databases,
  * about half of its time): 30–60 s alone, several times that when the suite runs four test files
  * at once on two cores shared with other work. The bound that matters, every job ending within
  * ENDS_WITHIN_MS of the restart, is asserted inside.
@@ -300,12 +300,12 @@ test(
   async () => {
     const databases = Object.fromEntries(
       await Promise.all(
-        (['auth', 'position-tracker', 'media', 'notification'] as const).map(
+        (['auth', 'position-tracker', 'fleet-events', 'media', 'notification'] as const).map(
           async (service) => [service, await createTestDatabase()] as const,
         ),
       ),
     ) as Record<
-      'auth' | 'position-tracker' | 'media' | 'notification',
+      'auth' | 'position-tracker' | 'fleet-events' | 'media' | 'notification',
       Awaited<ReturnType<typeof createTestDatabase>>
     >
     const vhost = await createTestVhost()

@@ -260,6 +260,20 @@ describe('fleet tracking in the stack topology', () => {
       multipart('--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\n\r\nabc'),
     ],
     ['GET', '/api/media/not-an-id', 400],
+    ['PATCH', '/api/geofences', 405, {}, 'DELETE, GET, HEAD, POST, PUT'],
+    ['POST', '/api/fleet-rules', 405, {}, 'GET, HEAD, PUT'],
+    [
+      'POST',
+      '/api/geofences',
+      400,
+      {
+        headers: { 'content-type': 'application/json' },
+        body: '{"name":"Depot","shape":{"type":"circle","center":{"lat":91,"lng":0},"radiusMetres":10}}',
+      },
+    ],
+    ['DELETE', '/api/geofences/not-an-id', 400],
+    ['GET', '/api/events?limit=Infinity', 400],
+    ['GET', '/api/events?kind=everything', 400],
     ['GET', '/api/nowhere', 404],
   ]
   for (const [method, path, status, request = {}, allow] of attacks) {
@@ -275,8 +289,11 @@ describe('fleet tracking in the stack topology', () => {
       if (allow) assert.equal(response.headers.get('allow'), allow)
       assert.equal(response.headers.get('x-content-type-options'), 'nosniff')
       assert.equal(response.headers.get('cache-control'), 'no-store')
-      assert.doesNotMatch(body, /(?<!\/api)\/(auth|vehicles|media|notifications|internal)\b/)
-      assert.doesNotMatch(body, /127\.0\.0\.1|localhost|:\d{4,5}\b|position-tracker|converter/)
+      assert.doesNotMatch(
+        body,
+        /(?<!\/api)\/(auth|vehicles|media|notifications|internal|geofences|fleet-rules|events)\b/,
+      )
+      assert.doesNotMatch(body, /127\.0\.0\.1|localhost|:\d{4,5}\b|position-tracker|fleet-events|converter/)
     })
   }
 

@@ -72,12 +72,12 @@ export async function openAppAs(
   url: string,
   t: TestContext,
   viewport: Viewport,
-  { blockRoads = false, user = ADMIN } = {},
+  { blockRoads = false, user = ADMIN, vehicles = VEHICLES } = {},
 ): Promise<AppPage> {
   const session = await newAppPage(browser, t, viewport, { blockRoads })
   await session.page.goto(url)
   await signIn(session.page, user)
-  await fleetShown(session.page)
+  await fleetShown(session.page, vehicles)
   return session
 }
 

@@ -358,3 +358,41 @@ test('the uploads page fits a phone', async (t) => {
   await screenshot(page, 'convoy-uploads-phone.png')
   assert.deepEqual(unexpected(problems), [])
 })
+
+test("an admin audits everyone's videos: each with its owner, downloadable, deletable only by its owner", async (t) => {
+  const token = await login(system.url)
+  const created = await fetch(new URL('/api/auth/users', system.url), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'otto', password: 'otto password', role: 'dispatcher' }),
+  })
+  assert.equal(created.status, 201)
+  const otto = await openUploads(t, DESKTOP, { username: 'otto', password: 'otto password' })
+  await otto.page.getByLabel('Video to upload').setInputFiles(join(files, 'clip.mp4'))
+  await row(otto.page, 'clip.mp4').locator('.status-badge', { hasText: 'Ready' }).waitFor({ timeout: 60_000 })
+  // Mine / Everyone's is for admins.
+  assert.equal(await otto.page.getByRole('group', { name: 'Whose videos' }).count(), 0)
+
+  const admin = await openUploads(t, DESKTOP, ADMIN)
+  const { page } = admin
+  const whose = page.getByRole('group', { name: 'Whose videos' })
+  await whose.getByRole('button', { name: "Everyone's" }).click()
+  await page.getByRole('heading', { name: "Everyone's videos" }).waitFor()
+  const ottos = page.locator('.media-row', { has: page.locator('.media-owner', { hasText: /^otto$/ }) })
+  await ottos.first().waitFor()
+  assert.equal(await ottos.first().locator('.media-name').innerText(), 'clip.mp4')
+  assert.equal(
+    await ottos.first().getByRole('button', { name: 'Download the MP3 of clip.mp4' }).isVisible(),
+    true,
+  )
+  assert.equal(await ottos.first().getByRole('button', { name: 'Delete clip.mp4' }).isVisible(), false)
+  const downloading = page.waitForEvent('download')
+  await ottos.first().getByRole('button', { name: 'Download the MP3 of clip.mp4' }).click()
+  assert.ok(isMp3(await readFile((await (await downloading).path()) ?? '')), 'the MP3 of otto')
+
+  await whose.getByRole('button', { name: 'Mine' }).click()
+  await page.getByRole('heading', { name: 'Your videos' }).waitFor()
+  assert.equal(await ottos.count(), 0, "otto's videos are not the admin's")
+  assert.deepEqual(unexpected(admin.problems), [])
+  assert.deepEqual(unexpected(otto.problems), [])
+})

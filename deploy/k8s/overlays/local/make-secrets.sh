@@ -45,6 +45,11 @@ password=$password
 database-url=postgres://position_tracker:$password@position-tracker-postgres.position-tracker.svc.cluster.local:5432/position_tracker"
 
 password=$(random)
+write fleet-events-postgres.env "username=fleet_events
+password=$password
+database-url=postgres://fleet_events:$password@fleet-events-postgres.fleet-events.svc.cluster.local:5432/fleet_events"
+
+password=$(random)
 write media-postgres.env "username=media
 password=$password
 database-url=postgres://media:$password@media-postgres.media.svc.cluster.local:5432/media"

@@ -6,12 +6,13 @@ import {
   type Generated,
   type Migration,
   type PostgresPool,
+  type Selectable,
 } from 'kysely'
 import pg from 'pg'
 import { isConnectionError } from '../errors/index.ts'
 import type { Logger } from '../log/index.ts'
 
-export { sql, type Generated, type Kysely, type Migration }
+export { sql, type Generated, type Kysely, type Migration, type Selectable }
 
 export interface Database<Schema> {
   db: Kysely<Schema>

@@ -1,3 +1,4 @@
+import { MAY_AUDIT_UPLOADS } from '@convoy/contracts'
 import { useEffect } from 'preact/hooks'
 import { FleetPage } from '../fleet/FleetPage.tsx'
 import { LoginPage } from '../session/LoginPage.tsx'
@@ -71,7 +72,13 @@ export function App({ store }: { store: AppStore }) {
           </main>
         )}
         {user && view === 'uploads' && (
-          <UploadsPage store={store.uploads.value} api={store.api} canUpload={store.canUpload.value} />
+          <UploadsPage
+            store={store.uploads.value}
+            api={store.api}
+            canUpload={store.canUpload.value}
+            canAudit={MAY_AUDIT_UPLOADS.includes(user.role)}
+            me={user.username}
+          />
         )}
         {user && store.changingPassword.value && (
           <PasswordDialog

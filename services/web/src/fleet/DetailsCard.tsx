@@ -8,11 +8,13 @@ export interface DetailsCardProps {
   /** Whether the map keeps the vehicle in view as it drives. */
   following: boolean
   onFollow: (follow: boolean) => void
+  /** Opens the vehicle's history (replay, trips, stops). */
+  onHistory: () => void
   onClose: () => void
 }
 
-/** The card over the map describing the selected vehicle, with Follow. */
-export function DetailsCard({ vehicle, now, following, onFollow, onClose }: DetailsCardProps) {
+/** The card over the map describing the selected vehicle, with its History and Follow. */
+export function DetailsCard({ vehicle, now, following, onFollow, onHistory, onClose }: DetailsCardProps) {
   const display = useDisplay()
   const look = vehicle && statusOf(vehicle, now)
   return (
@@ -60,6 +62,11 @@ export function DetailsCard({ vehicle, now, following, onFollow, onClose }: Deta
       )}
       <p class="details-note">
         <span class="trail-swatch" aria-hidden="true"></span>Trail of the last 15 minutes
+      </p>
+      <div class="details-actions">
+        <button type="button" class="button button-small details-history" onClick={onHistory}>
+          History
+        </button>
         <button
           type="button"
           class="button button-small details-follow"
@@ -69,7 +76,7 @@ export function DetailsCard({ vehicle, now, following, onFollow, onClose }: Deta
         >
           {following ? 'Following' : 'Follow'}
         </button>
-      </p>
+      </div>
     </section>
   )
 }

@@ -1,12 +1,23 @@
 import { useSignalEffect } from '@preact/signals'
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks'
 import type { AppStore } from '../app/store.ts'
-import type { Vehicle } from '../shared/types.ts'
+import { MAY_EDIT_FLEET_RULES, MAY_EDIT_GEOFENCES } from '@convoy/contracts'
+import type { Geofence, Vehicle } from '../shared/types.ts'
+import { EventsPanel } from './events/EventsPanel.tsx'
+import { GeofencesPanel } from './geofences/GeofencesPanel.tsx'
 import { FleetMap } from './fleet-map.ts'
 import { DetailsCard } from './DetailsCard.tsx'
+import { HistoryPanel } from './history/HistoryPanel.tsx'
 import { statusOf, type VehicleStatus } from './vehicle-status.ts'
 import { VehicleList, type Selection } from './VehicleList.tsx'
 
+type PanelTab = 'vehicles' | 'events' | 'geofences'
+const PANEL_TABS: ReadonlyArray<{ tab: PanelTab; label: string }> = [
+  { tab: 'vehicles', label: 'Vehicles' },
+  { tab: 'events', label: 'Events' },
+  { tab: 'geofences', label: 'Geofences' },
+]
+const BROWSER_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' })
 const STATUSES: ReadonlyArray<{ status: VehicleStatus; label: string }> = [
   { status: 'moving', label: 'Moving' },
@@ -34,6 +45,19 @@ export function FleetPage({ store }: { store: AppStore }) {
   const [filter, setFilter] = useState('')
   const [statuses, setStatuses] = useState<ReadonlySet<VehicleStatus>>(ALL_STATUSES)
   const [following, setFollowing] = useState(false)
+  /** The vehicle whose history is open (the live card gives way to it). */
+  const [history, setHistory] = useState<string | null>(null)
+  const [tab, setTab] = useState<PanelTab>('vehicles')
+  const [geofences, setGeofences] = useState<readonly Geofence[]>([])
+  const loadGeofences = async () => {
+    try {
+      const list = await store.api.geofences()
+      setGeofences(list)
+      map.current?.geofences.show(list)
+    } catch (error) {
+      console.warn('geofences unavailable', error)
+    }
+  }
   const selected = selection?.name ?? null
   const search = filter.trim().toLowerCase()
   /** The search and the legend's statuses decide which vehicles the list and the map show. */
@@ -51,12 +75,15 @@ export function FleetPage({ store }: { store: AppStore }) {
       config: store.config,
     })
     map.current = fleetMap
+    void loadGeofences()
     // For tests and tools: where a vehicle or a cluster is drawn on the (canvas) map, and what the map shows.
     Object.assign(window, {
       convoy: {
         pointOf: (name: string) => fleetMap.pointOf(name),
         clusters: () => fleetMap.clusters(),
         view: () => fleetMap.view(),
+        replayCursor: () => fleetMap.history.cursorAt(),
+        pointAt: (lat: number, lng: number) => fleetMap.pointAt(lat, lng),
       },
     })
     const unsubscribe = store.fleet.subscribe((change) =>
@@ -95,6 +122,7 @@ export function FleetPage({ store }: { store: AppStore }) {
   }, [])
 
   const now = store.now.value
+  const user = store.user.value
   const vehicle = selected === null ? undefined : store.fleet.get(selected)
   // Sorted again only when vehicles come or go: 5,000 names took milliseconds at every redraw.
   const names = useMemo(() => [...store.fleet.names()].sort(collator.compare), [store.fleet.membership])
@@ -102,7 +130,22 @@ export function FleetPage({ store }: { store: AppStore }) {
     <>
       <main class="map-area">
         <div ref={container} id="map" class="map" role="region" aria-label="Map of the fleet"></div>
+        {history !== null && map.current && (
+          <HistoryPanel
+            key={history}
+            name={history}
+            api={store.api}
+            layer={map.current.history}
+            timeZone={store.preferences.value.timeZone ?? BROWSER_ZONE}
+            onClose={() => setHistory(null)}
+          />
+        )}
         <DetailsCard
+          onHistory={() => {
+            // The replay takes the map: the live selection (its trail, following) gives way.
+            setHistory(selected)
+            setSelection(null)
+          }}
           vehicle={vehicle}
           now={now}
           following={following}
@@ -111,51 +154,84 @@ export function FleetPage({ store }: { store: AppStore }) {
         />
       </main>
       <aside class="panel" aria-label="Vehicles">
-        <div class="panel-head">
-          <h2 class="panel-title">Vehicles</h2>
-          <div class="search">
-            <svg viewBox="0 0 16 16" aria-hidden="true">
-              <circle cx="7" cy="7" r="4.5" />
-              <path d="M10.5 10.5 14 14" />
-            </svg>
-            <input
-              id="filter"
-              type="search"
-              placeholder="Search vehicles"
-              autocomplete="off"
-              spellcheck={false}
-              aria-label="Search vehicles"
-              value={filter}
-              onInput={(event) => setFilter(event.currentTarget.value)}
-            />
-          </div>
-          <div class="list-legend" role="group" aria-label="Show vehicles by status">
-            {STATUSES.map(({ status, label }) => (
-              <button
-                key={status}
-                type="button"
-                class="legend-toggle"
-                aria-pressed={statuses.has(status)}
-                title={
-                  statuses.has(status)
-                    ? `Hide ${label.toLowerCase()} vehicles`
-                    : `Show ${label.toLowerCase()} vehicles`
-                }
-                onClick={() => setStatuses(toggled(statuses, status))}
-              >
-                <i data-look={status}></i>
-                {label}
-              </button>
-            ))}
-          </div>
+        <div class="panel-tabs" role="tablist" aria-label="Panel">
+          {PANEL_TABS.map((each) => (
+            <button
+              key={each.tab}
+              type="button"
+              role="tab"
+              aria-selected={tab === each.tab}
+              onClick={() => setTab(each.tab)}
+            >
+              {each.label}
+            </button>
+          ))}
         </div>
-        <VehicleList
-          vehicles={names.map((name) => store.fleet.get(name)!)}
-          now={now}
-          shown={shown}
-          selection={selection}
-          onSelect={(name) => toggle(name, true)}
-        />
+        {tab === 'events' && (
+          <EventsPanel
+            api={store.api}
+            now={now}
+            onShow={(event) => map.current?.showPlace(event.lat, event.lng)}
+          />
+        )}
+        {tab === 'geofences' && map.current && (
+          <GeofencesPanel
+            api={store.api}
+            geofences={geofences}
+            reload={loadGeofences}
+            drawing={map.current.drawing}
+            mayEdit={user !== null && MAY_EDIT_GEOFENCES.includes(user.role)}
+            mayEditRules={user !== null && MAY_EDIT_FLEET_RULES.includes(user.role)}
+            onShow={(id) => map.current?.geofences.focus(id)}
+          />
+        )}
+        {/* The vehicles stay rendered under the other tabs: the list keeps its place and scroll. */}
+        <div class="panel-view" hidden={tab !== 'vehicles'}>
+          <div class="panel-head">
+            <div class="search">
+              <svg viewBox="0 0 16 16" aria-hidden="true">
+                <circle cx="7" cy="7" r="4.5" />
+                <path d="M10.5 10.5 14 14" />
+              </svg>
+              <input
+                id="filter"
+                type="search"
+                placeholder="Search vehicles"
+                autocomplete="off"
+                spellcheck={false}
+                aria-label="Search vehicles"
+                value={filter}
+                onInput={(event) => setFilter(event.currentTarget.value)}
+              />
+            </div>
+            <div class="list-legend" role="group" aria-label="Show vehicles by status">
+              {STATUSES.map(({ status, label }) => (
+                <button
+                  key={status}
+                  type="button"
+                  class="legend-toggle"
+                  aria-pressed={statuses.has(status)}
+                  title={
+                    statuses.has(status)
+                      ? `Hide ${label.toLowerCase()} vehicles`
+                      : `Show ${label.toLowerCase()} vehicles`
+                  }
+                  onClick={() => setStatuses(toggled(statuses, status))}
+                >
+                  <i data-look={status}></i>
+                  {label}
+                </button>
+              ))}
+            </div>
+          </div>
+          <VehicleList
+            vehicles={names.map((name) => store.fleet.get(name)!)}
+            now={now}
+            shown={shown}
+            selection={selection}
+            onSelect={(name) => toggle(name, true)}
+          />
+        </div>
       </aside>
     </>
   )

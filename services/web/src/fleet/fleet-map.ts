@@ -3,6 +3,8 @@ import roadsUrl from 'virtual:convoy-roads'
 import type { Api } from '../shared/api.ts'
 import type { Vehicle, WebConfig } from '../shared/types.ts'
 import type { FleetState } from './fleet-state.ts'
+import { GeofenceDrawing, GeofenceLayer } from './geofences/geofence-layer.ts'
+import { HistoryLayer } from './history/history-layer.ts'
 import { InitialView } from './initial-view.ts'
 import { createMapView } from './map-view.ts'
 import { loadRoadMap, RoadsLayer } from './roads-layer.ts'
@@ -49,12 +51,20 @@ export class FleetMap {
   #flying = false
 
   readonly #setUnits: (units: 'metric' | 'imperial') => void
+  /** A vehicle's replay, drawn by the history panel. */
+  readonly history: HistoryLayer
+  /** The geofences, and drawing a new one. */
+  readonly geofences: GeofenceLayer
+  readonly drawing: GeofenceDrawing
 
   constructor(container: HTMLElement, { fleet, api, onClick, onFollowChange, config }: FleetMapOptions) {
     this.#fleet = fleet
     this.#onFollowChange = onFollowChange
     const { map, onTilesOffline, setUnits } = createMapView(container, config)
     this.#setUnits = setUnits
+    this.history = new HistoryLayer(map)
+    this.geofences = new GeofenceLayer(map)
+    this.drawing = new GeofenceDrawing(map)
     this.#map = map
     this.#vehicles = new VehicleLayer(map, onClick)
     this.#trail = new TrailLayer(map, (name, from, signal) => api.history(name, from, signal))
@@ -178,6 +188,27 @@ export class FleetMap {
   /** For tests and tools: the clusters drawn, in pixels from the map's corner, with their counts. */
   clusters(): DrawnCluster[] {
     return this.#vehicles.clusters()
+  }
+
+  /** For tests and tools: where a place is on the map, in pixels from its corner. */
+  pointAt(lat: number, lng: number): L.Point {
+    return this.#map.latLngToContainerPoint([lat, lng])
+  }
+
+  /** Shows a place (an event): flies there and rings it for a moment. */
+  showPlace(lat: number, lng: number): void {
+    this.follow(false)
+    this.#initialView.userMoved()
+    this.#map.flyTo([lat, lng], Math.max(this.#map.getZoom(), 15), { duration: 0.6 })
+    const ring = L.circleMarker([lat, lng], {
+      radius: 18,
+      color: '#7c3aed',
+      weight: 3,
+      fill: false,
+      interactive: false,
+      className: 'place-ring',
+    }).addTo(this.#map)
+    setTimeout(() => ring.remove(), 4000)
   }
 
   /** For tests and tools: what the map shows. */

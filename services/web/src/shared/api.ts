@@ -11,7 +11,30 @@ import {
 import { apiError } from './api-error.ts'
 import { downloadName, mp3Name } from './download-name.ts'
 import { isNotification, isPosition, isVehicle } from './frames.ts'
-import type { Email, Media, Notification, Position, User, Vehicle, VehicleHistory } from './types.ts'
+import type {
+  DailySummary,
+  FleetEvent,
+  FleetEventKind,
+  FleetRules,
+  Geofence,
+  GeofenceInput,
+  Email,
+  Media,
+  Notification,
+  Position,
+  User,
+  Vehicle,
+  VehicleHistory,
+  VehicleReplay,
+  VehicleStops,
+  VehicleTrips,
+} from './types.ts'
+
+/** A range of time, in ms since the epoch. */
+export interface Range {
+  from: number
+  to: number
+}
 
 /** How the API is called: `fetch` with the session's access token (see `Session.fetch`). */
 export type AuthorizedFetch = (url: string, init?: RequestInit) => Promise<Response>
@@ -26,6 +49,9 @@ export function createApi(authorized: AuthorizedFetch) {
     if (!response.ok) throw await apiError(response)
     return response.status === 204 ? undefined : response.json()
   }
+  const vehicleUrl = (name: string) => `/api/vehicles/${encodeURIComponent(name)}`
+  const rangeQuery = ({ from, to }: Range) =>
+    new URLSearchParams({ from: new Date(from).toISOString(), to: new Date(to).toISOString() })
   const userUrl = (username: string) => `/api/auth/users/${encodeURIComponent(username)}`
   const mediaUrl = (id: string) => `/api/media/${encodeURIComponent(id)}`
 
@@ -39,9 +65,66 @@ export function createApi(authorized: AuthorizedFetch) {
     /** `GET /api/vehicles/{name}/history`: positions since `from`, oldest first. */
     async history(name: string, from: Date, signal?: AbortSignal): Promise<Position[]> {
       const query = new URLSearchParams({ from: from.toISOString(), limit: '5000' })
-      const url = `/api/vehicles/${encodeURIComponent(name)}/history?${query}`
+      const url = `${vehicleUrl(name)}/history?${query}`
       const body = (await call(url, { signal })) as Partial<Record<keyof VehicleHistory, unknown>>
       return Array.isArray(body.positions) ? body.positions.filter(isPosition) : []
+    },
+
+    /** `GET /api/vehicles/{name}/route`: the replay of a range, reduced on the server. */
+    replay: (name: string, range: Range) =>
+      call(`${vehicleUrl(name)}/route?${rangeQuery(range)}`) as Promise<VehicleReplay>,
+
+    /** `GET /api/vehicles/{name}/trips`: the trips of a range, oldest first. */
+    trips: (name: string, range: Range) =>
+      call(`${vehicleUrl(name)}/trips?${rangeQuery(range)}`) as Promise<VehicleTrips>,
+
+    /** `GET /api/vehicles/{name}/stops`: the stops of a range, oldest first. */
+    stops: (name: string, range: Range) =>
+      call(`${vehicleUrl(name)}/stops?${rangeQuery(range)}`) as Promise<VehicleStops>,
+
+    /** `GET /api/vehicles/{name}/summary`: a local day in `timeZone`. */
+    summary: (name: string, date: string, timeZone: string) =>
+      call(`${vehicleUrl(name)}/summary?${new URLSearchParams({ date, timeZone })}`) as Promise<DailySummary>,
+
+    /** A range's trips or stops as CSV, or its route as GPX: the file and the name to save it under. */
+    async export(
+      name: string,
+      what: 'trips' | 'stops' | 'route',
+      range: Range,
+    ): Promise<{ blob: Blob; filename: string }> {
+      const format = what === 'route' ? 'gpx' : 'csv'
+      const response = await authorized(`${vehicleUrl(name)}/${what}?${rangeQuery(range)}&format=${format}`)
+      if (!response.ok) throw await apiError(response)
+      const filename = downloadName(response.headers.get('content-disposition'), `${name} ${what}.${format}`)
+      // A blob keeps the CSV's byte-order mark, which spreadsheets need to read UTF-8.
+      return { blob: await response.blob(), filename }
+    },
+
+    /** `GET /api/geofences`: every geofence. */
+    geofences: () => call('/api/geofences') as Promise<Geofence[]>,
+
+    /** `POST /api/geofences` (admins and dispatchers): a new geofence. */
+    createGeofence: (input: GeofenceInput) =>
+      call('/api/geofences', { method: 'POST', body: JSON.stringify(input) }) as Promise<Geofence>,
+
+    /** `DELETE /api/geofences/{id}` (admins and dispatchers). */
+    deleteGeofence: async (id: string): Promise<void> => {
+      await call(`/api/geofences/${encodeURIComponent(id)}`, { method: 'DELETE' })
+    },
+
+    /** `GET /api/fleet-rules`: overspeed, stopped and no-signal rules. */
+    fleetRules: () => call('/api/fleet-rules') as Promise<FleetRules>,
+
+    /** `PUT /api/fleet-rules` (admins): the whole document. */
+    saveFleetRules: (rules: FleetRules) =>
+      call('/api/fleet-rules', { method: 'PUT', body: JSON.stringify(rules) }) as Promise<FleetRules>,
+
+    /** `GET /api/events`: the newest fleet events first, of a kind or a vehicle if asked. */
+    events: (filter: { kind?: FleetEventKind; vehicle?: string; limit?: number } = {}) => {
+      const query = new URLSearchParams({ limit: String(filter.limit ?? 100) })
+      if (filter.kind) query.set('kind', filter.kind)
+      if (filter.vehicle) query.set('vehicle', filter.vehicle)
+      return call(`/api/events?${query.toString()}`) as Promise<FleetEvent[]>
     },
 
     /** `GET /api/auth/users` (admin). */

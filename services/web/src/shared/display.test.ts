@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { DEFAULT_PREFERENCES, type Preferences } from '@convoy/contracts'
-import { createDisplay } from './display.ts'
+import { createDisplay, formatDuration } from './display.ts'
 
 const at = (changes: Partial<Preferences>) => createDisplay({ ...DEFAULT_PREFERENCES, ...changes }, 'en-GB')
 const NOW = Date.parse('2026-12-05T14:32:10Z')
@@ -33,4 +33,14 @@ test('relative times alone, or with the clock time beside them when asked', () =
     '4 min ago · 14:28',
   )
   assert.equal(at({ absoluteTime: true }).ago('not a time', NOW), 'now', 'an unreadable time gets no clock')
+})
+
+test('distances in the unit asked for, and durations for people', () => {
+  assert.equal(at({}).distance(850), '850 m')
+  assert.equal(at({}).distance(42_140), '42.1 km')
+  assert.equal(at({ units: 'imperial' }).distance(42_195), '26.2 mi')
+  assert.equal(formatDuration(45), '45 s')
+  assert.equal(formatDuration(720), '12 min')
+  assert.equal(formatDuration(4320), '1 h 12 min')
+  assert.equal(formatDuration(7200), '2 h')
 })

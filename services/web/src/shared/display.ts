@@ -13,6 +13,8 @@ export interface Display {
   speedUnit: 'km/h' | 'mph'
   /** A speed given in km/h, rounded, in the user's unit. */
   speed(kmh: number): number
+  /** A distance given in metres, in the user's unit: "42.1 km", "850 m", "26.2 mi". */
+  distance(metres: number): string
   /** The clock time of a moment ("14:32", "2:32 PM"). */
   clock(timestamp: string | number): string
   /** The full date and time, for tooltips ("5 Dec 2026, 14:32:05"). */
@@ -50,9 +52,22 @@ export function createDisplay(preferences: Preferences, locale?: string): Displa
   return {
     speedUnit: imperial ? 'mph' : 'km/h',
     speed: (kmh) => Math.round(imperial ? kmh / KM_PER_MILE : kmh),
+    distance: (metres) => {
+      if (imperial) return `${(metres / 1000 / KM_PER_MILE).toFixed(1)} mi`
+      return metres < 1000 ? `${Math.round(metres)} m` : `${(metres / 1000).toFixed(1)} km`
+    },
     clock: (timestamp) => clock.format(new Date(timestamp)),
     dateTime: (timestamp) => full.format(new Date(timestamp)),
     ago: (timestamp, now) => withClock(formatAgo(ageOf(timestamp, now)), timestamp),
     when: (timestamp, now) => withClock(formatWhen(timestamp, now, timeZone), timestamp),
   }
+}
+
+/** A duration for people: "45 s", "12 min", "1 h 12 min". */
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${Math.round(seconds)} s`
+  const minutes = Math.round(seconds / 60)
+  if (minutes < 60) return `${minutes} min`
+  const rest = minutes % 60
+  return rest === 0 ? `${Math.floor(minutes / 60)} h` : `${Math.floor(minutes / 60)} h ${rest} min`
 }

@@ -14,6 +14,18 @@ export type {
   MediaWithOwner,
   Preferences,
   WebConfig,
+  VehicleReplay,
+  VehicleTrips,
+  VehicleStops,
+  DailySummary,
+  Trip,
+  Stop,
+  Geofence,
+  GeofenceInput,
+  GeofenceShape,
+  FleetRules,
+  FleetEvent,
+  FleetEventKind,
 } from '@convoy/contracts'
 
 /** `[[south, west], [north, east]]` in degrees, as Leaflet takes it. */
@@ -27,3 +39,5 @@ export interface RoadMap {
   /** One polyline per track, `[lat, lng]` pairs. */
   roads: Array<Array<[number, number]>>
 }
+
+export { FLEET_EVENT_KINDS } from '@convoy/contracts'

@@ -9,7 +9,7 @@ import { plural } from '../shared/plural.ts'
 import { problemText } from '../shared/problem-text.ts'
 import { useDisplay } from '../shared/display-context.ts'
 import { saveFile } from '../shared/save-file.ts'
-import type { Email, Media } from '../shared/types.ts'
+import type { Email, Media, MediaWithOwner } from '../shared/types.ts'
 import { failureReason, STATUS_LABELS } from './media-jobs.ts'
 import type { Sending, UploadsStore } from './uploads-store.ts'
 
@@ -18,9 +18,13 @@ const TICK_MS = 20_000
 
 export interface UploadsPageProps {
   store: UploadsStore
-  api: Pick<Api, 'mp3'>
+  api: Pick<Api, 'mp3' | 'media'>
   /** Viewers cannot upload: they are told why instead. */
   canUpload: boolean
+  /** Admins may list every user's videos (an audit), and download but not delete others'. */
+  canAudit: boolean
+  /** The signed-in user's username. */
+  me: string
 }
 
 /**
@@ -28,12 +32,23 @@ export interface UploadsPageProps {
  * live, download the MP3s, delete jobs, and read the emails sent about them. Viewers see why
  * they cannot upload instead. Opening the page loads the jobs and the emails afresh.
  */
-export function UploadsPage({ store, api, canUpload }: UploadsPageProps) {
+export function UploadsPage({ store, api, canUpload, canAudit, me }: UploadsPageProps) {
   const [message, setMessage] = useState<{ tone: 'status' | 'error'; text: string } | null>(null)
   const [deleting, setDeleting] = useState<Media | null>(null)
   const [now, setNow] = useState(Date.now)
+  /** Everyone's videos, for an admin's audit (null: the user's own, live). */
+  const [everyone, setEveryone] = useState<readonly MediaWithOwner[] | null>(null)
   const mounted = useMounted()
   useInterval(() => setNow(Date.now()), TICK_MS)
+  const showEveryone = async (all: boolean) => {
+    if (!all) return setEveryone(null)
+    try {
+      const list = await api.media('all')
+      if (mounted()) setEveryone(list)
+    } catch (error) {
+      fail(error)
+    }
+  }
   useEffect(() => {
     if (!canUpload) return
     store.visible = true
@@ -62,7 +77,7 @@ export function UploadsPage({ store, api, canUpload }: UploadsPageProps) {
     }
   }
 
-  const jobs = store.jobs.value
+  const jobs = everyone ?? store.jobs.value
   const emails = store.emails.value
   const jobsError = message?.tone === 'error' ? message.text : store.jobsError.value
   const announcement = store.announcement.value
@@ -104,9 +119,29 @@ export function UploadsPage({ store, api, canUpload }: UploadsPageProps) {
                 <section class="card card-flush" data-part="jobs" aria-labelledby="media-title">
                   <div class="card-head">
                     <h2 class="card-title" id="media-title">
-                      Your videos
+                      {everyone ? "Everyone's videos" : 'Your videos'}
                     </h2>
                     <span class="card-count">{count(jobs.length, 'video')}</span>
+                    {canAudit && (
+                      <span class="card-tools" role="group" aria-label="Whose videos">
+                        <button
+                          type="button"
+                          class="segment"
+                          aria-pressed={everyone === null}
+                          onClick={() => void showEveryone(false)}
+                        >
+                          Mine
+                        </button>
+                        <button
+                          type="button"
+                          class="segment"
+                          aria-pressed={everyone !== null}
+                          onClick={() => void showEveryone(true)}
+                        >
+                          Everyone's
+                        </button>
+                      </span>
+                    )}
                   </div>
                   <p class="notice" role="status" hidden={message?.tone !== 'status'}>
                     {message?.tone === 'status' ? message.text : ''}
@@ -119,9 +154,11 @@ export function UploadsPage({ store, api, canUpload }: UploadsPageProps) {
                       <MediaRow
                         key={media.id}
                         media={media}
+                        owner={everyone ? ownerOf(media) : undefined}
                         now={now}
                         download={() => download(media)}
-                        remove={() => setDeleting(media)}
+                        // Others' videos are for reading: only their owner deletes them.
+                        remove={everyone && ownerOf(media) !== me ? undefined : () => setDeleting(media)}
                       />
                     ))}
                   </ul>
@@ -178,6 +215,10 @@ export function UploadsPage({ store, api, canUpload }: UploadsPageProps) {
     </DropTarget>
   )
 }
+
+/** Whose video it is: listings carry its owner's username. */
+const ownerOf = (media: Media): string =>
+  'ownerName' in media && typeof media.ownerName === 'string' ? media.ownerName : ''
 
 const count = (n: number, noun: string) => (n > 0 ? `${n} ${plural(n, noun)}` : '')
 
@@ -334,13 +375,16 @@ function UploadRow({ item, onAction }: { item: Sending; onAction: () => void }) 
 
 interface MediaRowProps {
   media: Media
+  /** Whose video it is, in an audit of everyone's. */
+  owner?: string
   now: number
   download: () => Promise<void>
-  remove: () => void
+  /** Absent for a video the user may not delete. */
+  remove?: () => void
 }
 
 /** A job: name, size, when, a status badge (converting ones pulse), why it failed, Download, Delete. */
-function MediaRow({ media, now, download, remove }: MediaRowProps) {
+function MediaRow({ media, owner, now, download, remove }: MediaRowProps) {
   const display = useDisplay()
   const [busy, setBusy] = useState(false)
   const failed = media.status === 'failed'
@@ -350,6 +394,11 @@ function MediaRow({ media, now, download, remove }: MediaRowProps) {
       <div class="media-main">
         <span class="media-name">{media.filename}</span>
         <span class="media-meta">
+          {owner !== undefined && (
+            <>
+              <span class="media-owner">{owner}</span> <span class="media-dot">·</span>{' '}
+            </>
+          )}
           <span>{formatBytes(media.size)}</span> <span class="media-dot">·</span>{' '}
           <time dateTime={media.createdAt} title={`Uploaded ${display.dateTime(media.createdAt)}`}>
             {display.when(media.createdAt, now)}
@@ -381,7 +430,8 @@ function MediaRow({ media, now, download, remove }: MediaRowProps) {
           type="button"
           class="button button-small button-quiet-danger"
           aria-label={`Delete ${media.filename}`}
-          onClick={() => !busy && remove()}
+          hidden={remove === undefined}
+          onClick={() => !busy && remove?.()}
         >
           <Icon path={ICONS.trash} />
           <span>Delete</span>

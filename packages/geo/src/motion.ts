@@ -1,9 +1,7 @@
-import type { Position } from '@convoy/contracts'
-import { bearingDegrees, distanceMetres } from '@convoy/geo'
+import { bearingDegrees, distanceMetres, type Point } from './index.ts'
 
-export interface TimedPoint {
-  lat: number
-  lng: number
+/** A point at a time: a position as the maths takes it. */
+export interface TimedPoint extends Point {
   /** Milliseconds since the epoch. */
   time: number
 }
@@ -24,14 +22,4 @@ export function motion(
   const speedKmh = Math.round((metres / 1000 / hours) * 10) / 10
   const heading = metres < 0.5 ? fallbackHeading : Math.round(bearingDegrees(previous, current) * 10) / 10
   return { speedKmh, heading: heading === 360 ? 0 : heading }
-}
-
-/** `current` as the API answers it: a `Position`, with the speed it was reached at from `previous`. */
-export function toPosition(previous: TimedPoint | undefined, current: TimedPoint): Position {
-  return {
-    lat: current.lat,
-    lng: current.lng,
-    speedKmh: motion(previous, current).speedKmh,
-    timestamp: new Date(current.time).toISOString(),
-  }
 }

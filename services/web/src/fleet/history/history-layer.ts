@@ -1,0 +1,83 @@
+import L from 'leaflet'
+import type { Position, Stop } from '../../shared/types.ts'
+import { SPEED_BANDS, speedRuns } from './replay.ts'
+
+const FIT: L.FitBoundsOptions = { padding: [48, 48], maxZoom: 16 }
+
+/**
+ * A replay on the map: the route in runs coloured by speed (over a white casing, so it reads on
+ * tiles and on the roads drawing alike), the stops as rings, and the cursor — where the vehicle
+ * was at the replay's time.
+ */
+export class HistoryLayer {
+  readonly #map: L.Map
+  readonly #group: L.LayerGroup
+  readonly #renderer: L.Canvas
+  readonly #cursor: L.CircleMarker
+
+  constructor(map: L.Map) {
+    this.#map = map
+    this.#renderer = L.canvas({ pane: 'overlayPane', padding: 0.3 })
+    this.#group = L.layerGroup().addTo(map)
+    this.#cursor = L.circleMarker([0, 0], {
+      renderer: this.#renderer,
+      radius: 8,
+      color: '#ffffff',
+      weight: 3,
+      fillColor: '#0f172a',
+      fillOpacity: 1,
+      interactive: false,
+      className: 'replay-cursor',
+    })
+  }
+
+  /** Draws a route and its stops, and shows all of it. */
+  show(positions: readonly Position[], stops: readonly Stop[]): void {
+    this.clear()
+    const common = {
+      renderer: this.#renderer,
+      interactive: false,
+      lineCap: 'round',
+      lineJoin: 'round',
+    } as const
+    const all = positions.map((position): L.LatLngTuple => [position.lat, position.lng])
+    L.polyline(all, { ...common, color: '#ffffff', weight: 8, opacity: 0.9 }).addTo(this.#group)
+    for (const run of speedRuns(positions))
+      L.polyline(run.points, { ...common, color: SPEED_BANDS[run.band]!.colour, weight: 4.5 }).addTo(
+        this.#group,
+      )
+    for (const stop of stops)
+      L.circleMarker([stop.lat, stop.lng], {
+        ...common,
+        radius: 7,
+        color: '#0f172a',
+        weight: 2,
+        fillColor: '#fde68a',
+        fillOpacity: 1,
+      }).addTo(this.#group)
+    this.#cursor.addTo(this.#group)
+    if (all.length > 0) this.#map.fitBounds(all, FIT)
+  }
+
+  /** Moves the cursor (and keeps it in view). */
+  moveCursor(lat: number, lng: number): void {
+    this.#cursor.setLatLng([lat, lng])
+    if (!this.#map.getBounds().pad(-0.1).contains([lat, lng])) this.#map.panTo([lat, lng], { animate: false })
+  }
+
+  /** Shows a place of the replay (a stop, a trip's start). */
+  focus(lat: number, lng: number): void {
+    this.#map.flyTo([lat, lng], Math.max(this.#map.getZoom(), 15), { duration: 0.6 })
+  }
+
+  /** Where the cursor is (for tests and tools); null without a replay. */
+  cursorAt(): { lat: number; lng: number } | null {
+    if (!this.#group.hasLayer(this.#cursor)) return null
+    const { lat, lng } = this.#cursor.getLatLng()
+    return { lat, lng }
+  }
+
+  clear(): void {
+    this.#group.clearLayers()
+  }
+}
