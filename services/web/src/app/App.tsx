@@ -1,6 +1,6 @@
 import { MAY_AUDIT_UPLOADS } from '@convoy/contracts'
+import { signal } from '@preact/signals'
 import { useEffect } from 'preact/hooks'
-import { FleetPage } from '../fleet/FleetPage.tsx'
 import { LoginPage } from '../session/LoginPage.tsx'
 import { PreferencesDialog } from '../session/PreferencesDialog.tsx'
 import { DisplayContext } from '../shared/display-context.ts'
@@ -10,6 +10,13 @@ import { UploadsPage } from '../uploads/UploadsPage.tsx'
 import { UsersPage } from '../users/UsersPage.tsx'
 import type { AppStore, View } from './store.ts'
 import { Topbar } from './Topbar.tsx'
+
+/**
+ * The fleet page — the map and Leaflet, the history, the geofences: most of the app's code — in a
+ * chunk of its own, asked for as the app starts, so that the login page does not wait for it.
+ */
+const fleetPage = signal<typeof import('../fleet/FleetPage.tsx').FleetPage | null>(null)
+void import('../fleet/FleetPage.tsx').then((module) => (fleetPage.value = module.FleetPage))
 
 const TITLES: Record<View, string> = {
   loading: 'Convoy · Live fleet',
@@ -45,6 +52,7 @@ export function App({ store }: { store: AppStore }) {
   const view = store.view.value
   const user = store.user.value
   const reason = store.loginReason.value
+  const FleetPage = fleetPage.value
   useEffect(() => {
     document.title = TITLES[view]
   }, [view])
@@ -59,7 +67,7 @@ export function App({ store }: { store: AppStore }) {
             signIn={(username, password) => store.session.signIn(username, password)}
           />
         )}
-        {store.everSignedIn.value && <FleetPage store={store} />}
+        {store.everSignedIn.value && FleetPage && <FleetPage store={store} />}
         {user && view === 'users' && (
           <main class="users" id="users" aria-labelledby="users-title">
             <UsersPage
