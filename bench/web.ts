@@ -9,7 +9,6 @@
  * Builds the app first (`npm run build -w @convoy/web`, about a second), so the figures are those
  * of the code checked out. Chromium: /usr/bin/chromium or CHROMIUM_PATH, as the browser tests.
  */
-import { execFileSync } from 'node:child_process'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -23,7 +22,7 @@ import { median, parseArgs } from './lib/args.ts'
 import { onCleanup, runBench } from './lib/cleanup.ts'
 import { awaitQuietMachine, round1 } from './lib/proc.ts'
 import { machineInfo, markdownTable, progress, publish } from './lib/report.ts'
-import { ROOT } from './lib/services.ts'
+import { buildWebApp, ROOT } from './lib/services.ts'
 
 const options = parseArgs({ runs: 5 })
 const DIST = path.join(ROOT, 'services/web/dist')
@@ -173,10 +172,7 @@ async function firstVisit(browser: Browser, url: string): Promise<Run> {
 
 runBench(async () => {
   progress('building the web app')
-  execFileSync('npm', ['run', 'build', '-w', '@convoy/web', '--silent', '--', '--logLevel', 'warn'], {
-    cwd: ROOT,
-    stdio: ['ignore', 2, 2],
-  })
+  buildWebApp()
   const assets = await measureAssets()
   const firstFiles = await firstVisitFiles()
   const firstVisitAssets = assets.filter((asset) => firstFiles.includes(asset.file))

@@ -9,7 +9,7 @@ import { InitialView } from './initial-view.ts'
 import { createMapView } from './map-view.ts'
 import { loadRoadMap, RoadsLayer } from './roads-layer.ts'
 import { TrailLayer } from './trail-layer.ts'
-import { VehicleLayer } from './vehicle-layer.ts'
+import { VehicleLayer, type DrawnCluster } from './vehicle-layer.ts'
 
 const FIT: L.FitBoundsOptions = { padding: [32, 32], maxZoom: 15 }
 /** A followed vehicle is brought back to the centre once it leaves the middle of the map (a share of each side). */
@@ -95,10 +95,8 @@ export class FleetMap {
       (error: unknown) => console.warn('road drawing unavailable', error),
     )
 
-    for (const name of fleet.names()) {
-      const vehicle = fleet.get(name)
-      if (vehicle) this.#vehicles.apply({ changed: [vehicle], removed: [] })
-    }
+    // The fleet known already, in one change: the layer lays out the map once for it.
+    this.#vehicles.apply({ changed: [...fleet.names()].map((name) => fleet.get(name)!), removed: [] })
     this.#unsubscribe = fleet.subscribe((change) => {
       this.#vehicles.apply(change)
       this.#trail.extend(change.changed)
@@ -142,7 +140,7 @@ export class FleetMap {
     this.#onFollowChange(now)
   }
 
-  /** Shows every vehicle drawn (those the search and the legend leave). */
+  /** Shows every vehicle drawn, by itself or in a cluster (those the search and the legend leave). */
   fitFleet(): void {
     const points = [...this.#vehicles.drawn()].map((vehicle): L.LatLngTuple => [vehicle.lat, vehicle.lng])
     this.#initialView.userMoved()
@@ -182,9 +180,14 @@ export class FleetMap {
     this.#vehicles.refresh(now)
   }
 
-  /** For tests and tools: where a vehicle is drawn, in pixels from the map's corner. */
+  /** For tests and tools: where a vehicle is drawn by itself, in pixels from the map's corner (null in a cluster). */
   pointOf(name: string): L.Point | null {
     return this.#vehicles.pointOf(name)
+  }
+
+  /** For tests and tools: the clusters drawn, in pixels from the map's corner, with their counts. */
+  clusters(): DrawnCluster[] {
+    return this.#vehicles.clusters()
   }
 
   /** For tests and tools: where a place is on the map, in pixels from its corner. */

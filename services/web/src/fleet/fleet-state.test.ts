@@ -59,3 +59,24 @@ test('unsubscribe stops notifications', () => {
   fleet.update([at('A', 2)])
   assert.equal(calls, 1)
 })
+
+test('the membership changes when vehicles come or go, not when they move', () => {
+  const fleet = new FleetState()
+  const memberships = [fleet.membership]
+  const note = () => memberships.push(fleet.membership)
+  fleet.update([at('A', 1), at('B', 1)])
+  note()
+  fleet.update([at('A', 2, 54)])
+  note()
+  // One gone, one come: as many vehicles as before, but not the same ones.
+  fleet.replaceAll([at('A', 3), at('C', 3)], Date.now() + 1_000)
+  note()
+  fleet.replaceAll([at('A', 4), at('C', 4)], Date.now() + 1_000)
+  note()
+  const [empty, added, moved, swapped, same] = memberships
+  assert.notEqual(added, empty)
+  assert.equal(moved, added)
+  assert.notEqual(swapped, moved)
+  assert.equal(same, swapped)
+  assert.deepEqual([...fleet.names()].sort(), ['A', 'C'])
+})

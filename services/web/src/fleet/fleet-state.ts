@@ -24,9 +24,15 @@ interface Entry {
 export class FleetState {
   readonly #entries = new Map<string, Entry>()
   readonly #listeners = new Set<FleetListener>()
+  #membership = 0
 
   get size(): number {
     return this.#entries.size
+  }
+
+  /** Changes whenever a vehicle comes or goes (not when one moves): what the list's order depends on. */
+  get membership(): number {
+    return this.#membership
   }
 
   get(name: string): Vehicle | undefined {
@@ -59,6 +65,7 @@ export class FleetState {
     for (const [name, entry] of this.#entries) {
       if (!present.has(name) && entry.receivedAt < requestedAt) {
         this.#entries.delete(name)
+        this.#membership++
         removed.push(name)
       }
     }
@@ -74,6 +81,7 @@ export class FleetState {
         known.receivedAt = Math.max(known.receivedAt, now)
         continue
       }
+      if (!known) this.#membership++
       this.#entries.set(vehicle.name, { vehicle, time, receivedAt: now })
       changed.push(vehicle)
     }
