@@ -1,6 +1,6 @@
 import { MAY_RECEIVE_FLEET_ALERTS, type Preferences } from '@convoy/contracts'
 import { useRef, useState } from 'preact/hooks'
-import { Modal } from '../shared/dialogs.tsx'
+import { closeSaved, DialogActions, Modal } from '../shared/dialogs.tsx'
 import { formText } from '../shared/hooks.ts'
 import { problemText } from '../shared/problem-text.ts'
 import type { Role } from '../shared/types.ts'
@@ -51,11 +51,7 @@ export function PreferencesDialog({ preferences, role, save, onDone }: Preferenc
     setBusy(true)
     setError(null)
     save(next).then(
-      () => {
-        const dialog = form.current?.closest('dialog')
-        if (dialog) dialog.returnValue = 'saved'
-        dialog?.close()
-      },
+      () => closeSaved(form.current),
       (failure: unknown) => {
         setBusy(false)
         setError(problemText(failure))
@@ -142,14 +138,7 @@ export function PreferencesDialog({ preferences, role, save, onDone }: Preferenc
         <p class="form-error" role="alert" hidden={error === null}>
           {error}
         </p>
-        <div class="dialog-actions">
-          <button type="button" class="button" onClick={() => form.current?.closest('dialog')?.close()}>
-            Cancel
-          </button>
-          <button type="submit" class="button button-primary" disabled={busy}>
-            Save
-          </button>
-        </div>
+        <DialogActions submit="Save" busy={busy} />
       </form>
     </Modal>
   )

@@ -107,11 +107,7 @@ export function PasswordDialog({ id, username, title, intro, fields, submit, sav
     const data = new FormData(form.current!)
     setBusy(true)
     save(Object.fromEntries(fields.map(({ name }) => [name, formText(data, name)]))).then(
-      () => {
-        const dialog = form.current?.closest('dialog')
-        if (dialog) dialog.returnValue = 'saved'
-        dialog?.close()
-      },
+      () => closeSaved(form.current),
       (failure: unknown) => {
         setBusy(false)
         setError(problemText(failure))
@@ -154,15 +150,34 @@ export function PasswordDialog({ id, username, title, intro, fields, submit, sav
         <p class="form-error" role="alert" hidden={error === null}>
           {error}
         </p>
-        <div class="dialog-actions">
-          <button type="button" class="button" onClick={() => form.current?.closest('dialog')?.close()}>
-            Cancel
-          </button>
-          <button type="submit" class="button button-primary" disabled={busy}>
-            {submit}
-          </button>
-        </div>
+        <DialogActions submit={submit} busy={busy} />
       </form>
     </Modal>
   )
+}
+
+/** A form dialog's Cancel (closes it, value `''`) and its submit button, disabled while it works. */
+export function DialogActions({ submit, busy }: { submit: string; busy: boolean }) {
+  return (
+    <div class="dialog-actions">
+      <button
+        type="button"
+        class="button"
+        onClick={(event) => event.currentTarget.closest('dialog')?.close()}
+      >
+        Cancel
+      </button>
+      <button type="submit" class="button button-primary" disabled={busy}>
+        {submit}
+      </button>
+    </div>
+  )
+}
+
+/** Closes the dialog `inside` is in, saying it was saved (`Modal`'s `onClose` hears `'saved'`). */
+export function closeSaved(inside: Element | null): void {
+  const dialog = inside?.closest('dialog')
+  if (!dialog) return
+  dialog.returnValue = 'saved'
+  dialog.close()
 }

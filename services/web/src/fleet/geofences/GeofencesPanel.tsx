@@ -212,24 +212,20 @@ function RulesForm({ api, mayEditRules }: GeofencesPanelProps) {
           disabled={disabled}
         />
         Speeding above
-        <input
-          type="number"
+        <RuleNumber
           name="limit"
-          class="control rules-number"
-          aria-label={`Speed limit in ${display.speedUnit}`}
-          min={1}
-          defaultValue={String(display.speed(rules.overspeed?.limitKmh ?? 90))}
+          label={`Speed limit in ${display.speedUnit}`}
+          value={display.speed(rules.overspeed?.limitKmh ?? 90)}
+          max={500}
           disabled={disabled}
         />
         {display.speedUnit} for
-        <input
-          type="number"
+        <RuleNumber
           name="forSeconds"
-          class="control rules-number"
-          aria-label="Seconds above the limit"
+          label="Seconds above the limit"
+          value={rules.overspeed?.forSeconds ?? 30}
           min={0}
           max={3600}
-          defaultValue={String(rules.overspeed?.forSeconds ?? 30)}
           disabled={disabled}
         />
         s
@@ -237,14 +233,10 @@ function RulesForm({ api, mayEditRules }: GeofencesPanelProps) {
       <label class="check">
         <input type="checkbox" name="stopped" defaultChecked={rules.stopped !== null} disabled={disabled} />
         Standing still for
-        <input
-          type="number"
+        <RuleNumber
           name="stoppedMinutes"
-          class="control rules-number"
-          aria-label="Minutes standing still"
-          min={1}
-          max={1440}
-          defaultValue={String(rules.stopped?.forMinutes ?? 10)}
+          label="Minutes standing still"
+          value={rules.stopped?.forMinutes ?? 10}
           disabled={disabled}
         />
         min
@@ -252,14 +244,10 @@ function RulesForm({ api, mayEditRules }: GeofencesPanelProps) {
       <label class="check">
         <input type="checkbox" name="noSignal" defaultChecked={rules.noSignal !== null} disabled={disabled} />
         No signal for
-        <input
-          type="number"
+        <RuleNumber
           name="noSignalMinutes"
-          class="control rules-number"
-          aria-label="Minutes without a signal"
-          min={1}
-          max={1440}
-          defaultValue={String(rules.noSignal?.forMinutes ?? 5)}
+          label="Minutes without a signal"
+          value={rules.noSignal?.forMinutes ?? 5}
           disabled={disabled}
         />
         min
@@ -279,6 +267,30 @@ function RulesForm({ api, mayEditRules }: GeofencesPanelProps) {
         {message?.text}
       </p>
     </form>
+  )
+}
+
+/** A number of a rule, in the sentence that says it; minutes (1 to a day) unless told otherwise. */
+function RuleNumber(props: {
+  name: string
+  label: string
+  value: number
+  min?: number
+  max?: number
+  disabled: boolean
+}) {
+  const { name, label, value, min = 1, max = 1440, disabled } = props
+  return (
+    <input
+      type="number"
+      name={name}
+      class="control rules-number"
+      aria-label={label}
+      min={min}
+      max={max}
+      defaultValue={String(value)}
+      disabled={disabled}
+    />
   )
 }
 
