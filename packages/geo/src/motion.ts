@@ -1,4 +1,4 @@
-import { bearingDegrees, distanceMetres, type Point } from './index.ts'
+import { bearingDegrees, distanceMetres, type Point } from './sphere.ts'
 
 /** A point at a time: a position as the maths takes it. */
 export interface TimedPoint extends Point {
