@@ -35,10 +35,10 @@ export interface DrawnCluster {
  *
  * Up to `CLUSTER_ABOVE` vehicles shown, every one is drawn. Above, nearby vehicles are drawn as
  * clusters with their count down to zoom `CLUSTER_MAX_ZOOM` (a click zooms into one), and only the
- * vehicles in and around the view are markers on the canvas; the clusters are built again at most
- * every `CLUSTER_MS` as vehicles move (at the page's status refresh), and at once when the view,
- * the search, the legend, the selection or the fleet's members change. The selected vehicle is
- * always drawn by itself.
+ * vehicles in and around the view are markers on the canvas. The clusters are built again at most
+ * every `CLUSTER_MS` as vehicles move (at the page's status refresh), and at once when the search,
+ * the legend, the selection or the fleet's members change; a pan or a zoom asks the last build for
+ * the new view. The selected vehicle is always drawn by itself.
  */
 export class VehicleLayer {
   readonly #map: L.Map
