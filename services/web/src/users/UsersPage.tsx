@@ -9,6 +9,8 @@ import { A_ROLE, ROLE_LABELS } from '../shared/roles.ts'
 import type { Role, User } from '../shared/types.ts'
 
 const collator = new Intl.Collator('en', { numeric: true })
+/** A new user's roles, the fewest rights first: the form's default is a viewer. */
+const NEW_USER_ROLES = ROLES.toReversed()
 const PASSWORD_HINT = 'At least 8 characters (12 for an admin), not a common one nor the username'
 const RESET_FIELDS: readonly PasswordField[] = [
   {
@@ -93,7 +95,7 @@ export function UsersPage({ api, me, ownAccountChanged }: UsersPageProps) {
           Users
         </h1>
         <p class="users-lead">
-          Who can sign in, and what they may do: <strong>admins</strong> manage users,
+          Who can sign in, and what they may do: <strong>admins</strong> manage users,{' '}
           <strong>dispatchers</strong> work with the fleet, <strong>viewers</strong> watch it.
         </p>
       </header>
@@ -262,7 +264,7 @@ function NewUserForm({ create, error, onError }: NewUserFormProps) {
         <div class="field">
           <label for="new-role">Role</label>
           <select id="new-role" name="role">
-            {ROLES.map((role) => (
+            {NEW_USER_ROLES.map((role) => (
               <option key={role} value={role}>
                 {ROLE_LABELS[role]}
               </option>
