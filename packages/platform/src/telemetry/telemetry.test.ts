@@ -170,7 +170,8 @@ describe('the SDK bootstrap (node --import register.ts)', () => {
         OTEL_BSP_SCHEDULE_DELAY: '600000',
       })
       assert.equal(code, 0)
-      assert.ok(performance.now() - startedAt < 8_000, 'not the exporter’s own 10 s timeout, or longer')
+      // Our bound is 2 s; a loaded machine adds to it. Only the exporter's own 10 s would reach 9.5 s.
+      assert.ok(performance.now() - startedAt < 9_500, 'not the exporter’s own 10 s timeout, or longer')
     } finally {
       silent.closeAllConnections()
       silent.close()
