@@ -15,6 +15,7 @@ import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { eventually, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '@convoy/platform/testing'
+import { SERVICES } from '@convoy/system'
 import { login, startTestStack, TEST_ADMIN_PASSWORD, type TestStack } from '@convoy/system/testing'
 import { build, find, workloads, type K8sObject } from './k8s-checks.ts'
 import { edit } from './seeding.ts'
@@ -76,7 +77,8 @@ function wiringProblems(objects: K8sObject[], collector: CollectorConfig, jaeger
   const listening = new Map(listeningEndpoints(collector))
   const receives = port(listening.get('receiver otlp http') ?? '')
   const services = servicesOf(objects)
-  if (services.length !== 8) problems.push(`${services.length} services found, not Convoy's 8`)
+  if (services.length !== SERVICES.length)
+    problems.push(`${services.length} services found, not Convoy's ${SERVICES.length}`)
   for (const service of services) {
     const data = (find(objects, 'ConfigMap', service, service)?.data ?? {}) as Record<string, string>
     const endpoint = data.OTEL_EXPORTER_OTLP_ENDPOINT
