@@ -1,7 +1,8 @@
 // A vehicle's history and the geofences, in headless Chromium on the embedded system: a scripted
 // journey (drive, stop ten minutes, drive) published to the broker comes out as two trips and one
 // stop, its replay ends where its history ends and plays, the trips download as CSV; a geofence
-// drawn on the map makes one enter and one exit as a van drives through it.
+// drawn on the map makes one enter and one exit as a van drives through it, listed in the events
+// panel and emailed once to the admin who asked for fleet alerts by email.
 // Needs a build first: `npm run build -w @convoy/web`. Chromium: /usr/bin/chromium or CHROMIUM_PATH.
 import assert from 'node:assert/strict'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -36,7 +37,14 @@ before(async () => {
   system = await startEmbedded({
     dataDir,
     port: 0,
-    env: { LOG_LEVEL: 'warn', CONVOY_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, VEHICLES: '0' },
+    env: {
+      LOG_LEVEL: 'warn',
+      CONVOY_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+      VEHICLES: '0',
+      // Whom to email is read for each alert: the admin opts in a moment before the geofence's
+      // alerts, and the 5 s a read is kept by default could still hold the list without them.
+      ALERT_RECIPIENTS_CACHE_MS: '0',
+    },
   })
   // The embedded broker is in this process: the same URL reaches it.
   broker = connectBroker({ url: journaledBrokerUrl('convoy', join(dataDir, 'broker')), log: testLogger() })
@@ -165,8 +173,13 @@ test('a range that ends before it starts is refused in words, and nothing is dra
   assert.deepEqual(problems, [])
 })
 
-test('a geofence drawn on the map around a track: the vehicle passing through makes one enter and one exit, in the events panel', async (t) => {
+test('a geofence drawn on the map around a track: the vehicle passing through makes one enter and one exit, in the events panel and emailed once', async (t) => {
   const { page, problems } = await openAppAs(browser, system.url, t, DESKTOP, { vehicles: 1 })
+  await page.getByRole('button', { name: 'Preferences' }).click()
+  const preferences = page.getByRole('dialog', { name: 'Preferences' })
+  await preferences.getByLabel(/^Email me fleet alerts/).check()
+  await preferences.getByRole('button', { name: 'Save' }).click()
+  await page.getByText('Your preferences are saved.').waitFor()
   // A place a little east of the scripted van, in the first view.
   const parked = journey.at(-1)!
   const place = { lat: parked.lat, lng: parked.lng + 0.002 }
@@ -213,5 +226,15 @@ test('a geofence drawn on the map around a track: the vehicle passing through ma
   await until("only the van's events are listed", async () => (await page.locator('.event').count()) === 2)
   await entered.getByRole('button').click()
   await page.locator('.place-ring').waitFor()
+
+  // The emails: one for each event, told apart from the videos' emails.
+  await page.getByRole('link', { name: 'Uploads' }).click()
+  const emails = page.locator('.email[data-kind="alert"]')
+  await until('both alerts are emailed', async () => (await emails.count()) >= 2, 30_000)
+  assert.deepEqual((await emails.locator('.email-subject').allInnerTexts()).sort(), [
+    'Fleet alert Fence Van entered Test Fence',
+    'Fleet alert Fence Van left Test Fence',
+  ])
+  assert.equal(await page.locator('.email[data-kind="video"]').count(), 0)
   assert.deepEqual(problems, [])
 })

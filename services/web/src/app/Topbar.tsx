@@ -1,3 +1,4 @@
+import { MAY_RECEIVE_FLEET_ALERTS } from '@convoy/contracts'
 import type { FeedStatus } from '../fleet/feed.ts'
 import { Bell } from '../notifications/Bell.tsx'
 import { AccountMenu } from '../session/AccountMenu.tsx'
@@ -54,6 +55,7 @@ export function Topbar({ store }: { store: AppStore }) {
             unread={store.bell.unread.value}
             onOpen={() => store.notifications.markSeen()}
             onShow={(notification) => store.showAlert(notification)}
+            fleetAlerts={MAY_RECEIVE_FLEET_ALERTS.includes(user.role)}
           />
         )}
         {user && (

@@ -12,13 +12,15 @@ export interface BellProps {
   onOpen: () => void
   /** A fleet alert was chosen: show it on the map. */
   onShow: (notification: Notification) => void
+  /** Whether the user's role gets fleet alerts (said when there is nothing yet). */
+  fleetAlerts: boolean
 }
 
 /**
  * The header's bell: the number of unread notifications on it, and a panel listing them (newest
  * first, the unread ones marked) that opens on click and closes with Escape or a click outside.
  */
-export function Bell({ list, unread, onOpen, onShow }: BellProps) {
+export function Bell({ list, unread, onOpen, onShow, fleetAlerts }: BellProps) {
   const [open, setOpen] = useState(false)
   /** The notifications that were unread when the panel opened: marked while it stays open. */
   const [marked, setMarked] = useState<ReadonlySet<string>>(new Set())
@@ -102,7 +104,9 @@ export function Bell({ list, unread, onOpen, onShow }: BellProps) {
           </ul>
         )}
         <p class="bell-empty" hidden={list.length > 0}>
-          Nothing yet. You will hear here when a video has been converted.
+          {fleetAlerts
+            ? 'Nothing yet. You will hear here of fleet alerts, and when a video has been converted.'
+            : 'Nothing yet. You will hear here when a video has been converted.'}
         </p>
       </section>
     </div>

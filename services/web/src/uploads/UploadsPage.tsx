@@ -183,7 +183,8 @@ export function UploadsPage({ store, api, canUpload, canAudit, me }: UploadsPage
                     ))}
                   </ul>
                   <p class="card-empty" hidden={emails.length > 0}>
-                    No emails yet. One is sent to you when a video is done.
+                    No emails yet. One is sent to you when a video is done, and for each fleet alert if you
+                    chose so in your preferences.
                   </p>
                 </section>
               </>
@@ -445,13 +446,24 @@ function MediaRow({ media, owner, now, download, remove }: MediaRowProps) {
 function EmailRow({ email, now }: { email: Email; now: number }) {
   const display = useDisplay()
   const sent = email.sentAt ? `sent ${display.when(email.sentAt, now)}` : 'waiting to be sent'
+  // Videos' emails are `media.*`; every other kind is a fleet event's (see fleet-events).
+  const alert = !email.kind.startsWith('media.')
   return (
-    <li class="email" data-id={email.id} data-waiting={email.sentAt ? undefined : ''}>
+    <li
+      class="email"
+      data-id={email.id}
+      data-kind={alert ? 'alert' : 'video'}
+      data-waiting={email.sentAt ? undefined : ''}
+    >
       <details>
         <summary>
-          <Icon path={ICONS.mail} class="icon email-icon" />
+          <Icon path={alert ? ICONS.alert : ICONS.mail} class="icon email-icon" />
           <span class="email-head">
-            <span class="email-subject">{email.subject}</span>
+            <span class="email-subject">
+              {alert && <span class="email-kind">Fleet alert</span>}
+              {alert && ' '}
+              {email.subject}
+            </span>
             <span class="email-meta" title={email.sentAt ? `Sent ${display.dateTime(email.sentAt)}` : ''}>
               To {email.to} · {sent}
             </span>
