@@ -1,9 +1,9 @@
 import { useRef, useState } from 'preact/hooks'
 import { useDismiss } from '../shared/hooks.ts'
-import { Icon, ICONS } from '../shared/icons.tsx'
+import { Icon, TONE_ICONS } from '../shared/icons.tsx'
 import { useDisplay } from '../shared/display-context.ts'
 import type { Notification } from '../shared/types.ts'
-import { badgeText, isFailure } from './notification-list.ts'
+import { badgeText, toneOf } from './notification-list.ts'
 
 export interface BellProps {
   list: readonly Notification[]
@@ -76,13 +76,10 @@ export function Bell({ list, unread, onOpen, onShow, fleetAlerts }: BellProps) {
               <li
                 key={notification.id}
                 class="bell-item"
-                data-tone={isFailure(notification) ? 'error' : 'success'}
+                data-tone={toneOf(notification)}
                 data-unread={marked.has(notification.id) ? '' : undefined}
               >
-                <Icon
-                  path={isFailure(notification) ? ICONS.alert : ICONS.check}
-                  class="icon bell-item-icon"
-                />
+                <Icon path={TONE_ICONS[toneOf(notification)]} class="icon bell-item-icon" />
                 <div class="bell-item-text">
                   <a
                     class="bell-item-title"

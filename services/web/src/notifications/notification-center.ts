@@ -1,5 +1,6 @@
 import type { Api } from '../shared/api.ts'
-import { isFailure, mergeNotifications, seenKey, unreadCount } from './notification-list.ts'
+import type { Tone } from '../shared/toast-list.ts'
+import { mergeNotifications, seenKey, toneOf, unreadCount } from './notification-list.ts'
 import type { KeyValueStore } from '../session/session.ts'
 import { MAY_UPLOAD } from '@convoy/contracts'
 import type { Me, Notification } from '../shared/types.ts'
@@ -12,7 +13,7 @@ export interface BellLike {
 export interface ToastsLike {
   show(toast: {
     title: string
-    tone: 'success' | 'error'
+    tone: Tone
     link?: { href: string; text: string; onClick?: () => void }
   }): void
   clear(): void
@@ -92,7 +93,7 @@ export class NotificationCenter {
     this.#show()
     this.#options.toasts.show({
       title: notification.title,
-      tone: isFailure(notification) ? 'error' : 'success',
+      tone: toneOf(notification),
       link: notification.fleetEvent
         ? { href: '#/', text: 'Show on the map', onClick: () => this.#options.onShow?.(notification) }
         : this.#options.onUploadsPage()

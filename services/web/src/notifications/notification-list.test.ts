@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { badgeText, isFailure, mergeNotifications, unreadCount } from './notification-list.ts'
+import { badgeText, mergeNotifications, toneOf, unreadCount } from './notification-list.ts'
 import type { Notification } from '../shared/types.ts'
 
 const note = (id: string, second: number, kind = 'media.ready'): Notification => ({
@@ -32,6 +32,19 @@ test('the badge and the kind', () => {
   assert.equal(badgeText(0), '')
   assert.equal(badgeText(7), '7')
   assert.equal(badgeText(120), '99+')
-  assert.equal(isFailure(note('a', 1, 'media.failed')), true)
-  assert.equal(isFailure(note('a', 1)), false)
+  assert.equal(toneOf(note('a', 1, 'media.failed')), 'error')
+  assert.equal(toneOf(note('a', 1)), 'success')
+  const entered = note('b', 2, 'geofence.entered')
+  entered.fleetEvent = {
+    version: 1,
+    kind: 'geofence.entered',
+    id: 'b',
+    vehicleName: 'City Truck',
+    time: entered.createdAt,
+    lat: 53.38,
+    lng: -1.47,
+    geofence: { id: 'g', name: 'Depot' },
+    details: {},
+  }
+  assert.equal(toneOf(entered), 'alert')
 })

@@ -1,3 +1,4 @@
+import type { Tone } from '../shared/toast-list.ts'
 import type { Notification } from '../shared/types.ts'
 
 /** Where the time of the newest notification the user has seen is kept, per user id (localStorage): a new user under an old name starts afresh. */
@@ -30,5 +31,8 @@ export function badgeText(unread: number): string {
   return unread > 99 ? '99+' : String(unread)
 }
 
-/** Whether a notification tells of a failure (its icon and colour). */
-export const isFailure = (notification: Notification) => notification.kind.endsWith('.failed')
+/** What a notification tells of (its icon and colour): a fleet alert, a failure, or a video done. */
+export function toneOf(notification: Notification): Tone {
+  if (notification.fleetEvent) return 'alert'
+  return notification.kind.endsWith('.failed') ? 'error' : 'success'
+}

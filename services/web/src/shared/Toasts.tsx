@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'preact/hooks'
-import { Icon, ICONS } from './icons.tsx'
+import { Icon, ICONS, TONE_ICONS } from './icons.tsx'
 import type { Toast, ToastList } from './toast-list.ts'
 
 /** How long a toast stays, unless the pointer or the keyboard is on it. */
@@ -39,7 +39,7 @@ function ToastItem({ toast, dismiss }: { toast: Toast; dismiss: () => void }) {
       onFocusIn={hold}
       onFocusOut={later}
     >
-      <Icon path={toast.tone === 'success' ? ICONS.check : ICONS.alert} class="icon toast-icon" />
+      <Icon path={TONE_ICONS[toast.tone]} class="icon toast-icon" />
       <div class="toast-body">
         <p class="toast-title">{toast.title}</p>
         {toast.link && (

@@ -1,11 +1,14 @@
 import { signal } from '@preact/signals'
 
+/** What a piece of news is: done, failed, or something that happened in the fleet. */
+export type Tone = 'success' | 'error' | 'alert'
+
 /** More at once are not read: the oldest goes. */
 const MAX_TOASTS = 3
 
 export interface Toast {
   title: string
-  tone: 'success' | 'error'
+  tone: Tone
   /** A link to where the news can be acted on (and what else following it does). */
   link?: { href: string; text: string; onClick?: () => void }
 }
