@@ -187,9 +187,9 @@ export function FleetPage({ store }: { store: AppStore }) {
             geofences={geofences}
             reload={loadGeofences}
             drawing={map.current.drawing}
+            layer={map.current.geofences}
             mayEdit={user !== null && MAY_EDIT_GEOFENCES.includes(user.role)}
             mayEditRules={user !== null && MAY_EDIT_FLEET_RULES.includes(user.role)}
-            onShow={(id) => map.current?.geofences.focus(id)}
           />
         )}
         {/* The vehicles stay rendered under the other tabs: the list keeps its place and scroll. */}

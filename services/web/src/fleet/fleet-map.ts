@@ -53,7 +53,7 @@ export class FleetMap {
   readonly #setUnits: (units: 'metric' | 'imperial') => void
   /** A vehicle's replay, drawn by the history panel. */
   readonly history: HistoryLayer
-  /** The geofences, and drawing a new one. */
+  /** The geofences, and drawing one (new, or a geofence's new shape). */
   readonly geofences: GeofenceLayer
   readonly drawing: GeofenceDrawing
 

@@ -107,6 +107,13 @@ export function createApi(authorized: AuthorizedFetch) {
     createGeofence: (input: GeofenceInput) =>
       call('/api/geofences', { method: 'POST', body: JSON.stringify(input) }) as Promise<Geofence>,
 
+    /** `PUT /api/geofences/{id}` (admins and dispatchers): its new name and shape, both. */
+    updateGeofence: (id: string, input: GeofenceInput) =>
+      call(`/api/geofences/${encodeURIComponent(id)}`, {
+        method: 'PUT',
+        body: JSON.stringify(input),
+      }) as Promise<Geofence>,
+
     /** `DELETE /api/geofences/{id}` (admins and dispatchers). */
     deleteGeofence: async (id: string): Promise<void> => {
       await call(`/api/geofences/${encodeURIComponent(id)}`, { method: 'DELETE' })

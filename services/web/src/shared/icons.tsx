@@ -5,6 +5,7 @@ export const ICONS = {
   film: 'M2.5 3.5h11v9h-11zM5 3.5v9M11 3.5v9M2.5 6h2.5M2.5 10h2.5M11 6h2.5M11 10h2.5',
   download: 'M8 2.5v8M4.5 7 8 10.5 11.5 7M3 13.5h10',
   trash: 'M3 4.5h10M6.5 4.5V3h3v1.5M4.5 4.5l.7 9h5.6l.7-9',
+  pencil: 'M10.5 2.5 13.5 5.5 5.5 13.5H2.5V10.5zM8.5 4.5l3 3',
   check: 'M3.5 8.5 6.5 11.5 12.5 4.5',
   alert: 'M8 2.5 14 13H2zM8 6.5v3M8 11.2v.1',
   close: 'M4 4l8 8M12 4l-8 8',
