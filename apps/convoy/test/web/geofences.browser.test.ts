@@ -265,7 +265,7 @@ test('a geofence renamed and redrawn as a polygon: the list shows its new name a
   assert.deepEqual(problems, [])
 })
 
-test('a bad edit is told in words: a blank name, a name another geofence has, a geofence deleted meanwhile', async (t) => {
+test('a bad edit is told in words: a blank name, a name another geofence has, a geofence deleted meanwhile; deleting one already gone just removes it', async (t) => {
   const canal = await createGeofence('Canal Basin', circle(53.385, -1.46, 200))
   await createGeofence('Station Yard', circle(53.378, -1.462, 150))
   const { page, problems } = await openGeofences(t)
@@ -311,6 +311,16 @@ test('a bad edit is told in words: a blank name, a name another geofence has, a 
     .waitFor()
   await until('the deleted geofence leaves the list', async () => (await row.count()) === 0)
   assert.equal(await page.locator('.geofence[data-name="Station Yard"]').count(), 1)
+
+  // Deleting one someone deleted first: done, without a word, and it leaves the list.
+  const station = (await geofences()).find((geofence) => geofence.name === 'Station Yard')!
+  assert.equal((await api('DELETE', `/api/geofences/${station.id}`)).status, 204)
+  await page.getByRole('button', { name: 'Delete the geofence Station Yard' }).click()
+  await until(
+    'it leaves the list',
+    async () => (await page.locator('.geofence[data-name="Station Yard"]').count()) === 0,
+  )
+  assert.equal(await page.locator('.geofences > [role="alert"]').innerText(), '')
   assert.deepEqual(unexpected(problems, [404, 409]), [])
 })
 

@@ -111,12 +111,17 @@ export function GeofencesPanel(props: GeofencesPanelProps) {
   }
 
   const remove = async (geofence: Geofence) => {
+    setError(null)
     try {
       await api.deleteGeofence(geofence.id)
-      await reload()
     } catch (failure) {
-      if (mounted()) setError(problemText(failure))
+      // Someone deleted it first: what the user wanted is done.
+      if (!(failure instanceof ApiError && failure.status === 404)) {
+        if (mounted()) setError(problemText(failure))
+        return
+      }
     }
+    await reload().catch((failure: unknown) => mounted() && setError(problemText(failure)))
   }
 
   /** Opens a geofence's form in its place in the list, and shows it on the map, marked. */
