@@ -98,7 +98,8 @@ export function createAppStore() {
     toasts,
     storage: localStorage,
     onUploadsPage: () => view.value === 'uploads',
-    onArrived: () => void uploads.value.loadEmails(),
+    onArrived: (notification) =>
+      void uploads.value.loadEmails(notification.fleetEvent !== undefined && preferences.value.emailAlerts),
     onShow: (notification) => showAlert(notification),
   })
 

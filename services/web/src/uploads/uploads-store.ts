@@ -72,15 +72,19 @@ export class UploadsStore {
     if (announce && now && now.status !== before?.status) this.announce(statusAnnouncement(now))
   }
 
-  /** Loads the emails again (a notification came: its email follows). */
-  async loadEmails(): Promise<void> {
+  /**
+   * Loads the emails again (a notification came: its email follows). `more`: an email is still to
+   * come (a fleet alert's is made once auth has named its recipients, after the alert is pushed).
+   */
+  async loadEmails(more = false): Promise<void> {
     clearTimeout(this.#emailRetry)
     try {
       const emails = await this.#options.api.emails()
       this.emails.value = emails
       this.emailsError.value = null
-      // An email waits for the mail server: look again shortly, while the page is open.
-      if (this.visible && emails.some((email) => !email.sentAt))
+      // An email waits for the mail server, or is still to come: look again shortly, while the
+      // page is open.
+      if (this.visible && (more || emails.some((email) => !email.sentAt)))
         this.#emailRetry = setTimeout(() => void this.loadEmails(), EMAIL_RETRY_MS)
     } catch (error) {
       this.emailsError.value = problemText(error)
