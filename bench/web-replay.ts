@@ -1,10 +1,10 @@
 /**
  * A day's replay in the browser: a day of 1 Hz positions of one vehicle stored in PostgreSQL
  * (86,400, the simulator's own driving round its track), then in headless Chromium the vehicle's
- * History for that day (a custom range): the time from pressing Show to the route drawn — the
- * three requests (replay, trips, stops), the answers parsed, the route and its stops drawn and
- * painted (two animation frames after the page says how many positions it drew). Median of
- * `--runs`, each after Last hour and a quiet machine.
+ * History for that day (a custom range): the time from pressing Show to the route drawn (its
+ * answer parsed and drawn, the status saying how many positions) and painted (two animation frames
+ * later), to the last of the three answers (route, trips, stops) in, and to the trips and stops
+ * shown. Median of `--runs`, each after Last hour and a quiet machine.
  *
  *   node bench/web-replay.ts [--runs=5] [--vehicle="City Truck"]
  *
@@ -32,16 +32,24 @@ const STEP_TIMEOUT_MS = 60_000
 const OBSERVER = `
   window.__replay = {}
   document.addEventListener('click', (event) => {
-    if (event.target.closest('.history-custom button[type="submit"]')) window.__replay = { pressed: performance.now() }
+    if (event.target.closest('.history-custom button[type="submit"]')) {
+      performance.clearResourceTimings()
+      window.__replay = { pressed: performance.now() }
+    }
   }, true)
   new MutationObserver(() => {
     const text = document.querySelector('.history-status')?.textContent ?? ''
     const mark = window.__replay
-    if (mark.pressed === undefined || mark.drawn !== undefined) return
-    if (text === 'Loading…') mark.loading = true
-    else if (mark.loading && /positions drawn/.test(text)) {
-      mark.drawn = performance.now()
-      requestAnimationFrame(() => requestAnimationFrame(() => (mark.painted = performance.now())))
+    if (mark.pressed === undefined) return
+    if (mark.drawn === undefined) {
+      if (text === 'Loading…') mark.loading = true
+      else if (mark.loading && /positions drawn/.test(text)) {
+        mark.drawn = performance.now()
+        requestAnimationFrame(() => requestAnimationFrame(() => (mark.painted = performance.now())))
+      }
+    }
+    if (mark.drawn !== undefined && mark.tables === undefined && document.querySelector('.history-tabs')) {
+      mark.tables = performance.now()
     }
   }).observe(document, { subtree: true, childList: true, characterData: true })
 `
@@ -82,7 +90,15 @@ runBench(async () => {
   const panel = page.getByRole('region', { name: `History of ${options.vehicle}` })
 
   /** One draw of the day: Last hour, then Custom and Show (so the day is asked for anew). */
-  async function drawDay(): Promise<{ drawnMs: number; paintedMs: number; status: string }> {
+  async function drawDay(): Promise<{
+    routePhases: Record<string, number>
+    routeMs: number
+    answersMs: number
+    drawnMs: number
+    paintedMs: number
+    tablesMs: number
+    status: string
+  }> {
     await panel.getByRole('button', { name: 'Last hour' }).click()
     await panel.getByRole('button', { name: 'Custom' }).click()
     // Custom shows its last range at once: wait for it, so Show is a load of its own.
@@ -97,13 +113,37 @@ runBench(async () => {
     await panel.getByRole('button', { name: 'Show' }).click()
     await until(
       'the day is drawn',
-      () => page.evaluate<boolean>('window.__replay.painted !== undefined'),
+      () =>
+        page.evaluate<boolean>(
+          'window.__replay.painted !== undefined && window.__replay.tables !== undefined',
+        ),
       STEP_TIMEOUT_MS,
     )
-    const mark = await page.evaluate<{ pressed: number; drawn: number; painted: number }>('window.__replay')
+    const mark = await page.evaluate<{ pressed: number; drawn: number; painted: number; tables: number }>(
+      'window.__replay',
+    )
+    // When the last of the three answers (route, trips, stops) was in: the rest is the page's.
+    const answerEnd = (paths: string) =>
+      page.evaluate<number>(
+        `Math.max(...performance.getEntriesByType('resource')
+          .filter((entry) => /\\/(${paths})\\?/.test(entry.name))
+          .map((entry) => entry.responseEnd))`,
+      )
+    // Where the route's time went: asked (after the click's render), first byte, last byte.
+    const routePhases = await page.evaluate<Record<string, number>>(
+      `(() => {
+        const entry = performance.getEntriesByType('resource').find((each) => /\\/route\\?/.test(each.name))
+        const at = (time) => Math.round((time - ${mark.pressed}) * 10) / 10
+        return { asked: at(entry.startTime), firstByte: at(entry.responseStart), lastByte: at(entry.responseEnd), bytes: entry.encodedBodySize }
+      })()`,
+    )
     return {
+      routePhases,
+      routeMs: round1((await answerEnd('route')) - mark.pressed),
+      answersMs: round1((await answerEnd('route|trips|stops')) - mark.pressed),
       drawnMs: round1(mark.drawn - mark.pressed),
       paintedMs: round1(mark.painted - mark.pressed),
+      tablesMs: round1(mark.tables - mark.pressed),
       status: await panel.locator('.history-status').innerText(),
     }
   }
@@ -123,8 +163,20 @@ runBench(async () => {
     markdownTable(
       [`a day's history in Chromium (median of ${runs.length}, range)`, 'time'],
       [
-        ['Show pressed → the route drawn (answers in, status written)', stat(runs.map((run) => run.drawnMs))],
-        ['Show pressed → painted (two animation frames later)', stat(runs.map((run) => run.paintedMs))],
+        ['Show pressed → the answer of the route in', stat(runs.map((run) => run.routeMs))],
+        [
+          'Show pressed → the route drawn (its answer parsed, the status written)',
+          stat(runs.map((run) => run.drawnMs)),
+        ],
+        [
+          'Show pressed → the route painted (two animation frames later)',
+          stat(runs.map((run) => run.paintedMs)),
+        ],
+        [
+          'Show pressed → the last of the three answers in (route, trips, stops)',
+          stat(runs.map((run) => run.answersMs)),
+        ],
+        ['Show pressed → the trips and stops shown', stat(runs.map((run) => run.tablesMs))],
       ],
     ),
   ].join('\n')

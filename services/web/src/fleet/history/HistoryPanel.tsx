@@ -26,8 +26,8 @@ const PRESETS: ReadonlyArray<{ preset: Preset; label: string }> = [
 interface Loaded {
   range: Range
   replay: VehicleReplay
-  trips: VehicleTrips
-  stops: VehicleStops
+  /** The trips and the stops: null until they come, after the route. */
+  tables: { trips: VehicleTrips; stops: VehicleStops } | null
   /** The local day's figures, for Today and Yesterday. */
   summary: DailySummary | null
   /** The positions' times, in ms. */
@@ -68,7 +68,8 @@ export function HistoryPanel({ name, api, layer, timeZone, onClose }: HistoryPan
   /** Counts loads, so that the answer to a range no longer asked for is dropped. */
   const loads = useRef(0)
 
-  // A new range: load the replay, the trips and the stops together.
+  // A new range: the route first, drawn as soon as it comes, then the trips and stops. Asked
+  // together, the three shared the tracker's cores and the route came last (see benchmarks.md).
   useEffect(() => {
     const load = ++loads.current
     const current = () => mounted() && load === loads.current
@@ -80,17 +81,17 @@ export function HistoryPanel({ name, api, layer, timeZone, onClose }: HistoryPan
         const { range, summary } = await rangeOf(preset, custom, timeZone, (date) =>
           api.summary(name, date, timeZone),
         )
-        const [replay, trips, stops] = await Promise.all([
-          api.replay(name, range),
-          api.trips(name, range),
-          api.stops(name, range),
-        ])
+        const replay = await api.replay(name, range)
         if (!current()) return
         setLoading(false)
         const times = replay.positions.map((position) => Date.parse(position.timestamp))
-        setLoaded({ range, replay, trips, stops, summary, times })
+        setLoaded({ range, replay, tables: null, summary, times })
         setTime(times[0] ?? range.from)
-        layer.show(replay.positions, stops.stops)
+        layer.show(replay.positions)
+        const [trips, stops] = await Promise.all([api.trips(name, range), api.stops(name, range)])
+        if (!current()) return
+        setLoaded((shown) => shown && { ...shown, tables: { trips, stops } })
+        layer.showStops(stops.stops)
       } catch (failure) {
         if (!current()) return
         setLoading(false)
@@ -143,6 +144,7 @@ export function HistoryPanel({ name, api, layer, timeZone, onClose }: HistoryPan
     layer.focus(lat, lng)
   }
 
+  const tables = loaded?.tables
   const start = loaded?.times[0] ?? 0
   const reduction = loaded?.replay.reduction
   return (
@@ -267,14 +269,15 @@ export function HistoryPanel({ name, api, layer, timeZone, onClose }: HistoryPan
         </p>
       )}
 
-      {loaded && (
+      {loaded && !loaded.tables && <p class="history-note">Finding the trips and stops…</p>}
+      {tables && (
         <>
           <div class="history-tabs" role="tablist" aria-label="Trips and stops">
             <button type="button" role="tab" aria-selected={tab === 'trips'} onClick={() => setTab('trips')}>
-              {loaded.trips.trips.length} {plural(loaded.trips.trips.length, 'trip')}
+              {tables.trips.trips.length} {plural(tables.trips.trips.length, 'trip')}
             </button>
             <button type="button" role="tab" aria-selected={tab === 'stops'} onClick={() => setTab('stops')}>
-              {loaded.stops.stops.length} {plural(loaded.stops.stops.length, 'stop')}
+              {tables.stops.stops.length} {plural(tables.stops.stops.length, 'stop')}
             </button>
             <span class="history-exports">
               <button type="button" class="button button-small" onClick={() => void download('trips')}>
@@ -305,7 +308,7 @@ export function HistoryPanel({ name, api, layer, timeZone, onClose }: HistoryPan
                   </tr>
                 </thead>
                 <tbody>
-                  {loaded.trips.trips.map((trip) => (
+                  {tables.trips.trips.map((trip) => (
                     <tr
                       key={trip.start.timestamp}
                       class="trip"
@@ -332,7 +335,7 @@ export function HistoryPanel({ name, api, layer, timeZone, onClose }: HistoryPan
                   </tr>
                 </thead>
                 <tbody>
-                  {loaded.stops.stops.map((stop) => (
+                  {tables.stops.stops.map((stop) => (
                     <tr
                       key={stop.arrival}
                       class="stop"

@@ -31,32 +31,35 @@ export class HistoryLayer {
     })
   }
 
-  /** Draws a route and its stops, and shows all of it. */
-  show(positions: readonly Position[], stops: readonly Stop[]): void {
+  readonly #common = { interactive: false, lineCap: 'round', lineJoin: 'round' } as const
+
+  /** Draws a route, and shows all of it (its stops come with {@link showStops}). */
+  show(positions: readonly Position[]): void {
     this.clear()
-    const common = {
-      renderer: this.#renderer,
-      interactive: false,
-      lineCap: 'round',
-      lineJoin: 'round',
-    } as const
+    const common = { ...this.#common, renderer: this.#renderer }
     const all = positions.map((position): L.LatLngTuple => [position.lat, position.lng])
     L.polyline(all, { ...common, color: '#ffffff', weight: 8, opacity: 0.9 }).addTo(this.#group)
     for (const run of speedRuns(positions))
       L.polyline(run.points, { ...common, color: SPEED_BANDS[run.band]!.colour, weight: 4.5 }).addTo(
         this.#group,
       )
+    this.#cursor.addTo(this.#group)
+    if (all.length > 0) this.#map.fitBounds(all, FIT)
+  }
+
+  /** Draws the route's stops, as rings under the cursor. */
+  showStops(stops: readonly Stop[]): void {
     for (const stop of stops)
       L.circleMarker([stop.lat, stop.lng], {
-        ...common,
+        ...this.#common,
+        renderer: this.#renderer,
         radius: 7,
         color: '#0f172a',
         weight: 2,
         fillColor: '#fde68a',
         fillOpacity: 1,
       }).addTo(this.#group)
-    this.#cursor.addTo(this.#group)
-    if (all.length > 0) this.#map.fitBounds(all, FIT)
+    this.#cursor.bringToFront()
   }
 
   /** Moves the cursor (and keeps it in view). */
