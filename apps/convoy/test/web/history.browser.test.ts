@@ -15,7 +15,7 @@ import { eventually, testLogger } from '@convoy/platform/testing'
 import { startEmbedded } from '@convoy/system'
 import { login, TEST_ADMIN_PASSWORD } from '@convoy/system/testing'
 import type { Browser } from 'playwright-core'
-import { DESKTOP, openAppAs } from './app-page.ts'
+import { DESKTOP, mapSettled, openAppAs } from './app-page.ts'
 import { launchBrowser, until } from './chromium.ts'
 
 const NAME = 'Scripted Van'
@@ -108,6 +108,20 @@ test('a scripted journey is two trips and one stop; its replay ends where its hi
   await panel.getByRole('tab', { name: '1 stop' }).click()
   assert.equal(await panel.locator('tr.stop').count(), 1)
   assert.equal(await panel.locator('tr.stop td:nth-child(3)').innerText(), '10 min')
+
+  // The whole route is on the map, above the card: its start, its stop and its end.
+  await mapSettled(page)
+  const cardTop = (await panel.boundingBox())!.y - (await page.locator('#map').boundingBox())!.y
+  const width = (await page.locator('#map').boundingBox())!.width
+  for (const place of [journey[0]!, journey[601]!, journey.at(-1)!]) {
+    const { x, y } = await page.evaluate<{ x: number; y: number }>(
+      `window.convoy.pointAt(${place.lat}, ${place.lng})`,
+    )
+    assert.ok(
+      y > 0 && y < cardTop && x > 0 && x < width,
+      `${place.timestamp} at ${x}, ${y}: above ${cardTop}`,
+    )
+  }
 
   // The server reduced the straight lines: it says so.
   assert.match(

@@ -457,7 +457,7 @@ function EmailRow({ email, now }: { email: Email; now: number }) {
     >
       <details>
         <summary>
-          <Icon path={alert ? ICONS.alert : ICONS.mail} class="icon email-icon" />
+          <Icon path={alert ? ICONS.pin : ICONS.mail} class="icon email-icon" />
           <span class="email-head">
             <span class="email-subject">
               {alert && <span class="email-kind">Fleet alert</span>}

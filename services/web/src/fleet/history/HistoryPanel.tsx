@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks'
 import type { Api, Range } from '../../shared/api.ts'
 import { formatDuration } from '../../shared/display.ts'
 import { useDisplay } from '../../shared/display-context.ts'
@@ -87,11 +87,9 @@ export function HistoryPanel({ name, api, layer, timeZone, onClose }: HistoryPan
         const times = replay.positions.map((position) => Date.parse(position.timestamp))
         setLoaded({ range, replay, tables: null, summary, times })
         setTime(times[0] ?? range.from)
-        layer.show(replay.positions)
         const [trips, stops] = await Promise.all([api.trips(name, range), api.stops(name, range)])
         if (!current()) return
         setLoaded((shown) => shown && { ...shown, tables: { trips, stops } })
-        layer.showStops(stops.stops)
       } catch (failure) {
         if (!current()) return
         setLoading(false)
@@ -102,6 +100,17 @@ export function HistoryPanel({ name, api, layer, timeZone, onClose }: HistoryPan
     })()
   }, [name, preset, custom, timeZone])
   useEffect(() => () => layer.clear(), [])
+  // The route is drawn once the card shows what goes with it, so that the route is fitted to the
+  // part of the map the card leaves free.
+  const card = useRef<HTMLElement>(null)
+  useLayoutEffect(() => {
+    if (!loaded) return
+    const map = card.current?.offsetParent
+    layer.show(loaded.replay.positions, map && card.current ? map.clientHeight - card.current.offsetTop : 0)
+  }, [loaded?.replay])
+  useEffect(() => {
+    if (loaded?.tables) layer.showStops(loaded.tables.stops.stops)
+  }, [loaded?.tables])
 
   const cursor = useMemo(
     () => (loaded ? positionAt(loaded.replay.positions, loaded.times, time) : null),
@@ -148,7 +157,7 @@ export function HistoryPanel({ name, api, layer, timeZone, onClose }: HistoryPan
   const start = loaded?.times[0] ?? 0
   const reduction = loaded?.replay.reduction
   return (
-    <section class="history" aria-labelledby="history-title">
+    <section class="history" ref={card} aria-labelledby="history-title">
       <header class="history-head">
         <h2 class="history-title" id="history-title">
           History of <span>{name}</span>

@@ -2,7 +2,9 @@ import L from 'leaflet'
 import type { Position, Stop } from '../../shared/types.ts'
 import { SPEED_BANDS, speedRuns } from './replay.ts'
 
-const FIT: L.FitBoundsOptions = { padding: [48, 48], maxZoom: 16 }
+/** Room left around a fitted route, in pixels, and the closest a fit zooms in. */
+const MARGIN = 48
+const MAX_FIT_ZOOM = 16
 
 /**
  * A replay on the map: the route in runs coloured by speed (over a white casing, so it reads on
@@ -33,8 +35,11 @@ export class HistoryLayer {
 
   readonly #common = { interactive: false, lineCap: 'round', lineJoin: 'round' } as const
 
-  /** Draws a route, and shows all of it (its stops come with {@link showStops}). */
-  show(positions: readonly Position[]): void {
+  /**
+   * Draws a route, and shows all of it above the `coveredBelow` pixels at the foot of the map
+   * (the history's card); its stops come with {@link showStops}.
+   */
+  show(positions: readonly Position[], coveredBelow = 0): void {
     this.clear()
     const common = { ...this.#common, renderer: this.#renderer }
     const all = positions.map((position): L.LatLngTuple => [position.lat, position.lng])
@@ -44,7 +49,12 @@ export class HistoryLayer {
         this.#group,
       )
     this.#cursor.addTo(this.#group)
-    if (all.length > 0) this.#map.fitBounds(all, FIT)
+    if (all.length > 0)
+      this.#map.fitBounds(all, {
+        maxZoom: MAX_FIT_ZOOM,
+        paddingTopLeft: [MARGIN, MARGIN],
+        paddingBottomRight: [MARGIN, MARGIN + Math.max(0, coveredBelow)],
+      })
   }
 
   /** Draws the route's stops, as rings under the cursor. */
