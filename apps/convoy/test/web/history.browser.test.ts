@@ -123,6 +123,17 @@ test('a scripted journey is two trips and one stop; its replay ends where its hi
     )
   }
 
+  // The stop, chosen from the keyboard: the replay goes to its arrival, within the stop's 50 m of
+  // where the van parked.
+  const parkedAt = journey[600]!
+  await panel.getByRole('button', { name: /^Go to the stop of / }).press('Enter')
+  await until('the cursor is where the van parked', async () => {
+    const cursor = await page.evaluate<{ lat: number; lng: number } | null>('window.convoy.replayCursor()')
+    return (
+      cursor !== null && Math.abs(cursor.lat - parkedAt.lat) * 111_195 <= 50 && cursor.lng === parkedAt.lng
+    )
+  })
+
   // The server reduced the straight lines: it says so.
   assert.match(
     await panel.locator('.history-status').innerText(),

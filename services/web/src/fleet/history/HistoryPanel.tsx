@@ -7,8 +7,16 @@ import { Icon, ICONS } from '../../shared/icons.tsx'
 import { plural } from '../../shared/plural.ts'
 import { problemText } from '../../shared/problem-text.ts'
 import { saveFile } from '../../shared/save-file.ts'
-import type { DailySummary, VehicleReplay, VehicleStops, VehicleTrips } from '../../shared/types.ts'
+import type {
+  DailySummary,
+  Stop,
+  Trip,
+  VehicleReplay,
+  VehicleStops,
+  VehicleTrips,
+} from '../../shared/types.ts'
 import type { HistoryLayer } from './history-layer.ts'
+import { HistoryTable, type Column } from './HistoryTable.tsx'
 import { localDate, positionAt, SPEED_BANDS, wallTime, zonedTime, type Preset } from './replay.ts'
 
 const HOUR_MS = 3_600_000
@@ -154,6 +162,21 @@ export function HistoryPanel({ name, api, layer, timeZone, onClose }: HistoryPan
   }
 
   const tables = loaded?.tables
+  const speed = (kmh: number) => `${display.speed(kmh)} ${display.speedUnit}`
+  const tripColumns: ReadonlyArray<Column<Trip>> = [
+    ['Start', (trip) => (trip.startsBefore ? '… ' : '') + display.clock(trip.start.timestamp)],
+    ['End', (trip) => display.clock(trip.end.timestamp) + (trip.endsAfter ? ' …' : '')],
+    ['Distance', (trip) => display.distance(trip.distanceMetres)],
+    ['Duration', (trip) => formatDuration(trip.durationSeconds)],
+    ['Average', (trip) => speed(trip.averageSpeedKmh)],
+    ['Top', (trip) => speed(trip.maxSpeedKmh)],
+  ]
+  const stopColumns: ReadonlyArray<Column<Stop>> = [
+    ['Arrival', (stop) => (stop.startsBefore ? '… ' : '') + display.clock(stop.arrival)],
+    ['Departure', (stop) => (stop.departure ? display.clock(stop.departure) : 'still there')],
+    ['Duration', (stop) => formatDuration(stop.durationSeconds)],
+    ['Place', (stop) => `${stop.lat.toFixed(5)}, ${stop.lng.toFixed(5)}`],
+  ]
   const start = loaded?.times[0] ?? 0
   const reduction = loaded?.replay.reduction
   return (
@@ -305,59 +328,25 @@ export function HistoryPanel({ name, api, layer, timeZone, onClose }: HistoryPan
           </div>
           <div class="history-table" role="tabpanel">
             {tab === 'trips' ? (
-              <table class="trip-table" aria-label="Trips">
-                <thead>
-                  <tr>
-                    <th scope="col">Start</th>
-                    <th scope="col">End</th>
-                    <th scope="col">Distance</th>
-                    <th scope="col">Duration</th>
-                    <th scope="col">Average</th>
-                    <th scope="col">Top</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {tables.trips.trips.map((trip) => (
-                    <tr
-                      key={trip.start.timestamp}
-                      class="trip"
-                      onClick={() => jumpTo(trip.start.timestamp, trip.start.lat, trip.start.lng)}
-                    >
-                      <td>{(trip.startsBefore ? '… ' : '') + display.clock(trip.start.timestamp)}</td>
-                      <td>{display.clock(trip.end.timestamp) + (trip.endsAfter ? ' …' : '')}</td>
-                      <td>{display.distance(trip.distanceMetres)}</td>
-                      <td>{formatDuration(trip.durationSeconds)}</td>
-                      <td>{`${display.speed(trip.averageSpeedKmh)} ${display.speedUnit}`}</td>
-                      <td>{`${display.speed(trip.maxSpeedKmh)} ${display.speedUnit}`}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <HistoryTable
+                label="Trips"
+                rowClass="trip"
+                columns={tripColumns}
+                rows={tables.trips.trips}
+                keyOf={(trip) => trip.start.timestamp}
+                onChoose={(trip) => jumpTo(trip.start.timestamp, trip.start.lat, trip.start.lng)}
+                chooseLabel={(trip) => `Go to the trip of ${display.clock(trip.start.timestamp)}`}
+              />
             ) : (
-              <table class="trip-table" aria-label="Stops">
-                <thead>
-                  <tr>
-                    <th scope="col">Arrival</th>
-                    <th scope="col">Departure</th>
-                    <th scope="col">Duration</th>
-                    <th scope="col">Place</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {tables.stops.stops.map((stop) => (
-                    <tr
-                      key={stop.arrival}
-                      class="stop"
-                      onClick={() => jumpTo(stop.arrival, stop.lat, stop.lng)}
-                    >
-                      <td>{(stop.startsBefore ? '… ' : '') + display.clock(stop.arrival)}</td>
-                      <td>{stop.departure ? display.clock(stop.departure) : 'still there'}</td>
-                      <td>{formatDuration(stop.durationSeconds)}</td>
-                      <td>{`${stop.lat.toFixed(5)}, ${stop.lng.toFixed(5)}`}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <HistoryTable
+                label="Stops"
+                rowClass="stop"
+                columns={stopColumns}
+                rows={tables.stops.stops}
+                keyOf={(stop) => stop.arrival}
+                onChoose={(stop) => jumpTo(stop.arrival, stop.lat, stop.lng)}
+                chooseLabel={(stop) => `Go to the stop of ${display.clock(stop.arrival)}`}
+              />
             )}
           </div>
         </>
