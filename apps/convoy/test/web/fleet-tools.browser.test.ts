@@ -69,10 +69,10 @@ async function mapSize(page: Page): Promise<{ width: number; height: number }> {
 
 test('a followed vehicle stays in view as it drives, until the user pans the map', async (t) => {
   const { page, problems } = await openAppAs(browser, system.url, t, DESKTOP)
-  // A vehicle driving at a good speed, so that it leaves the middle of a close view in seconds.
-  const fast = (await vehicles()).filter((vehicle) => vehicle.speedKmh > 25).map((vehicle) => vehicle.name)
-  assert.ok(fast.length > 0, 'a vehicle is driving')
-  const name = fast[0]!
+  // The fastest vehicle, so that it leaves the middle of a close view soon.
+  const [fastest] = (await vehicles()).sort((a, b) => b.speedKmh - a.speedKmh)
+  assert.ok(fastest && fastest.speedKmh > 40, 'a vehicle is driving fast')
+  const name = fastest.name
   await page.locator(`.vehicle[data-name="${name}"] button`).click()
   const follow = page.locator('.details-follow')
   await follow.and(page.locator('[aria-pressed="true"]')).waitFor()
@@ -83,7 +83,7 @@ test('a followed vehicle stays in view as it drives, until the user pans the map
     await mapSettled(page)
   }
 
-  // At zoom 18 the vehicle crosses the middle of the map in a few seconds: the map must pan after it.
+  // Close in, the vehicle soon leaves the middle of the map: the map must pan after it.
   const { width, height } = await mapSize(page)
   const inView = (point: { x: number; y: number } | null) =>
     point !== null && point.x >= 0 && point.y >= 0 && point.x <= width && point.y <= height
@@ -99,13 +99,15 @@ test('a followed vehicle stays in view as it drives, until the user pans the map
       assert.ok(point, `${name} is drawn`)
       if (!inView(point)) outside.push(point)
       const view = await mapView(page)
-      // Moved by more than half its own height or width.
+      // Panned after it: a vehicle leaving the middle 60% brings it back to the centre, a move of
+      // a quarter of the view or more (the small moves before are the zoom's).
       return (
-        Math.abs(view.north - start.north) > (start.north - start.south) / 2 ||
-        Math.abs(view.east - start.east) > (start.east - start.west) / 2
+        Math.abs(view.north - start.north) > (start.north - start.south) / 4 ||
+        Math.abs(view.east - start.east) > (start.east - start.west) / 4
       )
     },
-    30_000,
+    // A winding track can keep the vehicle in the middle for half a minute.
+    60_000,
   )
   assert.deepEqual(outside, [], 'never out of view')
 
