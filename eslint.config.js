@@ -1,5 +1,6 @@
 // One linter for the whole monorepo: type-aware rules on every TypeScript file.
 import js from '@eslint/js'
+import { importX } from 'eslint-plugin-import-x'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
@@ -27,6 +28,18 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
+  {
+    // Every workspace declares what its code imports: a package reached only because another
+    // workspace hoisted it breaks the day that one drops it (or in an image built without it).
+    files: ['services/*/src/**', 'packages/*/src/**', 'apps/*/src/**'],
+    plugins: { 'import-x': importX },
+    rules: {
+      'import-x/no-extraneous-dependencies': [
+        'error',
+        { devDependencies: ['**/*.test.ts', '**/*-cases.ts', '**/test/**', '**/testing/**', '**/test-*.ts'] },
+      ],
+    },
+  },
   {
     // The platform kit is Convoy's toolbox, not Convoy: it knows no message, role or route of the
     // application, so it imports none of the application's packages (docs/decisions.md).
