@@ -15,6 +15,18 @@ export class ApiError extends Error {
   }
 }
 
+/** Whether a call failed because what it named is not there (a 404). */
+export const isGone = (failure: unknown): boolean => failure instanceof ApiError && failure.status === 404
+
+/** Waits for a delete; one already gone (deleted in another tab, or by someone else) is done too. */
+export async function deleted(call: Promise<void>): Promise<void> {
+  try {
+    await call
+  } catch (failure) {
+    if (!isGone(failure)) throw failure
+  }
+}
+
 /** The error for a response that is not ok, read from its RFC 9457 problem body when it has one. */
 export async function apiError(response: Response): Promise<ApiError> {
   const problem = (await response.json().catch(() => null)) as { detail?: unknown } | null

@@ -156,18 +156,29 @@ export function PasswordDialog({ id, username, title, intro, fields, submit, sav
   )
 }
 
-/** A form dialog's Cancel (closes it, value `''`) and its submit button, disabled while it works. */
-export function DialogActions({ submit, busy }: { submit: string; busy: boolean }) {
+/**
+ * A form's Cancel and its submit button, disabled while it works (`busy`). Cancel closes the dialog
+ * the form is in (value `''`), unless `onCancel` says otherwise; `small` for a form in a panel.
+ */
+export function DialogActions(props: {
+  submit: string
+  busy: boolean
+  cancel?: string
+  onCancel?: () => void
+  small?: boolean
+}) {
+  const { submit, busy, cancel = 'Cancel', onCancel, small = false } = props
+  const button = small ? 'button button-small' : 'button'
   return (
     <div class="dialog-actions">
       <button
         type="button"
-        class="button"
-        onClick={(event) => event.currentTarget.closest('dialog')?.close()}
+        class={button}
+        onClick={(event) => (onCancel ? onCancel() : event.currentTarget.closest('dialog')?.close())}
       >
-        Cancel
+        {cancel}
       </button>
-      <button type="submit" class="button button-primary" disabled={busy}>
+      <button type="submit" class={`${button} button-primary`} disabled={busy}>
         {submit}
       </button>
     </div>

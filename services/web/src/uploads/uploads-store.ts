@@ -1,5 +1,5 @@
 import { signal } from '@preact/signals'
-import { ApiError } from '../shared/api-error.ts'
+import { deleted } from '../shared/api-error.ts'
 import type { Api } from '../shared/api.ts'
 import { formatProgress } from '../shared/byte-size.ts'
 import { problemText } from '../shared/problem-text.ts'
@@ -93,11 +93,7 @@ export class UploadsStore {
 
   /** Deletes a job and both its files; already gone (another tab) is the same outcome. */
   async delete(media: Media): Promise<void> {
-    try {
-      await this.#options.api.deleteMedia(media.id)
-    } catch (error) {
-      if (!(error instanceof ApiError && error.status === 404)) throw error
-    }
+    await deleted(this.#options.api.deleteMedia(media.id))
     this.#deleted.add(media.id)
     this.jobs.value = this.jobs.value.filter((item) => item.id !== media.id)
   }

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Api } from '../../shared/api.ts'
-import { ApiError } from '../../shared/api-error.ts'
+import { deleted, isGone } from '../../shared/api-error.ts'
+import { DialogActions } from '../../shared/dialogs.tsx'
 import { useDisplay } from '../../shared/display-context.ts'
 import { formText, useMounted } from '../../shared/hooks.ts'
 import { Icon, ICONS } from '../../shared/icons.tsx'
@@ -114,15 +115,11 @@ export function GeofencesPanel(props: GeofencesPanelProps) {
   const remove = async (geofence: Geofence) => {
     setError(null)
     try {
-      await api.deleteGeofence(geofence.id)
+      await deleted(api.deleteGeofence(geofence.id))
+      await reload()
     } catch (failure) {
-      // Someone deleted it first: what the user wanted is done.
-      if (!(failure instanceof ApiError && failure.status === 404)) {
-        if (mounted()) setError(problemText(failure))
-        return
-      }
+      if (mounted()) setError(problemText(failure))
     }
-    await reload().catch((failure: unknown) => mounted() && setError(problemText(failure)))
   }
 
   /** Opens a geofence's form in its place in the list, and shows it on the map, marked. */
@@ -193,14 +190,13 @@ export function GeofencesPanel(props: GeofencesPanelProps) {
               required
             />
           </div>
-          <div class="dialog-actions">
-            <button type="button" class="button button-small" onClick={() => showDrawn(null)}>
-              Discard
-            </button>
-            <button type="submit" class="button button-small button-primary" disabled={busy}>
-              Save geofence
-            </button>
-          </div>
+          <DialogActions
+            small
+            cancel="Discard"
+            onCancel={() => showDrawn(null)}
+            submit="Save geofence"
+            busy={busy}
+          />
         </form>
       )}
       <p class="form-error notice" role="alert" hidden={error === null}>
@@ -368,7 +364,7 @@ function EditForm(
       if (mounted()) onClose()
     } catch (failure) {
       if (!mounted()) return
-      if (failure instanceof ApiError && failure.status === 404) onGone()
+      if (isGone(failure)) onGone()
       else setError(geofenceProblemText(failure))
     } finally {
       if (mounted()) setBusy(false)
@@ -426,18 +422,7 @@ function EditForm(
       <p class="form-error notice" role="alert" hidden={error === null}>
         {error}
       </p>
-      <div class="dialog-actions">
-        <button type="button" class="button button-small" onClick={onClose}>
-          Cancel
-        </button>
-        <button
-          type="submit"
-          class="button button-small button-primary"
-          disabled={busy || steps.kind !== null}
-        >
-          Save changes
-        </button>
-      </div>
+      <DialogActions small onCancel={onClose} submit="Save changes" busy={busy || steps.kind !== null} />
     </form>
   )
 }

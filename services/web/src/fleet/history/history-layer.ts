@@ -14,26 +14,29 @@ const MAX_FIT_ZOOM = 16
 export class HistoryLayer {
   readonly #map: L.Map
   readonly #group: L.LayerGroup
-  readonly #renderer: L.Canvas
   readonly #cursor: L.CircleMarker
+  /** What every path of the replay shares: one canvas, round joins, no pointer. */
+  readonly #common: L.PathOptions
 
   constructor(map: L.Map) {
     this.#map = map
-    this.#renderer = L.canvas({ pane: 'overlayPane', padding: 0.3 })
+    this.#common = {
+      renderer: L.canvas({ pane: 'overlayPane', padding: 0.3 }),
+      interactive: false,
+      lineCap: 'round',
+      lineJoin: 'round',
+    }
     this.#group = L.layerGroup().addTo(map)
     this.#cursor = L.circleMarker([0, 0], {
-      renderer: this.#renderer,
+      ...this.#common,
       radius: 8,
       color: '#ffffff',
       weight: 3,
       fillColor: '#0f172a',
       fillOpacity: 1,
-      interactive: false,
       className: 'replay-cursor',
     })
   }
-
-  readonly #common = { interactive: false, lineCap: 'round', lineJoin: 'round' } as const
 
   /**
    * Draws a route, and shows all of it above the `coveredBelow` pixels at the foot of the map
@@ -41,7 +44,7 @@ export class HistoryLayer {
    */
   show(positions: readonly Position[], coveredBelow = 0): void {
     this.clear()
-    const common = { ...this.#common, renderer: this.#renderer }
+    const common = this.#common
     const all = positions.map((position): L.LatLngTuple => [position.lat, position.lng])
     L.polyline(all, { ...common, color: '#ffffff', weight: 8, opacity: 0.9 }).addTo(this.#group)
     for (const run of speedRuns(positions))
@@ -62,7 +65,6 @@ export class HistoryLayer {
     for (const stop of stops)
       L.circleMarker([stop.lat, stop.lng], {
         ...this.#common,
-        renderer: this.#renderer,
         radius: 7,
         color: '#0f172a',
         weight: 2,
